@@ -1,0 +1,298 @@
+package basiq
+
+import (
+	"container/list"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/banklink-go/basiq/internal/transport"
+)
+
+// tokenFetchTimeout bounds a token request, which runs detached from the
+// contexts of the callers waiting for it.
+const tokenFetchTimeout = 2 * time.Minute
+
+// earlyRetryPause spaces background refresh attempts after one failed, so a
+// token endpoint outage is not hammered while the current token still works.
+const earlyRetryPause = 30 * time.Second
+
+// slot is the client's own copy of one token.
+type slot struct {
+	tok          Token
+	refreshAt    time.Time // start of the early-refresh window
+	earlyBusy    bool      // a background refresh is running
+	earlyRetryAt time.Time // no background refresh before this
+	rejected     string    // the access token the API last rejected
+	elem         *list.Element
+}
+
+// tokenManager caches SERVER_ACCESS and per-user CLIENT_ACCESS tokens
+// (DESIGN.md §4.1).
+type tokenManager struct {
+	c         *Client
+	cache     TokenCache
+	keyPrefix string
+	early     time.Duration
+	maxUsers  int
+	group     singleflight.Group
+	now       func() time.Time
+
+	mu      sync.Mutex
+	server  slot
+	clients map[string]*slot // by user id, bounded LRU
+	lru     *list.List       // of user ids, most recent first
+}
+
+func newTokenManager(c *Client, cache TokenCache, early time.Duration, maxUsers int) *tokenManager {
+	sum := sha256.Sum256([]byte(c.apiKey))
+	return &tokenManager{
+		c:         c,
+		cache:     cache,
+		keyPrefix: "basiq:token:" + hex.EncodeToString(sum[:8]) + ":" + string(c.version) + ":",
+		early:     early,
+		maxUsers:  maxUsers,
+		now:       time.Now,
+		clients:   make(map[string]*slot),
+		lru:       list.New(),
+	}
+}
+
+// Token returns the client's SERVER_ACCESS token, from the cache when it is
+// still valid. Concurrent callers share one token request; a caller whose
+// context ends stops waiting without failing the others.
+func (c *Client) Token(ctx context.Context) (Token, error) {
+	if ctx == nil {
+		return Token{}, invalidInput("nil context")
+	}
+	return c.tokens.get(ctx, authServer, "")
+}
+
+// ClientToken returns a CLIENT_ACCESS token bound to userID (for a front end,
+// or for the calls that require one, like Jobs.SubmitMFA), cached per user.
+func (c *Client) ClientToken(ctx context.Context, userID string) (Token, error) {
+	if ctx == nil {
+		return Token{}, invalidInput("nil context")
+	}
+	if err := validateID("userId", userID); err != nil {
+		return Token{}, err
+	}
+	return c.tokens.get(ctx, authClient, userID)
+}
+
+func (m *tokenManager) key(kind authKind, userID string) string {
+	if kind == authClient {
+		return m.keyPrefix + ScopeClientAccess + ":" + userID
+	}
+	return m.keyPrefix + ScopeServerAccess
+}
+
+// slotFor returns the slot for kind/userID; m.mu must be held.
+func (m *tokenManager) slotFor(kind authKind, userID string, create bool) *slot {
+	if kind == authServer {
+		return &m.server
+	}
+	s, ok := m.clients[userID]
+	if ok {
+		m.lru.MoveToFront(s.elem)
+		return s
+	}
+	if !create {
+		return nil
+	}
+	s = &slot{}
+	s.elem = m.lru.PushFront(userID)
+	m.clients[userID] = s
+	for m.lru.Len() > m.maxUsers {
+		last := m.lru.Back()
+		m.lru.Remove(last)
+		delete(m.clients, last.Value.(string))
+	}
+	return s
+}
+
+func (m *tokenManager) get(ctx context.Context, kind authKind, userID string) (Token, error) {
+	now := m.now()
+	m.mu.Lock()
+	s := m.slotFor(kind, userID, true)
+	tok := s.tok
+	if tok.Valid(now) {
+		if now.After(s.refreshAt) && !s.earlyBusy && !now.Before(s.earlyRetryAt) {
+			s.earlyBusy = true
+			go m.refreshEarly(context.WithoutCancel(ctx), kind, userID, tok)
+		}
+		m.mu.Unlock()
+		return tok, nil
+	}
+	m.mu.Unlock()
+	return m.shared(ctx, kind, userID, time.Time{})
+}
+
+// refreshEarly replaces a token nearing expiry while callers keep using it.
+func (m *tokenManager) refreshEarly(ctx context.Context, kind authKind, userID string, current Token) {
+	_, err := m.shared(ctx, kind, userID, current.ExpiresAt)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s := m.slotFor(kind, userID, false); s != nil {
+		s.earlyBusy = false
+		if err != nil {
+			s.earlyRetryAt = m.now().Add(earlyRetryPause)
+		}
+	}
+}
+
+// invalidate drops the cached token if it is still the one the API rejected.
+func (m *tokenManager) invalidate(kind authKind, userID, rejected string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.slotFor(kind, userID, false)
+	if s == nil {
+		return
+	}
+	s.rejected = rejected
+	if s.tok.AccessToken == rejected {
+		s.tok = Token{}
+	}
+}
+
+// shared obtains a token through one flight per key, detached from ctx.
+// newerThan, when set, asks for a token expiring after it (early refresh).
+func (m *tokenManager) shared(ctx context.Context, kind authKind, userID string, newerThan time.Time) (Token, error) {
+	key := m.key(kind, userID)
+	ch := m.group.DoChan(key, func() (any, error) {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tokenFetchTimeout)
+		defer cancel()
+		return m.obtain(fctx, kind, userID, key, newerThan)
+	})
+	select {
+	case <-ctx.Done():
+		return Token{}, ctx.Err()
+	case res := <-ch:
+		if res.Err != nil {
+			return Token{}, res.Err
+		}
+		return res.Val.(Token), nil
+	}
+}
+
+// obtain takes a token from the shared cache when it is usable, else mints one.
+func (m *tokenManager) obtain(ctx context.Context, kind authKind, userID, key string, newerThan time.Time) (Token, error) {
+	m.mu.Lock()
+	rejected := ""
+	if s := m.slotFor(kind, userID, false); s != nil {
+		rejected = s.rejected
+	}
+	m.mu.Unlock()
+
+	if tok, ok, err := m.cache.Get(ctx, key); err != nil {
+		m.c.logTokenCache(ctx, "get", err)
+	} else if ok && tok.Valid(m.now()) && tok.AccessToken != rejected && tok.ExpiresAt.After(newerThan) {
+		m.store(kind, userID, tok)
+		return tok, nil
+	}
+	tok, err := m.c.fetchToken(ctx, kind, userID)
+	if err != nil {
+		return Token{}, err
+	}
+	if err := m.cache.Set(ctx, key, tok); err != nil {
+		m.c.logTokenCache(ctx, "set", err)
+	}
+	m.store(kind, userID, tok)
+	return tok, nil
+}
+
+// store keeps tok as the client's own copy and schedules its early refresh:
+// m.early before expiry, but never earlier than half its remaining life.
+func (m *tokenManager) store(kind authKind, userID string, tok Token) {
+	now := m.now()
+	margin := m.early
+	if half := tok.ExpiresAt.Sub(now) / 2; margin > half {
+		margin = half
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.slotFor(kind, userID, true)
+	s.tok = tok
+	s.refreshAt = tok.ExpiresAt.Add(-margin)
+	s.earlyRetryAt = time.Time{}
+}
+
+// tokenResponse is the body of a 200 from POST /token.
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	ExpiresIn   int64  `json:"expires_in"`
+	TokenType   string `json:"token_type"`
+}
+
+// fetchToken mints a token with POST /token.
+func (c *Client) fetchToken(ctx context.Context, kind authKind, userID string) (Token, error) {
+	scope := ScopeServerAccess
+	form := url.Values{"scope": {scope}}
+	if kind == authClient {
+		scope = ScopeClientAccess
+		form.Set("scope", scope)
+		if c.version != V2_1 {
+			form.Set("userId", userID)
+		}
+	}
+	header := http.Header{
+		"Accept":        {"application/json"},
+		"User-Agent":    {c.userAgent},
+		"Authorization": {"Basic " + c.apiKey},
+		"Content-Type":  {"application/x-www-form-urlencoded"},
+		"Basiq-Version": {string(c.version)},
+	}
+	r := apiRequest{method: http.MethodPost, route: "/token", auth: kind, userID: userID}
+	start := time.Now()
+	resp, err := c.http.Do(ctx, transport.Request{
+		Method: http.MethodPost, URL: c.endpoint("/token", nil), Header: header,
+		Body: []byte(form.Encode()), Replayable: true,
+		OnRetry: func(ev transport.RetryEvent) { c.logRetry(ctx, r, ev) },
+	})
+	if err != nil {
+		return Token{}, &AuthError{Scope: scope, Err: c.transportError(r.method, "/token", resp, err)}
+	}
+	if resp.StatusCode != http.StatusOK {
+		apiErr := newAPIError(r.method, "/token", resp)
+		c.logRequest(ctx, r, resp.StatusCode, resp.Attempts, start, apiErr.CorrelationID)
+		return Token{}, &AuthError{Scope: scope, StatusCode: resp.StatusCode, Err: apiErr}
+	}
+	c.logRequest(ctx, r, resp.StatusCode, resp.Attempts, start, "")
+	var tr tokenResponse
+	if err := json.Unmarshal(resp.Body, &tr); err != nil || tr.AccessToken == "" {
+		return Token{}, &AuthError{Scope: scope, StatusCode: resp.StatusCode, Err: errMalformedToken}
+	}
+	if tr.ExpiresIn <= 0 {
+		tr.ExpiresIn = 3600 // documented lifetime, when the field is missing
+	}
+	tok := Token{
+		AccessToken: tr.AccessToken, TokenType: tr.TokenType, Scope: scope, Version: c.version,
+		ExpiresAt: start.Add(time.Duration(tr.ExpiresIn) * time.Second),
+	}
+	if kind == authClient {
+		tok.UserID = userID
+	}
+	return tok, nil
+}
+
+var errMalformedToken = &malformedTokenError{}
+
+type malformedTokenError struct{}
+
+func (*malformedTokenError) Error() string { return "token response has no access_token" }
+
+func (c *Client) logTokenCache(ctx context.Context, op string, err error) {
+	if c.logger == nil {
+		return
+	}
+	c.logger.LogAttrs(ctx, slog.LevelWarn, "basiq: token cache failed, continuing without it",
+		slog.String("op", op), slog.String("error", err.Error()))
+}

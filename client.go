@@ -1,0 +1,281 @@
+package basiq
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/banklink-go/basiq/internal/transport"
+)
+
+// Version is the SDK's version, sent in the User-Agent header.
+const Version = "0.1.0"
+
+// DefaultBaseURL is Basiq's production API.
+const DefaultBaseURL = "https://au-api.basiq.io"
+
+// defaultBodyLimit bounds every response body read.
+const defaultBodyLimit = 10 << 20
+
+// APIVersion selects the Basiq API version a client's tokens are minted for.
+type APIVersion string
+
+// API versions this SDK speaks.
+const (
+	V2_1 APIVersion = "2.1" // credential-based connections (create/update with a password)
+	V3   APIVersion = "3.0" // the current API: connections through the Consent UI
+)
+
+// RetryPolicy bounds retries of one call. Zero fields take the defaults
+// (4 attempts, 500 ms minimum backoff, 30 s maximum).
+type RetryPolicy struct {
+	MaxAttempts int           // total attempts including the first; 1 disables retries
+	MinBackoff  time.Duration // base of the exponential backoff with full jitter
+	MaxBackoff  time.Duration // cap on any wait, including a server's Retry-After
+}
+
+// DefaultRetryPolicy is the policy used when WithRetryPolicy is not given.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxAttempts: 4, MinBackoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second}
+}
+
+// Option configures a Client.
+type Option func(*config) error
+
+type config struct {
+	baseURL         string
+	version         APIVersion
+	httpClient      *http.Client
+	logger          *slog.Logger
+	retry           RetryPolicy
+	userAgent       string
+	tokenCache      TokenCache
+	earlyRefresh    time.Duration
+	clientCacheSize int
+	bodyLimit       int64
+}
+
+// WithBaseURL points the client at another server (a proxy, or basiqtest).
+// The URL must use https unless its host is a loopback address; a path prefix is kept.
+func WithBaseURL(u string) Option {
+	return func(c *config) error { c.baseURL = u; return nil }
+}
+
+// WithAPIVersion selects V2_1 or V3 (the default).
+func WithAPIVersion(v APIVersion) Option {
+	return func(c *config) error {
+		if v != V2_1 && v != V3 {
+			return invalidInput("unknown API version %q", string(v))
+		}
+		c.version = v
+		return nil
+	}
+}
+
+// WithHTTPClient sends requests through hc. Its Timeout, if any, applies per attempt.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return invalidInput("nil *http.Client")
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithLogger logs requests, retries and re-authentication through l. The
+// default is silent. Secrets are never logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error { c.logger = l; return nil }
+}
+
+// WithRetryPolicy replaces the retry policy; zero fields keep their defaults.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(c *config) error {
+		if p.MaxAttempts < 0 || p.MinBackoff < 0 || p.MaxBackoff < 0 {
+			return invalidInput("negative retry policy field")
+		}
+		d := DefaultRetryPolicy()
+		if p.MaxAttempts == 0 {
+			p.MaxAttempts = d.MaxAttempts
+		}
+		if p.MinBackoff == 0 {
+			p.MinBackoff = d.MinBackoff
+		}
+		if p.MaxBackoff == 0 {
+			p.MaxBackoff = d.MaxBackoff
+		}
+		if p.MaxBackoff < p.MinBackoff {
+			p.MaxBackoff = p.MinBackoff
+		}
+		c.retry = p
+		return nil
+	}
+}
+
+// WithUserAgent prefixes the SDK's User-Agent with ua (your application's name).
+func WithUserAgent(ua string) Option {
+	return func(c *config) error {
+		if strings.ContainsAny(ua, "\r\n") {
+			return invalidInput("user agent contains a line break")
+		}
+		c.userAgent = ua
+		return nil
+	}
+}
+
+// WithTokenCache shares tokens through tc, so that several processes (or
+// clients) with the same API key use one token instead of one each. See
+// TokenCache for the contract. The default is a private in-memory cache.
+func WithTokenCache(tc TokenCache) Option {
+	return func(c *config) error {
+		if tc == nil {
+			return invalidInput("nil TokenCache")
+		}
+		c.tokenCache = tc
+		return nil
+	}
+}
+
+// WithTokenRefreshBefore sets how long before expiry a token is refreshed in
+// the background while it stays in use (default 5 minutes).
+func WithTokenRefreshBefore(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return invalidInput("negative refresh margin")
+		}
+		c.earlyRefresh = d
+		return nil
+	}
+}
+
+// Client is a Basiq API client. It is safe for concurrent use; create one
+// per API key and share it.
+type Client struct {
+	// Users creates, reads and deletes Basiq users.
+	Users *UsersService
+	// Jobs reads jobs, answers MFA challenges and polls jobs to completion.
+	Jobs *JobsService
+	// Connections creates, refreshes, updates and deletes bank connections.
+	Connections *ConnectionsService
+	// Institutions lists institutions and their status.
+	Institutions *InstitutionsService
+	// Connectors lists connectors (an institution's access methods) and their status.
+	Connectors *ConnectorsService
+
+	apiKey    string
+	baseURL   *url.URL
+	version   APIVersion
+	userAgent string
+	logger    *slog.Logger
+	http      *transport.Transport
+	tokens    *tokenManager
+}
+
+// NewClient returns a client for the given API key (as shown in Basiq's
+// dashboard: already base64, sent verbatim after "Basic ").
+func NewClient(apiKey string, opts ...Option) (*Client, error) {
+	apiKey = strings.TrimSpace(apiKey)
+	if apiKey == "" {
+		return nil, invalidInput("empty API key")
+	}
+	if strings.ContainsAny(apiKey, " \t\r\n") {
+		return nil, invalidInput("API key contains white space")
+	}
+	cfg := config{
+		baseURL:         DefaultBaseURL,
+		version:         V3,
+		httpClient:      &http.Client{Timeout: 60 * time.Second},
+		retry:           DefaultRetryPolicy(),
+		earlyRefresh:    5 * time.Minute,
+		clientCacheSize: 1024,
+		bodyLimit:       defaultBodyLimit,
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	base, err := parseBaseURL(cfg.baseURL)
+	if err != nil {
+		return nil, err
+	}
+	ua := "basiq-go/" + Version
+	if cfg.userAgent != "" {
+		ua = cfg.userAgent + " " + ua
+	}
+	if cfg.tokenCache == nil {
+		cfg.tokenCache = NewMemoryTokenCache()
+	}
+	c := &Client{
+		apiKey:    apiKey,
+		baseURL:   base,
+		version:   cfg.version,
+		userAgent: ua,
+		logger:    cfg.logger,
+		http: transport.New(cfg.httpClient, transport.Policy{
+			MaxAttempts: cfg.retry.MaxAttempts, MinBackoff: cfg.retry.MinBackoff, MaxBackoff: cfg.retry.MaxBackoff,
+		}, cfg.bodyLimit),
+	}
+	c.tokens = newTokenManager(c, cfg.tokenCache, cfg.earlyRefresh, cfg.clientCacheSize)
+	c.Users = &UsersService{c: c}
+	c.Jobs = newJobsService(c)
+	c.Connections = &ConnectionsService{c: c}
+	c.Institutions = newInstitutionsService(c)
+	c.Connectors = &ConnectorsService{c: c}
+	return c, nil
+}
+
+// APIVersion returns the API version the client's tokens are minted for.
+func (c *Client) APIVersion() APIVersion { return c.version }
+
+// String identifies the client without revealing the API key.
+func (c *Client) String() string {
+	return fmt.Sprintf("basiq.Client{baseURL: %s, version: %s}", c.baseURL, c.version)
+}
+
+// GoString is String: the API key never appears in %#v.
+func (c *Client) GoString() string { return c.String() }
+
+func parseBaseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil {
+		return nil, invalidInput("base URL: %v", err)
+	}
+	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, invalidInput("base URL %q must be scheme://host[/prefix] without credentials, query or fragment", raw)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return nil, invalidInput("base URL %q: plain http is only allowed for loopback hosts", raw)
+		}
+	default:
+		return nil, invalidInput("base URL %q: scheme must be https", raw)
+	}
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// errUnsupported reports a call the configured API version does not have.
+func (c *Client) errUnsupported(call string) error {
+	return fmt.Errorf("%w: %s is not available on API version %s", ErrUnsupportedVersion, call, c.version)
+}
+
+var _ = errors.New

@@ -1,0 +1,86 @@
+package basiq
+
+import (
+	"fmt"
+	"log/slog"
+)
+
+const redacted = "[REDACTED]"
+
+// Credentials are a user's bank login, sent once to create a connection (API
+// version 2.1). Never store them. Their formatted forms (%v, %+v, %#v) and
+// slog value hide Password, SecurityCode and SecondaryLoginID.
+type Credentials struct {
+	InstitutionID    string // e.g. "AU00000"
+	LoginID          string
+	Password         string
+	SecurityCode     string // only when the institution asks for one (securityCodeCaption)
+	SecondaryLoginID string // only when the institution asks for one (secondaryLoginIdCaption)
+}
+
+// String describes the credentials without their secrets.
+func (c Credentials) String() string {
+	return fmt.Sprintf("basiq.Credentials{InstitutionID: %s, LoginID: %s, Password: %s, SecurityCode: %s, SecondaryLoginID: %s}",
+		c.InstitutionID, c.LoginID, mask(c.Password), mask(c.SecurityCode), mask(c.SecondaryLoginID))
+}
+
+// GoString is String.
+func (c Credentials) GoString() string { return c.String() }
+
+// Format prints the redacted form for every verb.
+func (c Credentials) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
+
+// LogValue implements slog.LogValuer without the secrets.
+func (c Credentials) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("institution_id", c.InstitutionID), slog.String("login_id", c.LoginID))
+}
+
+// CredentialsUpdate replaces a connection's credentials (API version 2.1),
+// typically after a refresh failed with invalid-credentials.
+type CredentialsUpdate struct {
+	Password         string
+	SecurityCode     string
+	SecondaryLoginID string
+}
+
+// String describes the update without its secrets.
+func (u CredentialsUpdate) String() string {
+	return fmt.Sprintf("basiq.CredentialsUpdate{Password: %s, SecurityCode: %s, SecondaryLoginID: %s}",
+		mask(u.Password), mask(u.SecurityCode), mask(u.SecondaryLoginID))
+}
+
+// GoString is String.
+func (u CredentialsUpdate) GoString() string { return u.String() }
+
+// Format prints the redacted form for every verb.
+func (u CredentialsUpdate) Format(f fmt.State, _ rune) { fmt.Fprint(f, u.String()) }
+
+// LogValue implements slog.LogValuer without the secrets.
+func (u CredentialsUpdate) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+func mask(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return redacted
+}
+
+// credentialsBody is the wire form of a create (basiq-api.md §4.1).
+type credentialsBody struct {
+	LoginID          string         `json:"loginId"`
+	Password         string         `json:"password"`
+	SecurityCode     string         `json:"securityCode,omitempty"`
+	SecondaryLoginID string         `json:"secondaryLoginId,omitempty"`
+	Institution      institutionRef `json:"institution"`
+}
+
+type institutionRef struct {
+	ID string `json:"id"`
+}
+
+// updateBody is the wire form of an update (basiq-api.md §4.7).
+type updateBody struct {
+	Password         string `json:"password"`
+	SecurityCode     string `json:"securityCode,omitempty"`
+	SecondaryLoginID string `json:"secondaryLoginId,omitempty"`
+}

@@ -1,0 +1,142 @@
+package basiq
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Lenient decoding helpers: Basiq's sources disagree on some shapes
+// (basiq-api.md §11), so decoding never fails on a field's form.
+
+// lenientTime decodes an RFC 3339 (or similar) timestamp; anything else is zero.
+type lenientTime time.Time
+
+func (t *lenientTime) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) != nil {
+		*t = lenientTime{}
+		return nil
+	}
+	*t = lenientTime(parseTime(s))
+	return nil
+}
+
+var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"}
+
+func parseTime(s string) time.Time {
+	s = strings.TrimSpace(s)
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// lenientString decodes a string, a number or a bool as text; null and
+// objects are "".
+type lenientString string
+
+func (s *lenientString) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	var str string
+	if json.Unmarshal(b, &str) == nil {
+		*s = lenientString(str)
+		return nil
+	}
+	if len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9') || b[0] == 't' || b[0] == 'f') {
+		*s = lenientString(b)
+		return nil
+	}
+	*s = ""
+	return nil
+}
+
+// lenientInt decodes a number or a numeric string; anything else is 0.
+type lenientInt int64
+
+func (n *lenientInt) UnmarshalJSON(b []byte) error {
+	var f float64
+	if json.Unmarshal(b, &f) == nil {
+		*n = lenientInt(f)
+		return nil
+	}
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		if v, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
+			*n = lenientInt(v)
+			return nil
+		}
+	}
+	*n = 0
+	return nil
+}
+
+// lenientBool decodes true/false or "true"/"false"; anything else is false.
+type lenientBool bool
+
+func (v *lenientBool) UnmarshalJSON(b []byte) error {
+	var x bool
+	if json.Unmarshal(b, &x) == nil {
+		*v = lenientBool(x)
+		return nil
+	}
+	var s string
+	_ = json.Unmarshal(b, &s)
+	*v = lenientBool(strings.EqualFold(s, "true"))
+	return nil
+}
+
+// listOf decodes Basiq's {"type":"list","data":[...]} collections.
+type listOf[T any] struct {
+	Data []T `json:"data"`
+}
+
+// listData decodes either {"data":[...]} or a bare array.
+type listData[T any] []T
+
+func (l *listData[T]) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '[' {
+		var items []T
+		if err := json.Unmarshal(b, &items); err != nil {
+			return err
+		}
+		*l = items
+		return nil
+	}
+	var wrapped listOf[T]
+	if len(b) > 0 && b[0] == '{' {
+		if err := json.Unmarshal(b, &wrapped); err != nil {
+			return err
+		}
+	}
+	*l = wrapped.Data
+	return nil
+}
+
+// ResourceRef is a reference to another resource: its type, id and link.
+type ResourceRef struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+	Self string `json:"-"` // links.self
+}
+
+// UnmarshalJSON decodes {"type","id","links":{"self"}}.
+func (r *ResourceRef) UnmarshalJSON(b []byte) error {
+	var aux struct {
+		Type  lenientString `json:"type"`
+		ID    lenientString `json:"id"`
+		Links struct {
+			Self lenientString `json:"self"`
+		} `json:"links"`
+	}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return nil // a ref of another shape is left empty rather than failing the whole decode
+	}
+	*r = ResourceRef{Type: string(aux.Type), ID: string(aux.ID), Self: string(aux.Links.Self)}
+	return nil
+}

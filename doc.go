@@ -1,0 +1,41 @@
+// Package basiq is a client for Basiq's API (https://api.basiq.io), the
+// Australian open-banking aggregator: users, bank connections, jobs,
+// institutions and connectors.
+//
+// # Authentication
+//
+// NewClient takes the API key from Basiq's dashboard. The client mints a
+// SERVER_ACCESS token on first use, shares it across goroutines, refreshes it
+// in the background shortly before it expires, and replaces it once when the
+// API rejects it (Basiq answers an expired token with 403 access-denied). A
+// rejected API key is an *AuthError and is never retried. ClientToken mints
+// CLIENT_ACCESS tokens bound to a user, for front ends. WithTokenCache shares
+// tokens between processes.
+//
+// # Errors
+//
+// API failures are *APIError values carrying the status, Basiq's error codes
+// and correlation id; match their category with errors.Is and the sentinels
+// (ErrNotFound, ErrRateLimited, ErrTokenExpired, ...). Invalid arguments fail
+// with ErrInvalidInput before any request is sent.
+//
+// # Jobs and polling
+//
+// Creating, refreshing and updating a connection start a Job. Jobs.Poller
+// follows a job step by step (verify-credentials, mfa-challenge,
+// retrieve-accounts, retrieve-transactions); a failed step comes back as a
+// *JobFailedError whose Diagnosis says what to do and what to tell the user.
+//
+// # Retries
+//
+// GET and DELETE requests are retried on network errors, 429, 500, 502, 503
+// and 504 with exponential backoff and full jitter, honouring Retry-After.
+// POST requests are retried only when the server cannot have acted on them
+// (429, Basiq's 403 throttling, or a connection that never opened).
+//
+// # Logging
+//
+// WithLogger logs one debug line per request and a warning per retry and
+// re-authentication, with stable keys (user_id, connection_id, job_id,
+// correlation_id, status, attempt). API keys, tokens and passwords are never logged.
+package basiq

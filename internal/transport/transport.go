@@ -1,0 +1,163 @@
+// Package transport sends the SDK's HTTP requests with retries. It is the only
+// package that imports go-retryablehttp; none of its types leave this package.
+package transport
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// ErrBodyTooLarge is returned when a response body exceeds the configured limit.
+var ErrBodyTooLarge = errors.New("response body exceeds the size limit")
+
+// Policy bounds the retries of one logical request.
+type Policy struct {
+	MaxAttempts int           // total attempts, including the first (at least 1)
+	MinBackoff  time.Duration // base of the exponential backoff
+	MaxBackoff  time.Duration // cap on any wait, including a server's Retry-After
+}
+
+// RetryEvent describes a retry about to happen, for logging.
+type RetryEvent struct {
+	Attempt    int           // the attempt that failed (1-based)
+	StatusCode int           // 0 when the attempt failed without a response
+	Err        error         // the transport error, if any
+	Wait       time.Duration // how long until the next attempt
+	Reason     string        // short machine-readable reason ("status", "network", "throttled")
+}
+
+// Request is one logical request. Body is resent unchanged on every attempt.
+type Request struct {
+	Method string
+	URL    string
+	Header http.Header
+	Body   []byte
+	// Replayable marks a non-GET/DELETE request that may be retried after a 5xx
+	// or a network error because repeating it has no side effect (POST /token).
+	Replayable bool
+	// OnRetry, when set, is called before each retry wait.
+	OnRetry func(RetryEvent)
+}
+
+// Response is a fully read response.
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+	Attempts   int
+}
+
+// Transport performs requests with the retry policy of DESIGN.md §4.2.
+type Transport struct {
+	hc        *http.Client
+	policy    Policy
+	bodyLimit int64
+}
+
+// New returns a Transport sending through hc (http.DefaultClient when nil).
+func New(hc *http.Client, p Policy, bodyLimit int64) *Transport {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	if p.MaxAttempts < 1 {
+		p.MaxAttempts = 1
+	}
+	return &Transport{hc: hc, policy: p, bodyLimit: bodyLimit}
+}
+
+// attempt tracks one logical request across its attempts.
+type attempt struct {
+	idempotent bool
+	bodyLimit  int64
+	count      int
+	onRetry    func(RetryEvent)
+	pending    RetryEvent // the last retry decision, completed by backoff
+	bodyErr    error      // the last attempt's body could not be read in full
+}
+
+// Do sends r, retrying per the policy, and returns the last response read in
+// full. A non-2xx status is not an error at this level.
+func (t *Transport) Do(ctx context.Context, r Request) (*Response, error) {
+	st := &attempt{
+		idempotent: r.Method == http.MethodGet || r.Method == http.MethodDelete || r.Method == http.MethodHead || r.Replayable,
+		bodyLimit:  t.bodyLimit,
+		onRetry:    r.OnRetry,
+	}
+	rc := &retryablehttp.Client{
+		HTTPClient:   t.hc,
+		RetryWaitMin: t.policy.MinBackoff,
+		RetryWaitMax: t.policy.MaxBackoff,
+		RetryMax:     t.policy.MaxAttempts - 1,
+		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+			return st.check(ctx, resp, err)
+		},
+		Backoff: func(min, max time.Duration, n int, resp *http.Response) time.Duration {
+			return st.backoff(min, max, n, resp)
+		},
+		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
+		RequestLogHook: func(retryablehttp.Logger, *http.Request, int) { st.count++ },
+	}
+	var body any
+	if r.Body != nil {
+		body = r.Body
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, r.Method, r.URL, body)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range r.Header {
+		req.Header[k] = v
+	}
+	resp, err := rc.Do(req)
+	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+			err = fmt.Errorf("%w (last error: %v)", cerr, err)
+		}
+		return &Response{Attempts: st.count}, err
+	}
+	defer resp.Body.Close()
+	if st.bodyErr != nil {
+		return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Attempts: st.count},
+			fmt.Errorf("reading response body: %w", st.bodyErr)
+	}
+	data, err := readLimited(resp.Body, t.bodyLimit)
+	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: st.count}, err
+}
+
+// readLimited reads all of rc, failing with ErrBodyTooLarge past limit bytes.
+func readLimited(r io.Reader, limit int64) ([]byte, error) {
+	if limit <= 0 {
+		return io.ReadAll(r)
+	}
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return data, err
+	}
+	if int64(len(data)) > limit {
+		return data[:limit], fmt.Errorf("%w (%d bytes)", ErrBodyTooLarge, limit)
+	}
+	return data, nil
+}
+
+// peekBody reads resp's body (bounded) and puts an equivalent reader back.
+func peekBody(resp *http.Response, limit int64) []byte {
+	if limit <= 0 || limit > 64<<10 {
+		limit = 64 << 10
+	}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, limit))
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(data), resp.Body), resp.Body}
+	return data
+}

@@ -1,0 +1,110 @@
+package basiq
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// JobsService reads jobs, answers MFA challenges and polls jobs.
+type JobsService struct {
+	c *Client
+}
+
+func newJobsService(c *Client) *JobsService {
+	return &JobsService{c: c}
+}
+
+// JobFilter narrows Jobs.List.
+type JobFilter struct {
+	ConnectionID string // only jobs of this connection
+}
+
+// Get returns a job with its steps (GET /jobs/{jobId}).
+func (s *JobsService) Get(ctx context.Context, jobID string) (*Job, error) {
+	var job Job
+	_, err := s.c.do(ctx, apiRequest{method: http.MethodGet, route: "/jobs/{jobId}", params: []string{jobID}}, &job)
+	if err != nil {
+		return nil, err
+	}
+	return &job, nil
+}
+
+// List returns a user's jobs, newest first as the API orders them
+// (GET /users/{userId}/jobs). On API version 3.0 only jobs from the last 7
+// days are returned. filter may be nil.
+func (s *JobsService) List(ctx context.Context, userID string, filter *JobFilter) ([]Job, error) {
+	var q url.Values
+	if filter != nil && filter.ConnectionID != "" {
+		f, err := filterExpr("connection.id", []string{filter.ConnectionID})
+		if err != nil {
+			return nil, err
+		}
+		q = url.Values{"filter": {f}}
+	}
+	var list listOf[Job]
+	_, err := s.c.do(ctx, apiRequest{method: http.MethodGet, route: "/users/{userId}/jobs", params: []string{userID}, query: q}, &list)
+	if err != nil {
+		return nil, err
+	}
+	return list.Data, nil
+}
+
+// SubmitMFA answers a job's MFA challenge (POST /jobs/{jobId}/mfa) with one
+// answer per prompt input. It uses the user's CLIENT_ACCESS token, as the API
+// requires. The answers are never logged.
+func (s *JobsService) SubmitMFA(ctx context.Context, userID, jobID string, answers []string) (*Job, error) {
+	if err := validateID("userId", userID); err != nil {
+		return nil, err
+	}
+	if len(answers) == 0 {
+		return nil, invalidInput("no MFA answers")
+	}
+	var job Job
+	_, err := s.c.do(ctx, apiRequest{
+		method: http.MethodPost, route: "/jobs/{jobId}/mfa", params: []string{jobID},
+		body: mfaBody{Response: answers}, auth: authClient, userID: userID,
+	}, &job)
+	if err != nil {
+		return nil, err
+	}
+	return &job, nil
+}
+
+type mfaBody struct {
+	Response []string `json:"mfa-response"`
+}
+
+// filterExpr renders one filter statement: prop.eq('v') for one value,
+// prop.in('a','b') for several. Values may not contain quotes.
+func filterExpr(prop string, values []string) (string, error) {
+	quoted := make([]string, 0, len(values))
+	for _, v := range values {
+		if v == "" || strings.ContainsAny(v, "'\\") {
+			return "", invalidInput("filter value %q for %s is empty or contains a quote", v, prop)
+		}
+		quoted = append(quoted, "'"+v+"'")
+	}
+	switch len(quoted) {
+	case 0:
+		return "", nil
+	case 1:
+		return prop + ".eq(" + quoted[0] + ")", nil
+	}
+	return prop + ".in(" + strings.Join(quoted, ",") + ")", nil
+}
+
+// filterQuery joins statements (skipping empty ones) into a filter query.
+func filterQuery(statements ...string) url.Values {
+	var parts []string
+	for _, s := range statements {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return url.Values{"filter": {strings.Join(parts, ",")}}
+}

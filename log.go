@@ -1,0 +1,94 @@
+package basiq
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/banklink-go/basiq/internal/transport"
+)
+
+// Stable log keys (DESIGN.md §6).
+const (
+	logKeyUserID        = "user_id"
+	logKeyConnectionID  = "connection_id"
+	logKeyJobID         = "job_id"
+	logKeyCorrelationID = "correlation_id"
+	logKeyStatus        = "status"
+	logKeyAttempt       = "attempt"
+)
+
+// idAttrs names the ids in a request's path parameters with the stable keys.
+func idAttrs(r apiRequest) []slog.Attr {
+	var attrs []slog.Attr
+	rest := r.route
+	for i := 0; i < len(r.params); i++ {
+		open := strings.IndexByte(rest, '{')
+		if open < 0 {
+			break
+		}
+		end := strings.IndexByte(rest[open:], '}')
+		if end < 0 {
+			break
+		}
+		switch rest[open+1 : open+end] {
+		case "userId":
+			attrs = append(attrs, slog.String(logKeyUserID, r.params[i]))
+		case "connectionId":
+			attrs = append(attrs, slog.String(logKeyConnectionID, r.params[i]))
+		case "jobId":
+			attrs = append(attrs, slog.String(logKeyJobID, r.params[i]))
+		}
+		rest = rest[open+end+1:]
+	}
+	return attrs
+}
+
+func (c *Client) logRequest(ctx context.Context, r apiRequest, status, attempts int, start time.Time, correlationID string) {
+	if c.logger == nil || !c.logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.method),
+		slog.String("route", r.route),
+		slog.Int(logKeyStatus, status),
+		slog.Duration("duration", time.Since(start)),
+		slog.Int(logKeyAttempt, attempts),
+	}
+	if correlationID != "" {
+		attrs = append(attrs, slog.String(logKeyCorrelationID, correlationID))
+	}
+	attrs = append(attrs, idAttrs(r)...)
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "basiq: request", attrs...)
+}
+
+func (c *Client) logRetry(ctx context.Context, r apiRequest, ev transport.RetryEvent) {
+	if c.logger == nil {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.method),
+		slog.String("route", r.route),
+		slog.Int(logKeyAttempt, ev.Attempt),
+		slog.String("reason", ev.Reason),
+		slog.Duration("wait", ev.Wait),
+	}
+	if ev.StatusCode != 0 {
+		attrs = append(attrs, slog.Int(logKeyStatus, ev.StatusCode))
+	}
+	if ev.Err != nil {
+		attrs = append(attrs, slog.String("error", ev.Err.Error()))
+	}
+	attrs = append(attrs, idAttrs(r)...)
+	c.logger.LogAttrs(ctx, slog.LevelWarn, "basiq: retrying request", attrs...)
+}
+
+func (c *Client) warn(ctx context.Context, msg string, r apiRequest, extra ...slog.Attr) {
+	if c.logger == nil {
+		return
+	}
+	attrs := append([]slog.Attr{slog.String("method", r.method), slog.String("route", r.route)}, extra...)
+	attrs = append(attrs, idAttrs(r)...)
+	c.logger.LogAttrs(ctx, slog.LevelWarn, msg, attrs...)
+}

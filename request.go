@@ -1,0 +1,206 @@
+package basiq
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/banklink-go/basiq/internal/transport"
+)
+
+// authKind says which token a request carries.
+type authKind int
+
+const (
+	authServer authKind = iota // SERVER_ACCESS
+	authClient                 // CLIENT_ACCESS bound to userID
+)
+
+// apiRequest is one call to the API: every service goes through Client.do.
+type apiRequest struct {
+	method string
+	route  string   // template with {placeholders}, e.g. "/jobs/{jobId}"; logged as is
+	params []string // values for the placeholders, in order; escaped here
+	query  url.Values
+	body   any // JSON-encoded when non-nil
+	auth   authKind
+	userID string // the user a CLIENT_ACCESS token is bound to
+}
+
+// maxIDLen bounds any id taken from a caller.
+const maxIDLen = 256
+
+// validateID rejects ids that are empty or could change the requested path
+// in ways escaping cannot undo ("." and ".."), and control characters.
+func validateID(name, v string) error {
+	switch {
+	case v == "":
+		return invalidInput("%s is empty", name)
+	case len(v) > maxIDLen:
+		return invalidInput("%s is longer than %d bytes", name, maxIDLen)
+	case v == "." || v == "..":
+		return invalidInput("%s %q is not a valid id", name, v)
+	case !utf8.ValidString(v):
+		return invalidInput("%s is not valid UTF-8", name)
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) {
+			return invalidInput("%s contains a control character", name)
+		}
+	}
+	return nil
+}
+
+// expandRoute substitutes escaped params into route's placeholders.
+func expandRoute(route string, params []string) (string, error) {
+	var b strings.Builder
+	rest := route
+	i := 0
+	for {
+		open := strings.IndexByte(rest, '{')
+		if open < 0 {
+			b.WriteString(rest)
+			break
+		}
+		end := strings.IndexByte(rest[open:], '}')
+		if end < 0 || i >= len(params) {
+			return "", fmt.Errorf("basiq: internal error: bad route %q", route)
+		}
+		name := rest[open+1 : open+end]
+		if err := validateID(name, params[i]); err != nil {
+			return "", err
+		}
+		b.WriteString(rest[:open])
+		b.WriteString(url.PathEscape(params[i]))
+		rest = rest[open+end+1:]
+		i++
+	}
+	if i != len(params) {
+		return "", fmt.Errorf("basiq: internal error: %d params for route %q", len(params), route)
+	}
+	return b.String(), nil
+}
+
+// endpoint returns the absolute URL of an escaped path below the base URL.
+func (c *Client) endpoint(escapedPath string, q url.Values) string {
+	u := *c.baseURL
+	u.RawPath = strings.TrimRight(c.baseURL.EscapedPath(), "/") + escapedPath
+	if p, err := url.PathUnescape(u.RawPath); err == nil {
+		u.Path = p
+	}
+	if len(q) > 0 {
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// do sends r and decodes a 2xx JSON body into out (when non-nil). It returns
+// the HTTP status of the final answer. A token rejected as expired (403
+// access-denied) or invalid (401) is replaced once and the request replayed once.
+func (c *Client) do(ctx context.Context, r apiRequest, out any) (int, error) {
+	if ctx == nil {
+		return 0, invalidInput("nil context")
+	}
+	path, err := expandRoute(r.route, r.params)
+	if err != nil {
+		return 0, err
+	}
+	var body []byte
+	if r.body != nil {
+		if body, err = json.Marshal(r.body); err != nil {
+			return 0, fmt.Errorf("basiq: encoding request: %w", err)
+		}
+	}
+	header := http.Header{
+		"Accept":     {"application/json"},
+		"User-Agent": {c.userAgent},
+	}
+	if body != nil {
+		header.Set("Content-Type", "application/json")
+	}
+	target := c.endpoint(path, r.query)
+	start := time.Now()
+	resp, err := c.sendAuthorized(ctx, r, target, path, header, body)
+	if err != nil {
+		return 0, err
+	}
+	status := resp.StatusCode
+	if status >= 300 {
+		apiErr := newAPIError(r.method, path, resp)
+		c.logRequest(ctx, r, status, resp.Attempts, start, apiErr.CorrelationID)
+		return status, apiErr
+	}
+	c.logRequest(ctx, r, status, resp.Attempts, start, "")
+	if out != nil && len(bytes.TrimSpace(resp.Body)) > 0 {
+		if err := json.Unmarshal(resp.Body, out); err != nil {
+			return status, fmt.Errorf("basiq: %s %s: decoding response: %w", r.method, path, err)
+		}
+	}
+	return status, nil
+}
+
+// sendAuthorized attaches a token, sends, and on a rejected token replaces it
+// and replays once.
+func (c *Client) sendAuthorized(ctx context.Context, r apiRequest, target, path string, header http.Header, body []byte) (*transport.Response, error) {
+	for replay := 0; ; replay++ {
+		tok, err := c.tokenFor(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		h := header.Clone()
+		h.Set("Authorization", "Bearer "+tok.AccessToken)
+		resp, err := c.http.Do(ctx, transport.Request{
+			Method: r.method, URL: target, Header: h, Body: body,
+			OnRetry: func(ev transport.RetryEvent) { c.logRetry(ctx, r, ev) },
+		})
+		if err != nil {
+			return nil, c.transportError(r.method, path, resp, err)
+		}
+		if replay == 0 && tokenRejected(resp) {
+			c.warn(ctx, "basiq: token rejected, re-authenticating", r,
+				slog.Int("status", resp.StatusCode))
+			c.tokens.invalidate(r.auth, r.userID, tok.AccessToken)
+			continue
+		}
+		return resp, nil
+	}
+}
+
+func (c *Client) tokenFor(ctx context.Context, r apiRequest) (Token, error) {
+	if r.auth == authClient {
+		return c.ClientToken(ctx, r.userID)
+	}
+	return c.Token(ctx)
+}
+
+// tokenRejected reports a 401, or a 403 access-denied (Basiq's "Token has expired").
+func tokenRejected(resp *transport.Response) bool {
+	switch resp.StatusCode {
+	case http.StatusUnauthorized:
+		return true
+	case http.StatusForbidden:
+		return bytes.Contains(resp.Body, []byte(`"access-denied"`))
+	}
+	return false
+}
+
+// transportError wraps a failure that produced no usable response.
+func (c *Client) transportError(method, path string, resp *transport.Response, err error) error {
+	if errors.Is(err, transport.ErrBodyTooLarge) {
+		return fmt.Errorf("basiq: %s %s: %w: %v", method, path, ErrResponseTooLarge, err)
+	}
+	attempts := 0
+	if resp != nil {
+		attempts = resp.Attempts
+	}
+	return fmt.Errorf("basiq: %s %s (after %d attempts): %w", method, path, attempts, err)
+}

@@ -1,0 +1,140 @@
+package basiq
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Token scopes (basiq-api.md §1).
+const (
+	ScopeServerAccess = "SERVER_ACCESS"
+	ScopeClientAccess = "CLIENT_ACCESS"
+)
+
+// Token is a Basiq access token. Its formatted forms (%v, %+v, %#v, %s) and
+// its slog value never show AccessToken.
+type Token struct {
+	AccessToken string
+	TokenType   string     // always "Bearer"
+	Scope       string     // ScopeServerAccess or ScopeClientAccess
+	UserID      string     // the user a CLIENT_ACCESS token is bound to
+	Version     APIVersion // the API version the token was minted for
+	ExpiresAt   time.Time  // when the request for it started, plus expires_in
+}
+
+// Valid reports whether the token is non-empty and unexpired at now.
+func (t Token) Valid(now time.Time) bool {
+	return t.AccessToken != "" && now.Before(t.ExpiresAt)
+}
+
+// String describes the token without its secret.
+func (t Token) String() string {
+	s := fmt.Sprintf("basiq.Token{Scope: %s, Version: %s, ExpiresAt: %s, AccessToken: [REDACTED]", t.Scope, t.Version, t.ExpiresAt.Format(time.RFC3339))
+	if t.UserID != "" {
+		s += ", UserID: " + t.UserID
+	}
+	return s + "}"
+}
+
+// GoString is String, so %#v is redacted too.
+func (t Token) GoString() string { return t.String() }
+
+// Format implements fmt.Formatter so every verb prints the redacted form.
+func (t Token) Format(f fmt.State, _ rune) { fmt.Fprint(f, t.String()) }
+
+// LogValue implements slog.LogValuer without the secret.
+func (t Token) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("scope", t.Scope),
+		slog.String(logKeyUserID, t.UserID),
+		slog.Time("expires_at", t.ExpiresAt),
+	)
+}
+
+// TokenCache stores tokens so that several clients or processes using the
+// same API key share them. Contract:
+//   - Keys are opaque strings made by the SDK; they carry a hash of the API key
+//     (never the key), the API version, the scope and, for CLIENT_ACCESS, the
+//     user id. Implementations store and return values byte for byte.
+//   - Set is called with a freshly minted token; an implementation should keep
+//     it at most until tok.ExpiresAt (a TTL of time.Until(tok.ExpiresAt)).
+//   - Get returns ok=false when nothing is stored. The SDK ignores a returned
+//     token that is expired, or that the API just rejected.
+//   - Errors never fail an API call: the SDK logs them at warn level and falls
+//     back to its own copy or to fetching a token.
+//   - Both methods must be safe for concurrent use.
+//
+// The cache is consulted only when the client's own copy is missing, expiring
+// or rejected, so a slow cache does not slow every request.
+type TokenCache interface {
+	Get(ctx context.Context, key string) (tok Token, ok bool, err error)
+	Set(ctx context.Context, key string, tok Token) error
+}
+
+// MemoryTokenCache is an in-memory TokenCache, safe for concurrent use. Share
+// one between clients of the same process to share their tokens. Expired
+// entries are dropped, and at most 10,000 entries are kept.
+type MemoryTokenCache struct {
+	mu      sync.Mutex
+	entries map[string]Token
+	now     func() time.Time
+}
+
+const memoryTokenCacheMax = 10000
+
+// NewMemoryTokenCache returns an empty MemoryTokenCache.
+func NewMemoryTokenCache() *MemoryTokenCache {
+	return &MemoryTokenCache{entries: make(map[string]Token), now: time.Now}
+}
+
+// Get returns the unexpired token stored under key.
+func (m *MemoryTokenCache) Get(_ context.Context, key string) (Token, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	tok, ok := m.entries[key]
+	if ok && !tok.Valid(m.now()) {
+		delete(m.entries, key)
+		return Token{}, false, nil
+	}
+	return tok, ok, nil
+}
+
+// Set stores tok under key, evicting expired entries (then the soonest to
+// expire) when full.
+func (m *MemoryTokenCache) Set(_ context.Context, key string, tok Token) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, exists := m.entries[key]; !exists && len(m.entries) >= memoryTokenCacheMax {
+		m.evict()
+	}
+	m.entries[key] = tok
+	return nil
+}
+
+func (m *MemoryTokenCache) evict() {
+	now := m.now()
+	var soonestKey string
+	var soonest time.Time
+	for k, t := range m.entries {
+		if !t.Valid(now) {
+			delete(m.entries, k)
+			continue
+		}
+		if soonestKey == "" || t.ExpiresAt.Before(soonest) {
+			soonestKey, soonest = k, t.ExpiresAt
+		}
+	}
+	if len(m.entries) >= memoryTokenCacheMax {
+		delete(m.entries, soonestKey)
+	}
+}
+
+// Len returns the number of entries, expired or not.
+func (m *MemoryTokenCache) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.entries)
+}
