@@ -252,6 +252,7 @@ func (c *Client) fetchToken(ctx context.Context, kind authKind, userID string) (
 	}
 	r := apiRequest{method: http.MethodPost, route: "/token", auth: kind, userID: userID}
 	start := time.Now()
+	issued := c.tokens.now() // expiry is judged on the token manager's clock
 	resp, err := c.http.Do(ctx, transport.Request{
 		Method: http.MethodPost, URL: c.endpoint("/token", nil), Header: header,
 		Body: []byte(form.Encode()), Replayable: true,
@@ -275,7 +276,7 @@ func (c *Client) fetchToken(ctx context.Context, kind authKind, userID string) (
 	}
 	tok := Token{
 		AccessToken: tr.AccessToken, TokenType: tr.TokenType, Scope: scope, Version: c.version,
-		ExpiresAt: start.Add(time.Duration(tr.ExpiresIn) * time.Second),
+		ExpiresAt: issued.Add(time.Duration(tr.ExpiresIn) * time.Second),
 	}
 	if kind == authClient {
 		tok.UserID = userID

@@ -213,3 +213,36 @@ func (e *AuthError) Is(target error) bool { return target == ErrUnauthorized }
 func invalidInput(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidInput, fmt.Sprintf(format, args...))
 }
+
+// JobFailedError is returned by Poller.Wait and Jobs.Wait when a step of the
+// job failed. Diagnosis says what to do and what to tell the user; Step is
+// the failed step, with the API's error code and detail in Step.Result.
+//
+// Its Error text names the job, step, code and recommended action, and never
+// the bank's or Basiq's detail text.
+type JobFailedError struct {
+	Job       *Job
+	Step      Step
+	Diagnosis Diagnosis
+}
+
+// Error formats the job id, failed step, error code and recommended action.
+func (e *JobFailedError) Error() string {
+	jobID := e.Diagnosis.JobID
+	if jobID == "" && e.Job != nil {
+		jobID = e.Job.ID
+	}
+	step := e.Step.Title
+	if step == "" {
+		step = e.Diagnosis.Step
+	}
+	code := e.Diagnosis.Code
+	if code == "" && e.Step.Result != nil {
+		code = e.Step.Result.Code
+	}
+	if code == "" {
+		code = "no error code"
+	}
+	return fmt.Sprintf("basiq: job %s failed at step %s: %s (action: %s)",
+		orUnknown(jobID), orUnknown(string(step)), code, e.Diagnosis.actionOrNone())
+}

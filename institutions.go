@@ -183,7 +183,8 @@ type ConnectorFilter struct {
 
 // InstitutionsService lists institutions and their status.
 type InstitutionsService struct {
-	c *Client
+	c     *Client
+	cache institutionCache // used by pollers for status and step durations
 }
 
 func newInstitutionsService(c *Client) *InstitutionsService {
@@ -311,4 +312,130 @@ func nameMatches(needle string, names ...string) bool {
 		}
 	}
 	return false
+}
+
+// Timings of Basiq's status guidance (seed "Connector Status in Dashboard"
+// and "Handling jobs"), shared by Advice and Diagnose.
+const (
+	// statusRetrySoon is how long to wait before retrying a job that failed
+	// while the institution was not in a major outage ("wait 10 minutes and
+	// try again").
+	statusRetrySoon = 10 * time.Minute
+	// statusRetryHourly is the retry interval for a partial or major outage.
+	statusRetryHourly = time.Hour
+	// majorOutageDeferMax is the longest recommended deferral in a major outage.
+	majorOutageDeferMax = 3 * time.Hour
+	// maxSummaryStatus bounds how much of an unknown status Summary repeats.
+	maxSummaryStatus = 64
+)
+
+// StatusAdvice is what Basiq's status board recommends for an institution in a
+// given status: whether to start a job now, whether and when to retry a job
+// that failed, and whether to warn the user first. See
+// InstitutionStatus.Advice.
+type StatusAdvice struct {
+	// Status is the normalized status the advice is for (as given when unknown).
+	Status InstitutionStatus
+	// Usable reports whether creating or refreshing a connection now is
+	// recommended. It is false only for a major outage, where Basiq recommends
+	// deferring; the connector still works there for a minority of jobs, so
+	// an app may still go ahead once it has told the user.
+	Usable bool
+	// RetryOnFailure reports whether a job that fails with an
+	// institution-side error (service-unavailable and the like) should be
+	// retried. User-side failures (invalid credentials, a popup at the bank)
+	// are never fixed by retrying; see Diagnose.
+	RetryOnFailure bool
+	// RetryAfter is how long to wait before that retry: 10 minutes normally,
+	// 1 hour in a partial outage, and every hour in a major outage.
+	RetryAfter time.Duration
+	// DeferMin and DeferMax bound how long to put off creating or refreshing
+	// a connection (1 to 3 hours in a major outage; zero otherwise).
+	DeferMin, DeferMax time.Duration
+	// TellUserFirst reports whether the user should be told that their bank is
+	// having problems before a connection is attempted (a major outage).
+	TellUserFirst bool
+	// Summary is a one-sentence explanation for developers and support. For
+	// an unknown status it repeats the raw value.
+	Summary string
+}
+
+// Normalize returns the canonical form of a status: values are matched
+// without regard to case, surrounding space, or "_" and " " in place of "-";
+// "scheduled-maintenance" and "under-improvement" become
+// StatusUnderMaintenance. Unknown values are returned unchanged.
+func (s InstitutionStatus) Normalize() InstitutionStatus {
+	folded := strings.ToLower(strings.TrimSpace(string(s)))
+	folded = strings.NewReplacer("_", "-", " ", "-").Replace(folded)
+	switch InstitutionStatus(folded) {
+	case StatusOperational:
+		return StatusOperational
+	case StatusDegradedPerformance:
+		return StatusDegradedPerformance
+	case StatusPartialOutage:
+		return StatusPartialOutage
+	case StatusMajorOutage:
+		return StatusMajorOutage
+	case StatusUnderMaintenance, StatusScheduledMaintenance, StatusUnderImprovement:
+		return StatusUnderMaintenance
+	}
+	return s
+}
+
+// Known reports whether the status is one Basiq documents (including the
+// maintenance aliases), after Normalize. The empty status is not known.
+func (s InstitutionStatus) Known() bool {
+	switch s.Normalize() {
+	case StatusOperational, StatusDegradedPerformance, StatusPartialOutage, StatusMajorOutage, StatusUnderMaintenance:
+		return true
+	}
+	return false
+}
+
+// Advice returns what Basiq's status board recommends for the status:
+//
+//   - operational: go ahead; retry on failure.
+//   - under-maintenance (and scheduled-maintenance, under-improvement): the
+//     connector is operational but had a recent release or is in beta; go
+//     ahead; retry on failure.
+//   - degraded-performance: most jobs succeed; go ahead; retry on failure.
+//   - partial-outage: only some jobs succeed first time; go ahead, but retry
+//     a failure in 1 hour.
+//   - major-outage: only a minority of jobs succeed; defer by 1 to 3 hours or
+//     retry every hour, and tell the user first.
+//   - anything else, including "": go ahead with caution; retry on failure.
+//
+// "Retry on failure" waits 10 minutes, as Basiq's job guidance says for a
+// service-unavailable failure outside a major outage.
+func (s InstitutionStatus) Advice() StatusAdvice {
+	n := s.Normalize()
+	a := StatusAdvice{Status: n, Usable: true, RetryOnFailure: true, RetryAfter: statusRetrySoon}
+	switch n {
+	case StatusOperational:
+		a.Summary = "Operational: the connector is working normally; go ahead, and retry if a job fails."
+	case StatusUnderMaintenance:
+		a.Summary = "Under maintenance: the connector is operational but was recently released or is in beta; go ahead, and retry if a job fails."
+	case StatusDegradedPerformance:
+		a.Summary = "Degraded performance: most jobs succeed; go ahead, and retry if a job fails."
+	case StatusPartialOutage:
+		a.RetryAfter = statusRetryHourly
+		a.Summary = "Partial outage: only some jobs succeed first time; go ahead, and retry in 1 hour if a job fails."
+	case StatusMajorOutage:
+		a.Usable = false
+		a.RetryAfter = statusRetryHourly
+		a.DeferMin, a.DeferMax = statusRetryHourly, majorOutageDeferMax
+		a.TellUserFirst = true
+		a.Summary = "Major outage: only a minority of jobs succeed; tell the user, then defer creating or refreshing connections by 1 to 3 hours, or retry every hour."
+	default:
+		raw := strings.ToValidUTF8(string(s), "?")
+		if len(raw) > maxSummaryStatus {
+			raw = strings.ToValidUTF8(raw[:maxSummaryStatus], "") + "…"
+		}
+		if raw == "" {
+			a.Summary = "Status not reported: go ahead with caution, and retry if a job fails."
+		} else {
+			a.Summary = "Unknown status \"" + raw + "\": go ahead with caution, and retry if a job fails."
+		}
+	}
+	return a
 }

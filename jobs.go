@@ -9,7 +9,9 @@ import (
 
 // JobsService reads jobs, answers MFA challenges and polls jobs.
 type JobsService struct {
-	c *Client
+	c      *Client
+	waits  waitLoops      // concurrent Waits on one job share a poll loop
+	jitter func() float64 // the pollers' jitter source; nil for math/rand
 }
 
 func newJobsService(c *Client) *JobsService {

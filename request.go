@@ -202,5 +202,9 @@ func (c *Client) transportError(method, path string, resp *transport.Response, e
 	if resp != nil {
 		attempts = resp.Attempts
 	}
-	return fmt.Errorf("basiq: %s %s (after %d attempts): %w", method, path, attempts, err)
+	return fmt.Errorf("basiq: %s %s: %w after %d attempts: %w", method, path, errTransportFailure, attempts, err)
 }
+
+// errTransportFailure marks errors where no complete response was received
+// (connection refused or reset, timeout, truncated body).
+var errTransportFailure = errors.New("request failed")

@@ -25,6 +25,9 @@ func (st *attempt) check(ctx context.Context, resp *http.Response, err error) (b
 	if cerr := ctx.Err(); cerr != nil {
 		return false, cerr
 	}
+	// A body error belongs to the attempt that produced it: forget an earlier
+	// attempt's, or it would mask this attempt's (final) response.
+	st.bodyErr = nil
 	idempotent := st.idempotent
 	ev := RetryEvent{Err: err, Attempt: st.count}
 	retry := false

@@ -1,0 +1,396 @@
+package basiq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net"
+	"time"
+)
+
+// ErrPollTimeout is returned when a job has not finished within
+// PollOptions.Timeout.
+var ErrPollTimeout = errors.New("basiq: job did not finish in time")
+
+// Default polling bounds.
+const (
+	DefaultMinInterval = time.Second
+	DefaultMaxInterval = 30 * time.Second
+	DefaultPollTimeout = 10 * time.Minute
+)
+
+// PollOptions tune a Poller. The zero value (or nil) gives the defaults.
+type PollOptions struct {
+	// Operation is what started the job; it changes the Diagnosis of a failure.
+	Operation Operation
+	// InstitutionID, when known (it is the Credentials.InstitutionID of a
+	// create), lets the poller use the institution's average step durations
+	// from the first poll, and its status when diagnosing a failure.
+	InstitutionID string
+	// Attempt is how many times this operation has been tried (1-based), for
+	// the Diagnosis's escalation to support.
+	Attempt int
+	// MinInterval and MaxInterval bound the wait between polls
+	// (defaults 1 s and 30 s).
+	MinInterval, MaxInterval time.Duration
+	// Timeout bounds the whole wait (default 10 minutes; with
+	// FollowBasiqRetries, 7 days and an hour).
+	Timeout time.Duration
+	// FollowBasiqRetries keeps waiting when an update failed with
+	// service-unavailable, which Basiq retries every 2 hours for up to 7 days,
+	// polling every RetryInterval (default 15 minutes) until the job succeeds
+	// or the window closes.
+	FollowBasiqRetries bool
+	// RetryInterval is the poll interval while following Basiq's retries.
+	RetryInterval time.Duration
+}
+
+func (o *PollOptions) normalized() PollOptions {
+	var p PollOptions
+	if o != nil {
+		p = *o
+	}
+	if p.MinInterval <= 0 {
+		p.MinInterval = DefaultMinInterval
+	}
+	if p.MaxInterval <= 0 {
+		p.MaxInterval = DefaultMaxInterval
+	}
+	if p.MaxInterval < p.MinInterval {
+		p.MaxInterval = p.MinInterval
+	}
+	if p.RetryInterval <= 0 {
+		p.RetryInterval = 15 * time.Minute
+	}
+	if p.Timeout <= 0 {
+		p.Timeout = DefaultPollTimeout
+		if p.FollowBasiqRetries {
+			p.Timeout = basiqRetryWindow + time.Hour
+		}
+	}
+	if p.Attempt <= 0 {
+		p.Attempt = 1
+	}
+	return p
+}
+
+// StepEvent is one observed change of a job step: it started, succeeded,
+// failed, or (for mfa-challenge) asks for answers.
+type StepEvent struct {
+	Step     Step       // the step as now observed
+	Previous StepStatus // its status at the previous observation ("" if never seen)
+	Job      *Job       // the whole job as now observed
+	// Diagnosis is set when the step failed, or is an MFA prompt to answer.
+	Diagnosis *Diagnosis
+}
+
+// Poller follows one job. Create it with Jobs.Poller or Jobs.ResumePoller.
+// A Poller is not safe for concurrent use; to wait on one job from several
+// goroutines use Jobs.Wait, which shares one poll loop.
+type Poller struct {
+	jobs  *JobsService
+	jobID string
+	opts  PollOptions
+
+	job       *Job
+	seen      map[StepName]StepStatus
+	polls     int
+	started   time.Time              // first poll
+	lastPoll  time.Time              // last successful poll
+	stepSeen  map[StepName]time.Time // when each step was first seen in progress
+	unchanged int                    // polls since the last change
+	retryHint time.Duration          // a server's Retry-After from the last poll error
+	lastErr   error                  // the last transient poll error
+	failedAt  time.Time              // when a followed Basiq retry was first seen failing
+	durations StepDurations
+	instID    string
+	instTried bool
+	jitter    func() float64 // in [0,1); replaced in simulations
+}
+
+// Poller returns a Poller for jobID; opts may be nil. No request is made
+// until it is used.
+func (s *JobsService) Poller(jobID string, opts *PollOptions) *Poller {
+	o := opts.normalized()
+	jitter := s.jitter
+	if jitter == nil {
+		jitter = defaultJitter
+	}
+	return &Poller{
+		jobs: s, jobID: jobID, opts: o, instID: o.InstitutionID,
+		seen: make(map[StepName]StepStatus), stepSeen: make(map[StepName]time.Time),
+		jitter: jitter,
+	}
+}
+
+// JobID returns the id of the job being polled.
+func (p *Poller) JobID() string { return p.jobID }
+
+// Job returns the job as last observed (nil before the first poll).
+func (p *Poller) Job() *Job { return p.job }
+
+// Done reports whether the job has finished: every step succeeded (or was
+// skipped), or a step failed (unless it is a Basiq retry being followed).
+func (p *Poller) Done() bool {
+	if p.job == nil {
+		return false
+	}
+	switch p.job.Status() {
+	case JobSucceeded:
+		return true
+	case JobFailed:
+		return !p.followingRetry()
+	}
+	return false
+}
+
+// Poll fetches the job once and records what changed. It returns the job as
+// fetched; a failed job is returned without error (see Wait).
+func (p *Poller) Poll(ctx context.Context) (*Job, error) {
+	_, err := p.poll(ctx)
+	return p.job, err
+}
+
+// poll fetches the job and returns the step events it shows.
+func (p *Poller) poll(ctx context.Context) ([]StepEvent, error) {
+	now := time.Now()
+	if p.polls == 0 {
+		p.started = now
+	}
+	p.polls++
+	job, err := p.jobs.Get(ctx, p.jobID)
+	if err != nil {
+		p.lastErr = err
+		p.retryHint = 0
+		var apiErr *APIError
+		if errors.As(err, &apiErr) {
+			p.retryHint = apiErr.RetryAfter
+		}
+		return nil, err
+	}
+	p.lastErr = nil
+	p.retryHint = 0
+	p.job = job
+	if p.instID == "" && job.Institution != nil {
+		p.instID = job.Institution.ID
+	}
+	var events []StepEvent
+	for i, st := range job.Steps {
+		prev, known := p.seen[st.Title]
+		if prev == st.Status {
+			continue
+		}
+		p.seen[st.Title] = st.Status
+		if st.Status == StepInProgress || (st.Status.Done() && !known) {
+			if _, ok := p.stepSeen[st.Title]; !ok {
+				p.stepSeen[st.Title] = p.estimateStart(job, i, now)
+			}
+		}
+		if !known && st.Status == StepPending {
+			continue
+		}
+		events = append(events, StepEvent{Step: st, Previous: prev, Job: job})
+	}
+	if len(events) > 0 {
+		p.unchanged = 0
+	} else {
+		p.unchanged++
+	}
+	p.lastPoll = now
+	if job.Status() == JobFailed {
+		if p.failedAt.IsZero() {
+			p.failedAt = now
+		}
+	} else {
+		p.failedAt = time.Time{}
+	}
+	return events, nil
+}
+
+// estimateStart estimates when step i started, knowing it started after the
+// last poll and by now: when the previous step's expected end (from the
+// institution's averages) falls in that window it is the best guess, else now.
+func (p *Poller) estimateStart(job *Job, i int, now time.Time) time.Time {
+	if i == 0 || p.lastPoll.IsZero() {
+		return now
+	}
+	prev := job.Steps[i-1].Title
+	began, ok := p.stepSeen[prev]
+	avg := p.durations.For(prev)
+	if !ok || avg <= 0 {
+		return now
+	}
+	est := began.Add(avg)
+	if est.Before(p.lastPoll) {
+		est = p.lastPoll
+	}
+	if est.After(now) {
+		est = now
+	}
+	return est
+}
+
+// Steps polls until the job finishes and yields every step change, in the
+// caller's goroutine. A failed step's event carries its Diagnosis, and ends
+// the sequence. Transient poll errors (429, 5xx, network) are retried, not
+// yielded; an error that ends polling (the context, the timeout, a 404) is
+// yielded once with a zero StepEvent. Breaking out of the loop stops polling.
+func (p *Poller) Steps(ctx context.Context) iter.Seq2[StepEvent, error] {
+	return func(yield func(StepEvent, error) bool) {
+		for {
+			events, err := p.next(ctx)
+			if err != nil {
+				yield(StepEvent{}, err)
+				return
+			}
+			for _, ev := range events {
+				if ev.Step.Status == StepFailed || ev.Step.Result.IsMFA() {
+					d := p.diagnose(ctx, ev.Job)
+					ev.Diagnosis = &d
+				}
+				if !yield(ev, nil) {
+					return
+				}
+			}
+			if p.Done() {
+				return
+			}
+		}
+	}
+}
+
+// WaitForStep polls until the named step has succeeded (or been skipped) and
+// returns the job at that moment; the Poller can then keep going (Wait,
+// Steps). It returns *JobFailedError if the job fails first, and the job with
+// a nil error if the job finishes without that step (an MFA challenge that
+// never came, for example).
+func (p *Poller) WaitForStep(ctx context.Context, name StepName) (*Job, error) {
+	for {
+		if p.job != nil {
+			if st, ok := p.job.Step(name); ok && (st.Status == StepSuccess || st.Status == StepSkipped) {
+				return p.job, nil
+			}
+			if p.Done() {
+				return p.result(ctx)
+			}
+		}
+		if _, err := p.next(ctx); err != nil {
+			return p.job, err
+		}
+	}
+}
+
+// Wait polls until the job finishes. It returns the job when every step
+// succeeded, and *JobFailedError (with the job, the failed step and a
+// Diagnosis that consulted the institution's current status when relevant)
+// when a step failed.
+func (p *Poller) Wait(ctx context.Context) (*Job, error) {
+	for !p.Done() {
+		if _, err := p.next(ctx); err != nil {
+			return p.job, err
+		}
+	}
+	return p.result(ctx)
+}
+
+// result turns a finished job into Wait's answer.
+func (p *Poller) result(ctx context.Context) (*Job, error) {
+	step, failed := p.job.FailedStep()
+	if !failed {
+		return p.job, nil
+	}
+	return p.job, &JobFailedError{Job: p.job, Step: step, Diagnosis: p.diagnose(ctx, p.job)}
+}
+
+// next waits as the schedule says (not before the first poll), then polls,
+// absorbing transient errors until the timeout.
+func (p *Poller) next(ctx context.Context) ([]StepEvent, error) {
+	for {
+		if p.polls > 0 {
+			if err := p.sleep(ctx); err != nil {
+				return nil, err
+			}
+		}
+		events, err := p.poll(ctx)
+		if err == nil {
+			return events, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if !transient(err) {
+			return nil, err
+		}
+		p.unchanged++
+	}
+}
+
+// sleep waits for the next poll, fitting the last wait to the deadline.
+func (p *Poller) sleep(ctx context.Context) error {
+	p.loadDurations(ctx)
+	d := p.delay(time.Now())
+	deadline := p.started.Add(p.opts.Timeout)
+	if cd, ok := ctx.Deadline(); ok && cd.Before(deadline) {
+		deadline = cd
+	}
+	ctxBound := false
+	if cd, ok := ctx.Deadline(); ok && !cd.After(deadline) {
+		ctxBound = true
+	}
+	remaining := time.Until(deadline)
+	if d >= remaining {
+		if remaining < p.opts.MinInterval {
+			return p.timeoutErr(ctx, ctxBound)
+		}
+		// Last chance: poll just before the deadline rather than not at all.
+		d = remaining - min(remaining/10, 100*time.Millisecond)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func (p *Poller) timeoutErr(ctx context.Context, ctxBound bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if ctxBound {
+		return fmt.Errorf("basiq: job %s: no time left to poll before the context's deadline: %w", p.jobID, context.DeadlineExceeded)
+	}
+	status := "unknown"
+	if p.job != nil {
+		status = string(p.job.Status())
+	}
+	err := fmt.Errorf("%w: job %s still %s after %s", ErrPollTimeout, p.jobID, status, p.opts.Timeout)
+	if p.lastErr != nil {
+		err = fmt.Errorf("%w (last poll error: %v)", err, p.lastErr)
+	}
+	return err
+}
+
+// transient reports a poll error worth polling again after: throttling,
+// server errors and network failures.
+func transient(err error) bool {
+	if errors.Is(err, ErrRateLimited) || errors.Is(err, ErrUnavailable) {
+		return true
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return false
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return true
+	}
+	var authErr *AuthError
+	if errors.As(err, &authErr) {
+		return authErr.StatusCode == 0 || authErr.StatusCode >= 500 || authErr.StatusCode == 429
+	}
+	return errors.Is(err, errTransportFailure)
+}

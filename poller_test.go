@@ -1,0 +1,324 @@
+package basiq
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type seenEvent struct {
+	step StepName
+	prev StepStatus
+	now  StepStatus
+	at   time.Duration
+}
+
+func collect(t *testing.T, ctx context.Context, p *Poller, start time.Time, onEvent func(StepEvent)) []seenEvent {
+	t.Helper()
+	var out []seenEvent
+	for ev, err := range p.Steps(ctx) {
+		require.NoError(t, err)
+		out = append(out, seenEvent{ev.Step.Title, ev.Previous, ev.Step.Status, time.Since(start)})
+		if onEvent != nil {
+			onEvent(ev)
+		}
+	}
+	return out
+}
+
+func TestPollerStepsThreeSteps(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newJobFake(hooliSteps())
+		c := f.client()
+		start := time.Now()
+		p := c.Jobs.Poller(fakeJobID, &PollOptions{Operation: OpCreate, InstitutionID: fakeInstID})
+		got := collect(t, t.Context(), p, start, nil)
+		want := []seenEvent{
+			{StepVerifyCredentials, "", StepInProgress, 0},
+			{StepVerifyCredentials, StepInProgress, StepSuccess, 0},
+			{StepRetrieveAccounts, StepPending, StepInProgress, 0},
+			{StepRetrieveAccounts, StepInProgress, StepSuccess, 0},
+			{StepRetrieveTransactions, StepPending, StepInProgress, 0},
+			{StepRetrieveTransactions, StepInProgress, StepSuccess, 0},
+		}
+		require.Len(t, got, len(want))
+		for i := range want {
+			assert.Equal(t, want[i].step, got[i].step, "event %d", i)
+			assert.Equal(t, want[i].prev, got[i].prev, "event %d", i)
+			assert.Equal(t, want[i].now, got[i].now, "event %d", i)
+		}
+		// Each completion is noticed within a second of happening.
+		ends := f.ends(time.Now())
+		assert.InDelta(t, ends[0].Sub(start).Seconds(), got[1].at.Seconds(), 1.0)
+		assert.InDelta(t, ends[1].Sub(start).Seconds(), got[3].at.Seconds(), 1.0)
+		assert.InDelta(t, ends[2].Sub(start).Seconds(), got[5].at.Seconds(), 1.0)
+		assert.True(t, p.Done())
+		assert.Equal(t, JobSucceeded, p.Job().Status())
+		assert.LessOrEqual(t, f.gets(), 5, "polls guided by step averages")
+	})
+}
+
+func TestPollerStepsWithMFA(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		steps := hooliSteps()
+		steps = append(steps[:1], append([]fakeStep{{name: StepMFAChallenge, dur: time.Second, mfa: true}}, steps[1:]...)...)
+		f := newJobFake(steps)
+		c := f.client()
+		p := c.Jobs.Poller(fakeJobID, &PollOptions{Operation: OpCreate, InstitutionID: fakeInstID})
+		var prompts int
+		got := collect(t, t.Context(), p, time.Now(), func(ev StepEvent) {
+			if ev.Step.Title == StepMFAChallenge && ev.Step.Status == StepInProgress {
+				require.NotNil(t, ev.Diagnosis)
+				assert.Equal(t, ActionAnswerMFA, ev.Diagnosis.Action)
+				require.True(t, ev.Step.Result.IsMFA())
+				assert.Equal(t, []string{"OTP Password"}, ev.Step.Result.Input)
+				prompts++
+				time.Sleep(3 * time.Second) // the user types the code
+				_, err := c.Jobs.SubmitMFA(t.Context(), fakeUserID, fakeJobID, []string{"1234"})
+				require.NoError(t, err)
+			}
+		})
+		assert.Equal(t, 1, prompts)
+		var titles []StepName
+		for _, e := range got {
+			if e.now == StepSuccess {
+				titles = append(titles, e.step)
+			}
+		}
+		assert.Equal(t, []StepName{StepVerifyCredentials, StepMFAChallenge, StepRetrieveAccounts, StepRetrieveTransactions}, titles)
+		assert.Equal(t, JobSucceeded, p.Job().Status())
+	})
+}
+
+func TestPollerWaitForStepThenWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newJobFake(hooliSteps())
+		c := f.client()
+		start := time.Now()
+		p := c.Jobs.Poller(fakeJobID, &PollOptions{Operation: OpCreate, InstitutionID: fakeInstID})
+		job, err := p.WaitForStep(t.Context(), StepVerifyCredentials)
+		require.NoError(t, err)
+		assert.Equal(t, JobRunning, job.Status(), "released before the job ends")
+		assert.Less(t, time.Since(start), 10*time.Second)
+		assert.Equal(t, fakeConnID, job.ConnectionID())
+		assert.False(t, p.Done())
+
+		job, err = p.Wait(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, JobSucceeded, job.Status())
+		assert.GreaterOrEqual(t, time.Since(start), 19*time.Second)
+	})
+}
+
+func TestPollerFailureAtEachStep(t *testing.T) {
+	cases := []struct {
+		failAt int
+		code   string
+		status InstitutionStatus
+		op     Operation
+		action Action
+	}{
+		{0, "invalid-credentials", StatusOperational, OpCreate, ActionCheckCredentials},
+		{0, "invalid-credentials", StatusOperational, OpRefresh, ActionUpdateCredentials},
+		{1, "account-not-accessible-requires-user-action", StatusOperational, OpCreate, ActionResolveAtBank},
+		{2, "service-unavailable", StatusMajorOutage, OpRefresh, ActionWaitForInstitution},
+		{2, "service-unavailable", StatusOperational, OpRefresh, ActionRetryLater},
+		{2, "service-unavailable", StatusOperational, OpUpdate, ActionWaitForBasiqRetry},
+	}
+	for _, tc := range cases {
+		t.Run(tc.code+"/"+string(tc.op)+"/"+string(tc.status), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				steps := hooliSteps()
+				steps[tc.failAt].fail = tc.code
+				f := newJobFake(steps)
+				f.status = tc.status
+				c := f.client()
+				job, err := c.Jobs.Poller(fakeJobID, &PollOptions{Operation: tc.op}).Wait(t.Context())
+				var jfe *JobFailedError
+				require.ErrorAs(t, err, &jfe)
+				assert.Equal(t, job, jfe.Job)
+				assert.Equal(t, steps[tc.failAt].name, jfe.Step.Title)
+				assert.Equal(t, tc.code, jfe.Diagnosis.Code)
+				assert.Equal(t, tc.action, jfe.Diagnosis.Action)
+				assert.Equal(t, fakeUserID, jfe.Diagnosis.UserID)
+				assert.Equal(t, fakeConnID, jfe.Diagnosis.ConnectionID)
+				assert.Equal(t, fakeJobID, jfe.Diagnosis.JobID)
+				if tc.code == "service-unavailable" && tc.op != OpUpdate {
+					assert.Equal(t, 1, f.instGets, "institution status consulted once")
+				}
+			})
+		})
+	}
+}
+
+func TestPollerSurvivesTransientErrors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newJobFake(hooliSteps())
+		f.faults[2] = fakeFault{status: 503}
+		f.faults[3] = fakeFault{status: 429, retryAfter: "7"}
+		c := f.client()
+		job, err := c.Jobs.Poller(fakeJobID, &PollOptions{Operation: OpCreate, InstitutionID: fakeInstID}).Wait(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, JobSucceeded, job.Status())
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		require.GreaterOrEqual(t, len(f.jobGets), 4)
+		assert.GreaterOrEqual(t, f.jobGets[3].Sub(f.jobGets[2]), 7*time.Second, "Retry-After honoured")
+	})
+}
+
+func TestPollerCancelAndResume(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newJobFake(hooliSteps())
+		c := f.client()
+		p := c.Jobs.Poller(fakeJobID, &PollOptions{Operation: OpRefresh, InstitutionID: fakeInstID})
+		ctx, cancel := context.WithCancel(t.Context())
+		var before []seenEvent
+		start := time.Now()
+		go func() {
+			time.Sleep(10 * time.Second)
+			cancel()
+		}()
+		var stopErr error
+		for ev, err := range p.Steps(ctx) {
+			if err != nil {
+				stopErr = err
+				break
+			}
+			before = append(before, seenEvent{ev.Step.Title, ev.Previous, ev.Step.Status, 0})
+		}
+		assert.ErrorIs(t, stopErr, context.Canceled)
+		assert.Equal(t, 10*time.Second, time.Since(start), "returns as soon as cancelled")
+		tok, err := p.ResumeToken()
+		require.NoError(t, err)
+		assert.NotContains(t, tok, "a2V5OnNlY3JldA==")
+
+		p2, err := c.Jobs.ResumePoller(tok, nil)
+		require.NoError(t, err)
+		assert.Equal(t, OpRefresh, p2.opts.Operation)
+		var after []seenEvent
+		for ev, err := range p2.Steps(t.Context()) {
+			require.NoError(t, err)
+			after = append(after, seenEvent{ev.Step.Title, ev.Previous, ev.Step.Status, 0})
+		}
+		all := append(before, after...)
+		require.Len(t, all, 6, "every change reported exactly once across the two pollers: %v", all)
+		assert.Equal(t, seenEvent{StepRetrieveTransactions, StepInProgress, StepSuccess, 0}, all[5])
+		for _, e := range after {
+			assert.NotEqual(t, StepVerifyCredentials, e.step, "nothing reported twice")
+		}
+	})
+}
+
+func TestResumeTokenValidation(t *testing.T) {
+	c := newJobFake(hooliSteps()).client()
+	p := c.Jobs.Poller("job-9", &PollOptions{Operation: OpUpdate, Attempt: 2})
+	tok, err := p.ResumeToken()
+	require.NoError(t, err)
+	p2, err := c.Jobs.ResumePoller(tok, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "job-9", p2.JobID())
+	assert.Equal(t, 2, p2.opts.Attempt)
+
+	for name, bad := range map[string]string{
+		"empty":     "",
+		"foreign":   "eyJhbGciOiJIUzI1NiJ9.e30.x",
+		"truncated": tok[:len(tok)-3],
+		"garbled":   tok[:12] + "A" + tok[13:],
+		"future":    "bqpoll9." + tok[len(resumePrefix):],
+	} {
+		_, err := c.Jobs.ResumePoller(bad, nil)
+		assert.ErrorIs(t, err, ErrInvalidInput, name)
+	}
+}
+
+func TestJobsWaitSharesOnePollLoop(t *testing.T) {
+	count := func(waiters int) int {
+		var gets int
+		synctest.Test(t, func(t *testing.T) {
+			f := newJobFake(hooliSteps())
+			c := f.client()
+			c.Jobs.jitter = func() float64 { return 0.5 }
+			var wg sync.WaitGroup
+			for range waiters {
+				wg.Go(func() {
+					job, err := c.Jobs.Wait(t.Context(), fakeJobID, &PollOptions{InstitutionID: fakeInstID})
+					assert.NoError(t, err)
+					assert.Equal(t, JobSucceeded, job.Status())
+				})
+			}
+			wg.Wait()
+			gets = f.gets()
+		})
+		return gets
+	}
+	one := count(1)
+	hundred := count(100)
+	assert.Equal(t, one, hundred, "100 waiters make the GETs of one")
+	assert.Positive(t, one)
+}
+
+func TestJobsWaitLastWaiterLeavingStopsLoop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newJobFake(hooliSteps())
+		c := f.client()
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+		defer cancel()
+		_, err := c.Jobs.Wait(ctx, fakeJobID, nil)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		synctest.Wait() // the loop goroutine has stopped: synctest would report it otherwise
+		gets := f.gets()
+		time.Sleep(time.Minute)
+		assert.Equal(t, gets, f.gets(), "no polling after every waiter left")
+	})
+}
+
+func TestPollerTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		steps := []fakeStep{{name: StepVerifyCredentials, dur: time.Hour}}
+		f := newJobFake(steps)
+		c := f.client()
+		start := time.Now()
+		_, err := c.Jobs.Poller(fakeJobID, &PollOptions{Timeout: 2 * time.Minute}).Wait(t.Context())
+		assert.ErrorIs(t, err, ErrPollTimeout)
+		assert.LessOrEqual(t, time.Since(start), 2*time.Minute)
+		assert.GreaterOrEqual(t, time.Since(start), 119*time.Second, "last poll fitted just before the deadline")
+	})
+}
+
+func TestPollerFollowsBasiqRetries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		steps := hooliSteps()
+		steps[2].fail = "service-unavailable"
+		f := newJobFake(steps)
+		c := f.client()
+		p := c.Jobs.Poller(fakeJobID, &PollOptions{Operation: OpUpdate, FollowBasiqRetries: true})
+		go func() {
+			time.Sleep(5 * time.Hour) // Basiq's third retry succeeds
+			f.mu.Lock()
+			f.steps[2].fail = ""
+			f.mu.Unlock()
+		}()
+		job, err := p.Wait(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, JobSucceeded, job.Status())
+		assert.Less(t, f.gets(), 40, "polls slowly while Basiq retries")
+	})
+}
+
+func TestPollerPermanentErrorEndsWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newJobFake(hooliSteps())
+		c := f.client()
+		_, err := c.Jobs.Poller("no-such-job", nil).Wait(t.Context())
+		assert.ErrorIs(t, err, ErrNotFound)
+		var apiErr *APIError
+		assert.True(t, errors.As(err, &apiErr))
+	})
+}
