@@ -118,44 +118,7 @@ func (p *Poller) followingRetry() bool {
 	return p.failedAt.IsZero() || time.Since(p.failedAt) < basiqRetryWindow
 }
 
-// availabilityCodes are the failure codes whose diagnosis depends on the
-// institution's current status.
-var availabilityCodes = map[string]bool{
-	"service-unavailable": true, "maintenance": true, "system-unavailable": true,
-	"connector-error": true, "institution-not-available": true,
-}
-
-// diagnose diagnoses job, consulting the institution's current status (one
-// cached GET /institutions/{id}) for availability failures.
+// diagnose diagnoses job for this poller, remembering the institution found.
 func (p *Poller) diagnose(ctx context.Context, job *Job) Diagnosis {
-	opts := DiagnoseOptions{Operation: p.opts.Operation, Attempt: p.opts.Attempt}
-	d := Diagnose(job, opts)
-	if !availabilityCodes[d.Code] || d.Action == ActionWaitForBasiqRetry {
-		return d
-	}
-	if status := p.institutionStatus(ctx, job); status != "" {
-		opts.InstitutionStatus = status
-		d = Diagnose(job, opts)
-	}
-	return d
-}
-
-// institutionStatus finds the job's institution (from the options, the job,
-// or its connection) and returns its current status, or "" if unknown.
-func (p *Poller) institutionStatus(ctx context.Context, job *Job) InstitutionStatus {
-	if p.instID == "" {
-		if user, conn := job.owner(); user != "" && conn != "" {
-			if c, err := p.jobs.c.Connections.Get(ctx, user, conn); err == nil {
-				p.instID = c.Institution.ID
-			}
-		}
-	}
-	if p.instID == "" {
-		return ""
-	}
-	inst, err := p.jobs.c.Institutions.cached(ctx, p.instID)
-	if err != nil {
-		return ""
-	}
-	return inst.Status
+	return p.jobs.c.diagnose(ctx, job, DiagnoseOptions{Operation: p.opts.Operation, Attempt: p.opts.Attempt}, &p.instID)
 }

@@ -1,0 +1,143 @@
+package basiq
+
+import (
+	"context"
+	"sort"
+	"time"
+)
+
+// RefreshIfStale refreshes a connection only when Basiq has not refreshed it
+// within maxAge and no job is already working on it, so an app can call it at
+// every login without loading the bank (Basiq's best practices: avoid ad hoc
+// and bulk refreshes; check lastUsed and the user's jobs first). It returns:
+//
+//   - (nil, nil) when the connection is fresh: its lastUsed, or the end of its
+//     latest successful job, is within maxAge. One request (GET connection)
+//     when lastUsed alone shows it fresh, two otherwise.
+//   - (job, nil) with job.Reused set when a job for the connection is pending
+//     or running: that job, to poll instead of starting another. Two requests.
+//   - (job, nil) with a new refresh job otherwise (never used, or stale, and
+//     idle). Three requests.
+//
+// maxAge must be positive. Errors from any request are returned as they are.
+func (s *ConnectionsService) RefreshIfStale(ctx context.Context, userID, connectionID string, maxAge time.Duration) (*Job, error) {
+	if maxAge <= 0 {
+		return nil, invalidInput("maxAge must be positive")
+	}
+	conn, err := s.Get(ctx, userID, connectionID)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	if fresh(conn.LastUsed, now, maxAge) {
+		return nil, nil
+	}
+	jobs, err := s.c.Jobs.List(ctx, userID, &JobFilter{ConnectionID: connectionID})
+	if err != nil {
+		return nil, err
+	}
+	var lastDone time.Time
+	for i := range jobs {
+		j := &jobs[i]
+		if id := j.ConnectionID(); id != "" && id != connectionID {
+			continue // the filter should have done this; do not trust it blindly
+		}
+		switch j.Status() {
+		case JobPending, JobRunning:
+			running := *j
+			running.Reused = true
+			return &running, nil
+		case JobSucceeded:
+			if j.Updated.After(lastDone) {
+				lastDone = j.Updated
+			}
+		}
+	}
+	if fresh(lastDone, now, maxAge) {
+		return nil, nil
+	}
+	return s.Refresh(ctx, userID, connectionID)
+}
+
+func fresh(t, now time.Time, maxAge time.Duration) bool {
+	return !t.IsZero() && now.Sub(t) < maxAge
+}
+
+// ConnectionHealth is one connection's state, as Connections.Health reports it.
+type ConnectionHealth struct {
+	Connection Connection
+	// LatestJob is the connection's most recent job in the user's job list
+	// (Basiq lists jobs of the last 7 days on API 3.0), or nil.
+	LatestJob *Job
+	// Refreshing is true while LatestJob is pending or running.
+	Refreshing bool
+	// NeedsUserAction is true when the connection is invalid or the latest job
+	// failed in a way only the user can fix (see Action.UserMustAct).
+	NeedsUserAction bool
+	// Diagnosis is set when LatestJob failed. Its Operation is inferred: the
+	// connection's first job (created with it) is a create, later ones refreshes.
+	Diagnosis *Diagnosis
+}
+
+// Health reports each of the user's connections with its latest job and, when
+// that job failed, a Diagnosis: Basiq's "check the user's jobs once a day and
+// at login" routine in one call. It makes two requests (the user's
+// connections and jobs), plus, only for availability failures, one cached
+// GET /institutions/{id} per institution involved.
+func (s *ConnectionsService) Health(ctx context.Context, userID string) ([]ConnectionHealth, error) {
+	conns, err := s.List(ctx, userID, nil)
+	if err != nil {
+		return nil, err
+	}
+	jobs, err := s.c.Jobs.List(ctx, userID, nil)
+	if err != nil {
+		return nil, err
+	}
+	byConn := make(map[string][]*Job)
+	for i := range jobs {
+		if id := jobs[i].ConnectionID(); id != "" {
+			byConn[id] = append(byConn[id], &jobs[i])
+		}
+	}
+	out := make([]ConnectionHealth, 0, len(conns))
+	for _, cn := range conns {
+		h := ConnectionHealth{Connection: cn, NeedsUserAction: cn.Status == ConnectionInvalid}
+		cj := byConn[cn.ID]
+		sort.SliceStable(cj, func(a, b int) bool { return jobTime(cj[a]).After(jobTime(cj[b])) })
+		if len(cj) > 0 {
+			latest := *cj[0]
+			h.LatestJob = &latest
+			switch latest.Status() {
+			case JobPending, JobRunning:
+				h.Refreshing = true
+			case JobFailed:
+				op := OpRefresh
+				if len(cj) == 1 && createdWith(cn, &latest) {
+					op = OpCreate
+				}
+				instID := cn.Institution.ID
+				d := s.c.diagnose(ctx, &latest, DiagnoseOptions{Operation: op}, &instID)
+				h.Diagnosis = &d
+				h.NeedsUserAction = h.NeedsUserAction || d.Action.UserMustAct()
+			}
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+func jobTime(j *Job) time.Time {
+	if !j.Created.IsZero() {
+		return j.Created
+	}
+	return j.Updated
+}
+
+// createdWith reports whether job started when the connection was created.
+func createdWith(cn Connection, job *Job) bool {
+	if cn.CreatedDate.IsZero() || job.Created.IsZero() {
+		return false
+	}
+	d := job.Created.Sub(cn.CreatedDate)
+	return d > -2*time.Minute && d < 2*time.Minute
+}
