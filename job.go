@@ -150,6 +150,15 @@ type Step struct {
 	Result *StepResult `json:"result"` // nil while pending or in progress
 }
 
+// MFAPrompt returns the step's MFA prompt while it waits for answers (an
+// in-progress step whose result is an MFA prompt).
+func (s Step) MFAPrompt() (*StepResult, bool) {
+	if s.Status == StepInProgress && s.Result.IsMFA() {
+		return s.Result, true
+	}
+	return nil, false
+}
+
 // JobLinks are a job's links.
 type JobLinks struct {
 	Self   string `json:"self"`

@@ -245,7 +245,7 @@ func (p *Poller) Steps(ctx context.Context) iter.Seq2[StepEvent, error] {
 				return
 			}
 			for _, ev := range events {
-				if ev.Step.Status == StepFailed || ev.Step.Result.IsMFA() {
+				if _, mfa := ev.Step.MFAPrompt(); mfa || ev.Step.Status == StepFailed {
 					d := p.diagnose(ctx, ev.Job)
 					ev.Diagnosis = &d
 				}

@@ -1,0 +1,114 @@
+package basiqtest
+
+import (
+	"slices"
+	"strings"
+)
+
+// clause is one statement of a Basiq filter: field.op('v1'[,'v2'…]).
+type clause struct {
+	field  string
+	op     string
+	values []string
+}
+
+// parseFilter parses Basiq's filter grammar (basiq-api.md §5.4): statements
+// separated by commas, each a dotted property, an operator and single-quoted
+// values in parentheses, e.g. institution.stage.eq('live'),institution.tier.in('1','2').
+func parseFilter(s string) ([]clause, bool) {
+	var out []clause
+	rest := strings.TrimSpace(s)
+	for {
+		open := strings.IndexByte(rest, '(')
+		if open < 0 {
+			return nil, false
+		}
+		head := strings.TrimSpace(rest[:open])
+		dot := strings.LastIndexByte(head, '.')
+		if dot <= 0 || dot == len(head)-1 {
+			return nil, false
+		}
+		values, after, ok := parseValues(rest[open+1:])
+		if !ok {
+			return nil, false
+		}
+		out = append(out, clause{field: head[:dot], op: head[dot+1:], values: values})
+		rest = strings.TrimSpace(after)
+		if rest == "" {
+			return out, true
+		}
+		if rest[0] != ',' {
+			return nil, false
+		}
+		rest = strings.TrimSpace(rest[1:])
+	}
+}
+
+// parseValues reads 'a','b') and returns the values and what follows ')'.
+func parseValues(s string) ([]string, string, bool) {
+	var values []string
+	for {
+		s = strings.TrimSpace(s)
+		if s == "" || s[0] != '\'' {
+			return nil, "", false
+		}
+		end := strings.IndexByte(s[1:], '\'')
+		if end < 0 {
+			return nil, "", false
+		}
+		values = append(values, s[1:1+end])
+		s = strings.TrimSpace(s[end+2:])
+		switch {
+		case strings.HasPrefix(s, ")"):
+			return values, s[1:], true
+		case strings.HasPrefix(s, ","):
+			s = s[1:]
+		default:
+			return nil, "", false
+		}
+	}
+}
+
+// compileFilter turns a raw filter into a predicate over T, given the
+// filterable fields. Operators are eq, ne (one value) and in (one or more).
+// An empty filter keeps everything; an invalid one, or one naming an unknown
+// field or operator, is reported as not ok.
+func compileFilter[T any](raw string, fields map[string]func(T) string) (func(T) bool, bool) {
+	if strings.TrimSpace(raw) == "" {
+		return func(T) bool { return true }, true
+	}
+	clauses, ok := parseFilter(raw)
+	if !ok {
+		return nil, false
+	}
+	for _, cl := range clauses {
+		if fields[cl.field] == nil {
+			return nil, false
+		}
+		switch cl.op {
+		case "eq", "ne":
+			if len(cl.values) != 1 {
+				return nil, false
+			}
+		case "in":
+		default:
+			return nil, false
+		}
+	}
+	return func(v T) bool {
+		for _, cl := range clauses {
+			got := fields[cl.field](v)
+			switch cl.op {
+			case "eq", "in":
+				if !slices.Contains(cl.values, got) {
+					return false
+				}
+			case "ne":
+				if got == cl.values[0] {
+					return false
+				}
+			}
+		}
+		return true
+	}, true
+}

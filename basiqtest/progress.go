@@ -1,0 +1,199 @@
+package basiqtest
+
+import "time"
+
+// Job progress is computed lazily: nothing runs in the background. Before
+// every request and control call the fake replays, in time order, every job
+// transition due by its clock (advance), so jobs move with time.Now inside a
+// synctest bubble or with a test's own clock, and changes such as
+// SetLoginOutcome take effect from the moment they are made.
+
+// Basiq's fixed delays; the time scale does not apply to them.
+const (
+	duplicateHold = 6 * time.Minute    // a second connection with credentials in use waits this long
+	retryEvery    = 2 * time.Hour      // Basiq's retry of an update that hit service-unavailable…
+	retryWindow   = 7 * 24 * time.Hour // …for this long after the job started
+)
+
+// advance applies every job transition due at or before now, earliest
+// first, so that effects on shared state (connection status) happen in the
+// order they would have.
+func (s *Server) advance(now time.Time) {
+	for {
+		var next *job
+		var at time.Time
+		for id, j := range s.st.active {
+			t, ok := s.nextEvent(j)
+			if !ok {
+				delete(s.st.active, id)
+				continue
+			}
+			if next == nil || t.Before(at) || t.Equal(at) && j.seq < next.seq {
+				next, at = j, t
+			}
+		}
+		if next == nil || at.After(now) {
+			return
+		}
+		s.transition(next, at)
+	}
+}
+
+// nextEvent returns when j next changes by itself, if it will.
+func (s *Server) nextEvent(j *job) (time.Time, bool) {
+	if j.cur >= len(j.steps) {
+		return time.Time{}, false
+	}
+	st := j.steps[j.cur]
+	switch st.status {
+	case statusPending:
+		return j.stepStart, true
+	case statusInProgress:
+		if st.title != StepMFAChallenge {
+			return j.stepStart.Add(s.stepDuration(j.instID, st.title)), true
+		}
+		if j.answered {
+			return j.answeredAt.Add(s.scaled(mfaProcessing)), true
+		}
+		return j.stepStart.Add(mfaExpiry), true
+	case statusFailed:
+		if !j.retryAt.IsZero() {
+			return j.retryAt, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// transition applies j's next change, due at at.
+func (s *Server) transition(j *job, at time.Time) {
+	st := &j.steps[j.cur]
+	j.updated = at
+	switch st.status {
+	case statusPending, statusFailed: // start, or Basiq's retry of a failed step
+		st.status, st.result = statusInProgress, nil
+		j.stepStart, j.retryAt = at, time.Time{}
+		if st.title == StepMFAChallenge {
+			st.result = s.mfaPrompt(j)
+			j.answered, j.answer = false, nil
+		}
+	case statusInProgress:
+		if e := s.stepFailure(j, st.title); e != nil {
+			st.status, st.result = statusFailed, *e
+			s.failed(j, e.Code, at)
+			return
+		}
+		st.status = statusSuccess
+		s.succeeded(j, st, at)
+		j.cur++
+		j.stepStart = at
+		if j.cur == len(j.steps) {
+			if conn := s.st.conns[j.connID]; conn != nil {
+				conn.lastUsed = at
+			}
+		}
+	}
+}
+
+// succeeded records a step's success: its result and its effect on the
+// connection.
+func (s *Server) succeeded(j *job, st *jobStep, at time.Time) {
+	conn := s.st.conns[j.connID]
+	userPath := "/users/" + j.userID
+	filter := "?filter=institution.id.eq('" + j.instID + "')"
+	switch st.title {
+	case StepVerifyCredentials:
+		st.result = linkResult{Type: "link", URL: userPath + "/connections/" + j.connID}
+		j.verified = true
+		if conn != nil {
+			conn.status = connActive
+			p := profile{last: j.creds.loginID}
+			if l := s.st.logins[j.creds.loginID]; l != nil {
+				p = l.profile
+			}
+			conn.profile = profileOf(p)
+		}
+	case StepMFAChallenge:
+		// The prompt stays as the result, as Basiq shows it.
+	case StepRetrieveAccounts:
+		st.result = linkResult{Type: "link", URL: userPath + "/accounts" + filter}
+		if conn != nil {
+			if conn.accounts == nil {
+				conn.accounts = newAccounts(s.st.instByID[j.instID], conn.seq)
+			}
+			for i := range conn.accounts {
+				conn.accounts[i].lastUpdated = at
+			}
+		}
+	default:
+		st.result = linkResult{Type: "link", URL: userPath + "/transactions" + filter}
+	}
+}
+
+// failed records a step's failure: the connection turns invalid when the
+// user must act, and an update that hit service-unavailable is retried every
+// two hours for up to seven days.
+func (s *Server) failed(j *job, code string, at time.Time) {
+	switch code {
+	case "invalid-credentials", "account-not-accessible-requires-user-action", "user-action-required":
+		if conn := s.st.conns[j.connID]; conn != nil {
+			conn.status = connInvalid
+		}
+	case "service-unavailable":
+		if next := at.Add(retryEvery); j.op == opUpdate && !next.After(j.created.Add(retryWindow)) {
+			j.retryAt = next
+		}
+	}
+}
+
+// stepFailure decides, as the step ends, whether it fails: wrong
+// credentials, an unanswered or wrongly answered MFA prompt, or the
+// login's forced outcome.
+func (s *Server) stepFailure(j *job, title string) *stepError {
+	switch title {
+	case StepVerifyCredentials:
+		if l := s.st.logins[j.creds.loginID]; l == nil || l.password != j.creds.password {
+			o := outcomeFor(title, "invalid-credentials", "")
+			return &stepError{o.Code, o.Title, o.Detail}
+		}
+	case StepMFAChallenge:
+		if e := mfaFailure(j); e != nil {
+			return e
+		}
+	}
+	if o := s.st.outcomes[j.creds.loginID]; o.Code != "" && s.failureStep(j, o) == title {
+		return &stepError{o.Code, o.Title, o.Detail}
+	}
+	return nil
+}
+
+// failureStep is the step a forced outcome fails j on: the outcome's step,
+// verify-credentials when it names none or one j does not have.
+func (s *Server) failureStep(j *job, o Outcome) string {
+	if o.Step == "" || !j.hasStep(o.Step) {
+		return StepVerifyCredentials
+	}
+	return o.Step
+}
+
+// stepDuration is how long a step takes at an institution: its
+// stats.averageDurationMs (Hooli's when it has none), times the time scale.
+func (s *Server) stepDuration(instID, title string) time.Duration {
+	d := hooliStats()
+	if inst := s.st.instByID[instID]; inst != nil && inst.Stats != nil {
+		d = *inst.Stats
+	}
+	ms := 1000
+	switch title {
+	case StepVerifyCredentials:
+		ms = d.VerifyCredentials
+	case StepRetrieveAccounts:
+		ms = d.RetrieveAccounts
+	case StepRetrieveTransactions:
+		ms = d.RetrieveTransactions
+	}
+	return s.scaled(time.Duration(ms) * time.Millisecond)
+}
+
+func (s *Server) scaled(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * s.cfg.timeScale)
+}

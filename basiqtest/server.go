@@ -1,0 +1,154 @@
+package basiqtest
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// memoryURL is Server.URL when the fake has no listener.
+const memoryURL = "https://basiq.test"
+
+// maxBody is the largest request body the fake reads.
+const maxBody = 1 << 20
+
+// Server is an in-process fake of the Basiq API (token, users, connections,
+// jobs, institutions and connectors), speaking the real wire format. Create
+// one with NewServer and Close it when done. All methods are safe for
+// concurrent use.
+type Server struct {
+	// URL is the fake's base URL, without a trailing slash: a loopback
+	// http://127.0.0.1:port, or "https://basiq.test" with InMemory. Absolute
+	// links in responses (links.self and so on) start with it.
+	URL string
+
+	cfg    config
+	routes []route
+	hs     *httptest.Server
+	client *http.Client
+	closed atomic.Bool
+
+	mu     sync.Mutex
+	st     *state
+	faults []*faultSlot
+	log    []Request
+	counts map[string]int
+}
+
+// NewServer starts a fake Basiq API. Unless InMemory is given it listens on
+// a loopback port, like httptest.NewServer.
+func NewServer(opts ...Option) *Server {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	if cfg.apiKey == "" {
+		cfg.apiKey = newAPIKey()
+	}
+	s := &Server{cfg: cfg, routes: newRoutes(), st: newState(cfg), counts: map[string]int{}}
+	if cfg.inMemory {
+		s.URL = memoryURL
+	} else {
+		s.hs = httptest.NewUnstartedServer(s.Handler())
+		s.URL = "http://" + s.hs.Listener.Addr().String() // set before any handler runs
+		s.hs.Start()
+	}
+	s.client = &http.Client{Transport: s.Transport()}
+	return s
+}
+
+// Close shuts the listener down, if there is one. Afterwards the in-memory
+// transport fails every request.
+func (s *Server) Close() {
+	if s.closed.Swap(true) {
+		return
+	}
+	if s.hs != nil {
+		s.hs.Close()
+	}
+}
+
+// APIKey returns the API key the fake accepts. It is already in the form of a
+// Basiq key (base64): send it verbatim after "Basic ".
+func (s *Server) APIKey() string { return s.cfg.apiKey }
+
+// Handler returns the fake as an http.Handler, for mounting in a server of
+// your own. Absolute links in its responses still start with Server.URL.
+// Injected Reset and Truncate faults abort the response with
+// panic(http.ErrAbortHandler), which net/http servers turn into a cut
+// connection.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+// Transport returns an http.RoundTripper that calls the fake's handler
+// directly: no sockets, no goroutines, so it works inside testing/synctest
+// bubbles. It serves every request whatever its host, so a client hard-wired
+// to https://au-api.basiq.io reaches the fake once given this transport.
+func (s *Server) Transport() http.RoundTripper { return memTransport{s: s} }
+
+// Client returns an http.Client that uses Transport.
+func (s *Server) Client() *http.Client { return s.client }
+
+// serveHTTP is the fake's handler: log, injected faults, routing, then the
+// endpoint.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	entry := Request{
+		Method: r.Method,
+		Path:   r.URL.Path,
+		Query:  r.URL.Query(),
+		Time:   s.cfg.now(),
+		Header: r.Header.Clone(),
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	tooLarge := len(body) > maxBody
+	if tooLarge {
+		body = body[:maxBody]
+	}
+	entry.Body = body
+	rt, params, allow := matchRoute(s.routes, r.Method, r.URL)
+	if rt != nil {
+		entry.Route = rt.pattern
+	}
+	defer func() { s.record(entry) }()
+
+	f := s.takeFault(r.Method, r.URL.Path)
+	if f != nil {
+		if f.Delay > 0 && !sleepCtx(r.Context(), f.Delay) {
+			panic(http.ErrAbortHandler)
+		}
+		if f.Reset {
+			panic(http.ErrAbortHandler)
+		}
+		if f.Status != 0 {
+			rp := f.reply()
+			entry.Status = rp.status
+			rp.write(w)
+			return
+		}
+	}
+
+	var rp reply
+	switch {
+	case err != nil:
+		rp = errorReply(http.StatusBadRequest, errInvalidContent("Request body could not be read."))
+	case rt == nil && len(allow) > 0:
+		rp = errorReply(http.StatusMethodNotAllowed, errMethodNotAllowed())
+		rp.header = http.Header{"Allow": {strings.Join(allow, ", ")}}
+	case rt == nil:
+		rp = errorReply(http.StatusNotFound, errNotFound("Route not found."))
+	case tooLarge:
+		rp = errorReply(http.StatusBadRequest, errInvalidContent("Request body is too large."))
+	default:
+		rp = s.dispatch(rt, &call{req: r, params: params, body: body})
+	}
+	if f != nil && f.Truncate {
+		entry.Status = http.StatusOK
+		writeTruncated(w, rp)
+	}
+	entry.Status = rp.status
+	rp.write(w)
+}
