@@ -110,7 +110,7 @@ func (s *ConnectionsService) Update(ctx context.Context, userID, connectionID st
 	if u.Password == "" {
 		return nil, invalidInput("CredentialsUpdate.Password is empty")
 	}
-	body := updateBody{Password: u.Password, SecurityCode: u.SecurityCode, SecondaryLoginID: u.SecondaryLoginID}
+	body := updateBody(u)
 	return s.startJob(ctx, apiRequest{method: http.MethodPost, route: "/users/{userId}/connections/{connectionId}", params: []string{userID, connectionID}, body: body})
 }
 
