@@ -83,7 +83,7 @@ func ExampleJobFailedError() {
 	fmt.Println("code:", d.Code)
 	fmt.Println("action:", d.Action)
 	fmt.Println("user must act:", d.Action.UserMustAct())
-	fmt.Println("job id to log:", d.JobID == job.ID) // with d.UserID and d.ConnectionID once the job names them
+	fmt.Println("ids to log:", d.UserID == user.ID, d.ConnectionID != "", d.JobID == job.ID)
 	switch d.Action {
 	case basiq.ActionCheckCredentials, basiq.ActionUpdateCredentials:
 		// Ask the user to re-enter their login; show d.UserMessage.
@@ -97,5 +97,5 @@ func ExampleJobFailedError() {
 	// code: invalid-credentials
 	// action: check-credentials
 	// user must act: true
-	// job id to log: true
+	// ids to log: true true true
 }

@@ -49,7 +49,7 @@ type job struct {
 	answered                   bool
 	answeredAt                 time.Time
 	retryAt                    time.Time // a failed update's next Basiq retry; zero: none
-	verified                   bool      // verify-credentials succeeded: links.source shows
+	verified                   bool      // verify-credentials succeeded
 }
 
 type jobStep struct {
@@ -163,7 +163,10 @@ func (s *Server) jobView(j *job, version string, listItem bool) jobView {
 	for _, st := range j.steps {
 		v.Steps = append(v.Steps, stepView{Title: st.title, Status: st.status, Result: st.result})
 	}
-	if j.verified {
+	// links.source is missing while credentials are being checked (CORE3's
+	// data-in-progress example) and present once that step has ended either
+	// way (its data-failed example).
+	if j.verified || (len(j.steps) > 0 && j.steps[0].status == "failed") {
 		v.Links.Source = s.URL + "/users/" + j.userID + "/connections/" + j.connID
 	}
 	return v

@@ -1,0 +1,378 @@
+// Command failures runs Basiq's three failing sandbox logins through a
+// connection create and a refresh, concurrently, and prints the Diagnosis of
+// each failure: the recommended action, its timing (RetryAfter, RetryEvery,
+// GiveUpAfter), the message for the end user, and the ids to log (user_id,
+// connection_id, job_id). It also logs one Diagnosis through log/slog to show
+// what a log line carries.
+//
+//	bighead / password    invalid-credentials
+//	erlich / aviato       account-not-accessible-requires-user-action
+//	jianYang / nothotdog  service-unavailable
+//
+// With BASIQ_API_KEY set it uses the real API (version 2.1); otherwise the
+// embedded fake Basiq server (package basiqtest):
+//
+//	go run ./examples/failures
+//
+// A refresh only fails in an interesting way on a connection that exists. On
+// the fake, each refresh runs on a connection that first worked (the login's
+// failure switched off), then has the same failure the create hit switched
+// back on, as when a bank starts refusing a connection that used to work. The
+// real API cannot be steered like that, so there the connection the failed
+// create left behind is refreshed anyway, and whatever Basiq answers is shown.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/banklink-go/basiq"
+	"github.com/banklink-go/basiq/basiqtest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout)
+	stop()
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "failures:", err)
+		os.Exit(1)
+	}
+}
+
+// errUsage marks bad command-line arguments (already reported by the flag set).
+var errUsage = errors.New("usage")
+
+// failingLogins are Basiq's sandbox logins that always fail (basiq-api.md §8).
+var failingLogins = []struct{ login, password string }{
+	{"bighead", "password"},
+	{"erlich", "aviato"},
+	{"jianYang", "nothotdog"},
+}
+
+// result is the outcome of one scenario: a login through one operation.
+type result struct {
+	login string
+	op    basiq.Operation
+	diag  *basiq.Diagnosis // the failure's diagnosis
+	note  string           // how the scenario was set up, or what happened instead
+	err   error            // an error that stopped the scenario
+	took  time.Duration
+}
+
+// demo is what every scenario shares.
+type demo struct {
+	c             *basiq.Client
+	fake          *basiqtest.Server // nil on the real API
+	institutionID string
+	poll          basiq.PollOptions
+}
+
+func run(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("failures", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	institution := fs.String("institution", "AU00000", "institution id to connect to (one that does not ask for MFA: the failing logins have no documented answers)")
+	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
+	timeScale := fs.Float64("time-scale", 0.1, "fake only: multiply the fake bank's step durations by this (1 = real speed)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: failures [flags]\n\nDiagnoses the failing sandbox logins on create and refresh: the real API when BASIQ_API_KEY is set, else an embedded fake.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stdout, "failures: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return errUsage
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	d := demo{institutionID: *institution}
+	if key := env("BASIQ_API_KEY"); key != "" {
+		fmt.Fprintf(stdout, "Using the live Basiq API at %s (API version 2.1)\n", basiq.DefaultBaseURL)
+		c, err := basiq.NewClient(key, basiq.WithAPIVersion(basiq.V2_1))
+		if err != nil {
+			return err
+		}
+		d.c = c
+		fmt.Fprintln(stdout, "Refresh: the connection each failed create left behind is refreshed anyway; Basiq's answer is shown as it comes.")
+	} else {
+		srv := basiqtest.NewServer(basiqtest.WithTimeScale(*timeScale))
+		defer srv.Close()
+		fmt.Fprintf(stdout, "Using the embedded fake Basiq server at %s (BASIQ_API_KEY is not set; time scale %g)\n", srv.URL, *timeScale)
+		c, err := basiq.NewClient(srv.APIKey(),
+			basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()), basiq.WithAPIVersion(basiq.V2_1))
+		if err != nil {
+			return err
+		}
+		d.c, d.fake, d.poll = c, srv, fakePollOptions(*timeScale)
+		fmt.Fprintln(stdout, "Refresh: each login first gets a working connection (its failure switched off with SetLoginOutcome),")
+		fmt.Fprintln(stdout, "then the failure its create hit is switched back on, as when a bank starts refusing a connection")
+		fmt.Fprintln(stdout, "that used to work, and the connection is refreshed.")
+	}
+	fmt.Fprintf(stdout, "Running %d logins × create and refresh concurrently at %s...\n\n", len(failingLogins), *institution)
+
+	start := time.Now()
+	results := make([][]result, len(failingLogins))
+	var users sync.Map // user ids to delete at the end
+	var wg sync.WaitGroup
+	for i, l := range failingLogins {
+		wg.Go(func() { results[i] = d.scenarios(ctx, l.login, l.password, &users) })
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+
+	var failed []error
+	var logged *basiq.Diagnosis
+	for _, rs := range results {
+		for _, r := range rs {
+			printResult(stdout, r)
+			if r.err != nil {
+				failed = append(failed, fmt.Errorf("%s %s: %w", r.login, r.op, r.err))
+			}
+			if r.diag != nil && r.diag.RetryAfter > 0 {
+				logged = r.diag
+			}
+		}
+	}
+
+	fmt.Fprintln(stdout, "Summary:")
+	fmt.Fprintf(stdout, "  %-9s %-8s %-44s %s\n", "LOGIN", "OP", "CODE", "ACTION")
+	for _, rs := range results {
+		for _, r := range rs {
+			code, action := "-", "-"
+			if r.diag != nil {
+				code, action = orDash(r.diag.Code), string(r.diag.Action)
+			} else if r.err != nil {
+				action = "error (see above)"
+			}
+			fmt.Fprintf(stdout, "  %-9s %-8s %-44s %s\n", r.login, r.op, code, action)
+		}
+	}
+	fmt.Fprintf(stdout, "All done in %.1fs.\n", elapsed.Seconds())
+
+	if logged != nil {
+		fmt.Fprintln(stdout, "\nWhat a log line carries (Diagnosis implements slog.LogValuer; never the user message or bank detail):")
+		slog.New(slog.NewTextHandler(stdout, nil)).Warn("bank connection failed", "diagnosis", *logged)
+	}
+
+	// Tidy up the demo users (their connections go with them).
+	dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer dcancel()
+	users.Range(func(id, _ any) bool {
+		if err := d.c.Users.Delete(dctx, id.(string)); err != nil {
+			fmt.Fprintf(stdout, "Could not delete user %s: %v\n", id, err)
+		}
+		return true
+	})
+	return errors.Join(failed...)
+}
+
+// scenarios runs one login's create, then its refresh.
+func (d demo) scenarios(ctx context.Context, login, password string, users *sync.Map) []result {
+	created := result{login: login, op: basiq.OpCreate}
+	start := time.Now()
+	userID, connID, job, err := d.create(ctx, login, password, users)
+	if err != nil {
+		created.err = err
+		return []result{created, {login: login, op: basiq.OpRefresh, err: errors.New("skipped: the create did not run")}}
+	}
+	created.diag, created.err = d.wait(ctx, job.ID, basiq.OpCreate, userID, connID)
+	created.took = time.Since(start)
+	if created.diag != nil {
+		connID = created.diag.ConnectionID
+	}
+	if created.err == nil && created.diag == nil {
+		created.note = "the create succeeded: this login no longer fails here"
+	}
+
+	refreshed := result{login: login, op: basiq.OpRefresh}
+	start = time.Now()
+	if d.fake != nil {
+		refreshed.note = "on a connection that worked until the failure was switched back on"
+		if created.diag == nil {
+			refreshed.err = errors.New("skipped: the create did not fail, so there is no failure to switch back on")
+			return []result{created, refreshed}
+		}
+		if userID, connID, err = d.workingConnection(ctx, login, password, created.diag, users); err != nil {
+			refreshed.err = err
+			return []result{created, refreshed}
+		}
+		start = time.Now() // time the refresh, not the set-up
+	} else {
+		refreshed.note = "on the connection the failed create left behind"
+	}
+	if connID == "" {
+		refreshed.err = errors.New("the create left no connection to refresh")
+		return []result{created, refreshed}
+	}
+	job, err = d.c.Connections.Refresh(ctx, userID, connID)
+	if err != nil {
+		// The real API may refuse to refresh an invalid connection; that
+		// answer is the outcome of this scenario, not a failure of the demo.
+		var apiErr *basiq.APIError
+		if errors.As(err, &apiErr) && apiErr.StatusCode < 500 {
+			refreshed.note = fmt.Sprintf("Basiq refused the refresh: %v", err)
+			refreshed.took = time.Since(start)
+			return []result{created, refreshed}
+		}
+		refreshed.err = err
+		return []result{created, refreshed}
+	}
+	refreshed.diag, refreshed.err = d.wait(ctx, job.ID, basiq.OpRefresh, userID, connID)
+	refreshed.took = time.Since(start)
+	if refreshed.err == nil && refreshed.diag == nil {
+		refreshed.note = "the refresh succeeded"
+	}
+	return []result{created, refreshed}
+}
+
+// create makes a user and starts a connection job with the login.
+func (d demo) create(ctx context.Context, login, password string, users *sync.Map) (userID, connID string, job *basiq.Job, err error) {
+	user, err := d.c.Users.Create(ctx, basiq.UserParams{Email: login + "@example.com"})
+	if err != nil {
+		return "", "", nil, fmt.Errorf("creating user: %w", err)
+	}
+	users.Store(user.ID, true)
+	job, err = d.c.Connections.Create(ctx, user.ID, basiq.Credentials{InstitutionID: d.institutionID, LoginID: login, Password: password})
+	if err != nil {
+		return user.ID, "", nil, fmt.Errorf("creating connection: %w", err)
+	}
+	return user.ID, "", job, nil
+}
+
+// workingConnection (fake only) gives the login a connection that works,
+// then makes the login fail again as diagnosed in failure.
+func (d demo) workingConnection(ctx context.Context, login, password string, failure *basiq.Diagnosis, users *sync.Map) (userID, connID string, err error) {
+	d.fake.SetLoginOutcome(login, basiqtest.Outcome{}) // the bank accepts the login again
+	userID, _, job, err := d.create(ctx, login, password, users)
+	if err != nil {
+		return "", "", err
+	}
+	opts := d.poll
+	opts.Operation, opts.InstitutionID = basiq.OpCreate, d.institutionID
+	job, err = d.c.Jobs.Wait(ctx, job.ID, &opts)
+	if err != nil {
+		return "", "", fmt.Errorf("setting up a working connection: %w", err)
+	}
+	d.fake.SetLoginOutcome(login, basiqtest.Outcome{Step: string(failure.Step), Code: failure.Code, Detail: failure.Detail})
+	return userID, job.ConnectionID(), nil
+}
+
+// wait follows a job to its end and returns its Diagnosis when it failed,
+// with the ids the job does not name filled in from what the app knows.
+func (d demo) wait(ctx context.Context, jobID string, op basiq.Operation, userID, connID string) (*basiq.Diagnosis, error) {
+	opts := d.poll
+	opts.Operation, opts.InstitutionID = op, d.institutionID
+	job, err := d.c.Jobs.Wait(ctx, jobID, &opts)
+	var failed *basiq.JobFailedError
+	if !errors.As(err, &failed) {
+		return nil, err // nil when the job succeeded
+	}
+	diag := failed.Diagnosis
+	if diag.UserID == "" {
+		diag.UserID = userID
+	}
+	if diag.ConnectionID == "" {
+		diag.ConnectionID = connID
+	}
+	if diag.ConnectionID == "" {
+		diag.ConnectionID = job.ConnectionID()
+	}
+	if diag.ConnectionID == "" {
+		// A job that failed verifying credentials may not name its
+		// connection; the user's only connection is the one.
+		if conns, err := d.c.Connections.List(ctx, diag.UserID, nil); err == nil && len(conns) == 1 {
+			diag.ConnectionID = conns[0].ID
+		}
+	}
+	return &diag, nil
+}
+
+func printResult(w io.Writer, r result) {
+	fmt.Fprintf(w, "%s / %s", r.login, r.op)
+	if r.note != "" {
+		fmt.Fprintf(w, " (%s)", r.note)
+	}
+	fmt.Fprintln(w)
+	switch {
+	case r.err != nil:
+		fmt.Fprintf(w, "  error:         %v\n\n", r.err)
+		return
+	case r.diag == nil:
+		fmt.Fprintln(w)
+		return
+	}
+	dg := r.diag
+	must := ""
+	if dg.Action.UserMustAct() {
+		must = " (only the user can fix this)"
+	}
+	fmt.Fprintf(w, "  failed:        step %s with %s after %.1fs\n", dg.Step, orDash(dg.Code), r.took.Seconds())
+	fmt.Fprintf(w, "  detail:        %s\n", orDash(dg.Detail))
+	fmt.Fprintf(w, "  action:        %s%s\n", dg.Action, must)
+	fmt.Fprintf(w, "  timing:        retry after %s, retry every %s, give up after %s\n",
+		human(dg.RetryAfter), human(dg.RetryEvery), human(dg.GiveUpAfter))
+	if dg.InstitutionStatus != "" {
+		fmt.Fprintf(w, "                 (institution status: %s)\n", dg.InstitutionStatus)
+	}
+	fmt.Fprintf(w, "  user message:  %s\n", dg.UserMessage)
+	fmt.Fprintf(w, "  ids to log:    user_id=%s connection_id=%s job_id=%s\n\n",
+		orDash(dg.UserID), orDash(dg.ConnectionID), orDash(dg.JobID))
+}
+
+// fakePollOptions scales the poll intervals to the fake's speed. The fake
+// reports the institutions' real average step durations, by which the poller
+// would otherwise sleep, so MaxInterval matters most.
+func fakePollOptions(timeScale float64) basiq.PollOptions {
+	scale := func(d, lo time.Duration) time.Duration {
+		return max(time.Duration(float64(d)*timeScale), lo)
+	}
+	return basiq.PollOptions{
+		MinInterval: min(scale(basiq.DefaultMinInterval, 20*time.Millisecond), basiq.DefaultMinInterval),
+		MaxInterval: min(scale(4*time.Second, 50*time.Millisecond), basiq.DefaultMaxInterval),
+	}
+}
+
+// human formats a duration briefly ("10m", "2h", "7d"), "-" for zero.
+func human(d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	s := d.Round(time.Second).String() // e.g. 1h0m0s, 10m0s, 2m30s
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

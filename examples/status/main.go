@@ -1,0 +1,254 @@
+// Command status prints Basiq's connector status board: every institution
+// with its tier, stage and current status, worst first, colour-coded on a
+// terminal, then a legend with what Basiq advises for each status shown
+// (InstitutionStatus.Advice).
+//
+// With BASIQ_API_KEY set it uses the real API; otherwise the embedded fake
+// Basiq server (package basiqtest), on which a couple of statuses are changed
+// first so that the board has more to show.
+//
+//	go run ./examples/status
+//	go run ./examples/status -name bank -status partial-outage,major-outage
+//
+// Colours are used only when standard output is a terminal and NO_COLOR is
+// not set (https://no-color.org); -color always|never overrides that.
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/banklink-go/basiq"
+	"github.com/banklink-go/basiq/basiqtest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout)
+	stop()
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "status:", err)
+		os.Exit(1)
+	}
+}
+
+// errUsage marks bad command-line arguments (already reported).
+var errUsage = errors.New("usage")
+
+// fakeStatuses are set on the fake before listing, to show how a maintenance
+// alias and a status the SDK does not know look.
+var fakeStatuses = []struct{ id, status string }{
+	{"AU00003", string(basiq.StatusScheduledMaintenance)},
+	{"AU10005", "investigating"},
+}
+
+func run(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	name := fs.String("name", "", "show only institutions whose name or short name contains this (case-insensitive)")
+	status := fs.String("status", "", "show only these statuses, comma-separated (e.g. partial-outage,major-outage)")
+	color := fs.String("color", "auto", "colour the statuses: auto (on a terminal, unless NO_COLOR is set), always or never")
+	timeout := fs.Duration("timeout", time.Minute, "give up after this long")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: status [flags]\n\nPrints Basiq's connector status board: the real API when BASIQ_API_KEY is set, else an embedded fake.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stdout, "status: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return errUsage
+	}
+	useColor, err := colorEnabled(*color, isTerminal(stdout), env)
+	if err != nil {
+		fmt.Fprintln(stdout, "status:", err)
+		fs.Usage()
+		return errUsage
+	}
+	filter := &basiq.InstitutionFilter{Name: *name}
+	for s := range strings.SplitSeq(*status, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			filter.Status = append(filter.Status, basiq.InstitutionStatus(s))
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	var c *basiq.Client
+	if key := env("BASIQ_API_KEY"); key != "" {
+		fmt.Fprintf(stdout, "Using the live Basiq API at %s (API version 2.1)\n", basiq.DefaultBaseURL)
+		if c, err = basiq.NewClient(key, basiq.WithAPIVersion(basiq.V2_1)); err != nil {
+			return err
+		}
+	} else {
+		srv := basiqtest.NewServer()
+		defer srv.Close()
+		fmt.Fprintf(stdout, "Using the embedded fake Basiq server at %s (BASIQ_API_KEY is not set)\n", srv.URL)
+		if c, err = basiq.NewClient(srv.APIKey(), basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()), basiq.WithAPIVersion(basiq.V2_1)); err != nil {
+			return err
+		}
+		var set []string
+		for _, fst := range fakeStatuses {
+			if err := srv.SetInstitutionStatus(fst.id, fst.status); err != nil {
+				return err
+			}
+			set = append(set, fmt.Sprintf("%s to %q", fst.id, fst.status))
+		}
+		fmt.Fprintf(stdout, "On the fake, set %s, to show a maintenance alias and a status the SDK does not know.\n", strings.Join(set, " and "))
+	}
+
+	insts, err := c.Institutions.List(ctx, filter)
+	if err != nil {
+		return fmt.Errorf("listing institutions: %w", err)
+	}
+	// Worst first, then by id.
+	slices.SortStableFunc(insts, func(a, b basiq.Institution) int {
+		return cmp.Or(cmp.Compare(severity(a.Status), severity(b.Status)), cmp.Compare(a.ID, b.ID))
+	})
+
+	paint := func(s basiq.InstitutionStatus, text string) string {
+		if !useColor {
+			return text
+		}
+		return ansi(s) + text + "\x1b[0m"
+	}
+
+	fmt.Fprintf(stdout, "\nConnector status board: %d institution(s)", len(insts))
+	if *name != "" || *status != "" {
+		fmt.Fprintf(stdout, " matching")
+		if *name != "" {
+			fmt.Fprintf(stdout, " name %q", *name)
+		}
+		if *status != "" {
+			fmt.Fprintf(stdout, " status %s", *status)
+		}
+	}
+	fmt.Fprintln(stdout)
+	nameWidth := len("NAME")
+	for _, in := range insts {
+		nameWidth = max(nameWidth, utf8.RuneCountInString(in.Name))
+	}
+	fmt.Fprintf(stdout, "%-8s %s  %-4s  %-5s  %s\n", "ID", pad("NAME", nameWidth), "TIER", "STAGE", "STATUS")
+	counts := map[basiq.InstitutionStatus]int{}
+	var shown []basiq.InstitutionStatus
+	for _, in := range insts {
+		st := in.Status
+		if st == "" {
+			st = "unknown"
+		}
+		fmt.Fprintf(stdout, "%-8s %s  %-4s  %-5s  %s\n", in.ID, pad(in.Name, nameWidth), orDash(in.Tier), orDash(in.Stage), paint(in.Status, string(st)))
+		key := in.Status.Normalize()
+		if counts[key] == 0 {
+			shown = append(shown, key)
+		}
+		counts[key]++
+	}
+	if len(insts) == 0 {
+		fmt.Fprintln(stdout, "(none)")
+		return nil
+	}
+
+	fmt.Fprintln(stdout, "\nWhat each status means (InstitutionStatus.Advice):")
+	for _, st := range shown {
+		label := string(st)
+		switch st {
+		case "":
+			label = "unknown"
+		case basiq.StatusUnderMaintenance:
+			label += " (and its aliases scheduled-maintenance, under-improvement)"
+		}
+		fmt.Fprintf(stdout, "  %s (%d): %s\n", paint(st, label), counts[st], st.Advice().Summary)
+	}
+	return nil
+}
+
+// severity orders statuses worst first.
+func severity(s basiq.InstitutionStatus) int {
+	switch s.Normalize() {
+	case basiq.StatusMajorOutage:
+		return 0
+	case basiq.StatusPartialOutage:
+		return 1
+	case basiq.StatusDegradedPerformance:
+		return 2
+	case basiq.StatusUnderMaintenance:
+		return 4
+	case basiq.StatusOperational:
+		return 5
+	}
+	return 3 // unknown: between trouble and fine
+}
+
+// ansi is the colour of a status: green operational, cyan maintenance, yellow
+// degraded, magenta partial outage, bold red major outage, grey unknown.
+func ansi(s basiq.InstitutionStatus) string {
+	switch s.Normalize() {
+	case basiq.StatusOperational:
+		return "\x1b[32m"
+	case basiq.StatusUnderMaintenance:
+		return "\x1b[36m"
+	case basiq.StatusDegradedPerformance:
+		return "\x1b[33m"
+	case basiq.StatusPartialOutage:
+		return "\x1b[35m"
+	case basiq.StatusMajorOutage:
+		return "\x1b[1;31m"
+	}
+	return "\x1b[90m"
+}
+
+// colorEnabled decides whether to colour: mode "always" or "never" as told;
+// "auto" only on a terminal, and not when NO_COLOR is set to anything
+// non-empty (https://no-color.org) or TERM is "dumb".
+func colorEnabled(mode string, terminal bool, env func(string) string) (bool, error) {
+	switch mode {
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	case "auto", "":
+		return terminal && env("NO_COLOR") == "" && env("TERM") != "dumb", nil
+	}
+	return false, fmt.Errorf("-color must be auto, always or never, not %q", mode)
+}
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// pad pads s with spaces to width runes.
+func pad(s string, width int) string {
+	return s + strings.Repeat(" ", max(width-utf8.RuneCountInString(s), 0))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
