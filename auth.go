@@ -183,18 +183,28 @@ func (m *tokenManager) shared(ctx context.Context, kind authKind, userID string,
 	}
 }
 
-// obtain takes a token from the shared cache when it is usable, else mints one.
+// obtain takes the client's own copy or the shared cache's token when it is
+// usable, else mints one.
 func (m *tokenManager) obtain(ctx context.Context, kind authKind, userID, key string, newerThan time.Time) (Token, error) {
+	usable := func(tok Token, rejected string) bool {
+		return tok.Valid(m.now()) && tok.AccessToken != rejected && tok.ExpiresAt.After(newerThan)
+	}
 	m.mu.Lock()
 	rejected := ""
 	if s := m.slotFor(kind, userID, false); s != nil {
 		rejected = s.rejected
+		// A caller that found no usable token may start its flight just after
+		// another flight stored one: take that token instead of minting another.
+		if tok := s.tok; usable(tok, rejected) {
+			m.mu.Unlock()
+			return tok, nil
+		}
 	}
 	m.mu.Unlock()
 
 	if tok, ok, err := m.cache.Get(ctx, key); err != nil {
 		m.c.logTokenCache(ctx, "get", err)
-	} else if ok && tok.Valid(m.now()) && tok.AccessToken != rejected && tok.ExpiresAt.After(newerThan) {
+	} else if ok && usable(tok, rejected) {
 		m.store(kind, userID, tok)
 		return tok, nil
 	}

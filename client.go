@@ -168,13 +168,14 @@ type Client struct {
 	// Connectors lists connectors (an institution's access methods) and their status.
 	Connectors *ConnectorsService
 
-	apiKey    string
-	baseURL   *url.URL
-	version   APIVersion
-	userAgent string
-	logger    *slog.Logger
-	http      *transport.Transport
-	tokens    *tokenManager
+	apiKey          string
+	baseURL         *url.URL
+	version         APIVersion
+	userAgent       string
+	userAgentHeader []string // []string{userAgent}, shared by every request
+	logger          *slog.Logger
+	http            *transport.Transport
+	tokens          *tokenManager
 }
 
 // NewClient returns a client for the given API key (as shown in Basiq's
@@ -216,11 +217,12 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		cfg.tokenCache = NewMemoryTokenCache()
 	}
 	c := &Client{
-		apiKey:    apiKey,
-		baseURL:   base,
-		version:   cfg.version,
-		userAgent: ua,
-		logger:    cfg.logger,
+		apiKey:          apiKey,
+		baseURL:         base,
+		version:         cfg.version,
+		userAgent:       ua,
+		userAgentHeader: []string{ua},
+		logger:          cfg.logger,
 		http: transport.New(cfg.httpClient, transport.Policy{
 			MaxAttempts: cfg.retry.MaxAttempts, MinBackoff: cfg.retry.MinBackoff, MaxBackoff: cfg.retry.MaxBackoff,
 		}, cfg.bodyLimit),
@@ -245,13 +247,23 @@ func (c *Client) String() string {
 // GoString is String: the API key never appears in %#v.
 func (c *Client) GoString() string { return c.String() }
 
+// Format prints String for every verb: without it %d, %t and the like would
+// print the fields, the API key among them.
+func (c *Client) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
+
 func parseBaseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(raw, "/"))
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error repeats the URL, credentials and all
+		}
 		return nil, invalidInput("base URL: %v", err)
 	}
 	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, invalidInput("base URL %q must be scheme://host[/prefix] without credentials, query or fragment", raw)
+		// Never echo the credentials, query or fragment: they may hold secrets.
+		safe := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+		return nil, invalidInput("base URL %q must be scheme://host[/prefix] without credentials, query or fragment", safe)
 	}
 	switch u.Scheme {
 	case "https":

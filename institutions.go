@@ -293,8 +293,11 @@ func statusIn(s InstitutionStatus, want []InstitutionStatus) bool {
 	if len(want) == 0 {
 		return true
 	}
+	// Compare canonical forms, so that asking for under-maintenance also finds
+	// scheduled-maintenance and under-improvement (DESIGN.md §4.6).
+	s = s.Normalize()
 	for _, w := range want {
-		if s == w {
+		if s == w.Normalize() {
 			return true
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -183,7 +184,120 @@ type Job struct {
 }
 
 // UnmarshalJSON decodes a job leniently (created/createdDate, updated/updatedDate).
-func (j *Job) UnmarshalJSON(b []byte) error {
+// A job in its documented shape takes the fast path (one decoding pass into
+// plain types); anything else falls back to field-by-field lenient decoding,
+// with the same result for every input both accept.
+func (j *Job) UnmarshalJSON(b []byte) error { return j.decodeJSON(b) }
+
+// decodeJSON is UnmarshalJSON; Client.do calls it directly (directDecoder).
+func (j *Job) decodeJSON(b []byte) error {
+	var w jobWire
+	if json.Unmarshal(b, &w) == nil {
+		w.decodeInto(j)
+		return nil
+	}
+	return j.unmarshalLenient(b)
+}
+
+// jobWire is a job as documented, with plain field types and no custom
+// decoders below it, so that encoding/json decodes it in one pass.
+type jobWire struct {
+	Type        string     `json:"type"`
+	ID          string     `json:"id"`
+	JobType     string     `json:"jobType"`
+	Created     string     `json:"created"`
+	CreatedDate string     `json:"createdDate"`
+	Updated     string     `json:"updated"`
+	UpdatedDate string     `json:"updatedDate"`
+	Steps       []stepWire `json:"steps"`
+	Links       struct {
+		Self   string `json:"self"`
+		Source string `json:"source"`
+	} `json:"links"`
+	Institution *struct {
+		Type  string `json:"type"`
+		ID    string `json:"id"`
+		Links struct {
+			Self string `json:"self"`
+		} `json:"links"`
+	} `json:"institution"`
+}
+
+type stepWire struct {
+	Title  StepName    `json:"title"`
+	Status StepStatus  `json:"status"`
+	Result *resultWire `json:"result"`
+}
+
+type resultWire struct {
+	Type        string          `json:"type"`
+	URL         string          `json:"url"`
+	Code        string          `json:"code"`
+	Title       string          `json:"title"`
+	Detail      string          `json:"detail"`
+	Details     json.RawMessage `json:"details"`
+	Method      string          `json:"method"`
+	Description string          `json:"description"`
+	Input       []string        `json:"input"`
+	ExpiryMs    json.Number     `json:"expiryMs"`
+	Links       struct {
+		Response string `json:"response"`
+	} `json:"links"`
+}
+
+func (w *jobWire) decodeInto(j *Job) {
+	*j = Job{
+		Type: w.Type, ID: w.ID, JobType: w.JobType,
+		Created: firstParsed(w.Created, w.CreatedDate), Updated: firstParsed(w.Updated, w.UpdatedDate),
+		Links: JobLinks{Self: w.Links.Self, Source: w.Links.Source},
+	}
+	if w.Steps != nil {
+		j.Steps = make([]Step, len(w.Steps))
+		for i, s := range w.Steps {
+			j.Steps[i] = Step{Title: s.Title, Status: s.Status}
+			if r := s.Result; r != nil {
+				j.Steps[i].Result = r.stepResult()
+			}
+		}
+	}
+	if in := w.Institution; in != nil && in.ID != "" {
+		j.Institution = &ResourceRef{Type: in.Type, ID: in.ID, Self: in.Links.Self}
+	}
+}
+
+func (r *resultWire) stepResult() *StepResult {
+	out := &StepResult{
+		Type: r.Type, URL: r.URL, Code: r.Code, Title: r.Title, Detail: r.Detail,
+		Method: r.Method, Description: r.Description, ResponseURL: r.Links.Response,
+	}
+	if r.ExpiryMs != "" {
+		if f, err := strconv.ParseFloat(string(r.ExpiryMs), 64); err == nil {
+			out.Expiry = time.Duration(int64(f)) * time.Millisecond
+		}
+	}
+	if out.Detail == "" {
+		out.Detail = detailsText(r.Details)
+	}
+	if len(r.Input) > 0 {
+		out.Input = r.Input
+	}
+	return out
+}
+
+func firstParsed(values ...string) time.Time {
+	for _, v := range values {
+		if v == "" {
+			continue
+		}
+		if t := parseTime(v); !t.IsZero() {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// unmarshalLenient decodes a job whose fields may have undocumented shapes.
+func (j *Job) unmarshalLenient(b []byte) error {
 	var aux struct {
 		Type        lenientString `json:"type"`
 		ID          lenientString `json:"id"`

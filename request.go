@@ -120,16 +120,9 @@ func (c *Client) do(ctx context.Context, r apiRequest, out any) (int, error) {
 			return 0, fmt.Errorf("basiq: encoding request: %w", err)
 		}
 	}
-	header := http.Header{
-		"Accept":     {"application/json"},
-		"User-Agent": {c.userAgent},
-	}
-	if body != nil {
-		header.Set("Content-Type", "application/json")
-	}
 	target := c.endpoint(path, r.query)
 	start := time.Now()
-	resp, err := c.sendAuthorized(ctx, r, target, path, header, body)
+	resp, err := c.sendAuthorized(ctx, r, target, path, body)
 	if err != nil {
 		return 0, err
 	}
@@ -141,26 +134,54 @@ func (c *Client) do(ctx context.Context, r apiRequest, out any) (int, error) {
 	}
 	c.logRequest(ctx, r, status, resp.Attempts, start, "")
 	if out != nil && len(bytes.TrimSpace(resp.Body)) > 0 {
-		if err := json.Unmarshal(resp.Body, out); err != nil {
+		var err error
+		if d, ok := out.(directDecoder); ok {
+			err = d.decodeJSON(resp.Body)
+		} else {
+			err = json.Unmarshal(resp.Body, out)
+		}
+		if err != nil {
 			return status, fmt.Errorf("basiq: %s %s: decoding response: %w", r.method, path, err)
 		}
 	}
 	return status, nil
 }
 
+// directDecoder is implemented by response types that decode a whole body
+// faster than json.Unmarshal would through their UnmarshalJSON (which
+// encoding/json calls only after scanning the body twice).
+type directDecoder interface {
+	decodeJSON(body []byte) error
+}
+
+// Header values shared by every request; never modified.
+var (
+	headerJSON = []string{"application/json"}
+)
+
 // sendAuthorized attaches a token, sends, and on a rejected token replaces it
 // and replays once.
-func (c *Client) sendAuthorized(ctx context.Context, r apiRequest, target, path string, header http.Header, body []byte) (*transport.Response, error) {
+func (c *Client) sendAuthorized(ctx context.Context, r apiRequest, target, path string, body []byte) (*transport.Response, error) {
+	var onRetry func(transport.RetryEvent)
+	if c.logger != nil {
+		onRetry = func(ev transport.RetryEvent) { c.logRetry(ctx, r, ev) }
+	}
 	for replay := 0; ; replay++ {
 		tok, err := c.tokenFor(ctx, r)
 		if err != nil {
 			return nil, err
 		}
-		h := header.Clone()
-		h.Set("Authorization", "Bearer "+tok.AccessToken)
+		// A fresh header per attempt: the transport hands it to net/http as is.
+		h := http.Header{
+			"Accept":        headerJSON,
+			"User-Agent":    c.userAgentHeader,
+			"Authorization": {"Bearer " + tok.AccessToken},
+		}
+		if body != nil {
+			h["Content-Type"] = headerJSON
+		}
 		resp, err := c.http.Do(ctx, transport.Request{
-			Method: r.method, URL: target, Header: h, Body: body,
-			OnRetry: func(ev transport.RetryEvent) { c.logRetry(ctx, r, ev) },
+			Method: r.method, URL: target, Header: h, Body: body, OnRetry: onRetry,
 		})
 		if err != nil {
 			return nil, c.transportError(r.method, path, resp, err)

@@ -25,9 +25,9 @@ func (st *attempt) check(ctx context.Context, resp *http.Response, err error) (b
 	if cerr := ctx.Err(); cerr != nil {
 		return false, cerr
 	}
-	// A body error belongs to the attempt that produced it: forget an earlier
-	// attempt's, or it would mask this attempt's (final) response.
-	st.bodyErr = nil
+	// A buffered body, or a body error, belongs to the attempt that produced
+	// it: forget an earlier attempt's, or it would mask this attempt's.
+	st.bodyErr, st.body, st.buffered = nil, nil, false
 	idempotent := st.idempotent
 	ev := RetryEvent{Err: err, Attempt: st.count}
 	retry := false
@@ -68,15 +68,10 @@ func (st *attempt) check(ctx context.Context, resp *http.Response, err error) (b
 // buffer reads a successful response's body in full (bounded) so that a body
 // cut off mid-way can be retried; it reports false when reading failed.
 func (st *attempt) buffer(resp *http.Response) bool {
-	limit := st.bodyLimit
-	var r io.Reader = resp.Body
-	if limit > 0 {
-		r = io.LimitReader(resp.Body, limit+1)
-	}
-	data, err := io.ReadAll(r)
+	data, err := readBody(resp.Body, resp.ContentLength, st.bodyLimit)
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(data))
-	st.bodyErr = err
+	st.body, st.buffered, st.bodyErr = data, err == nil, err
 	return err == nil
 }
 

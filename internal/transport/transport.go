@@ -37,6 +37,7 @@ type RetryEvent struct {
 type Request struct {
 	Method string
 	URL    string
+	// Header is sent as is (not copied): it must not change during Do.
 	Header http.Header
 	Body   []byte
 	// Replayable marks a non-GET/DELETE request that may be retried after a 5xx
@@ -80,6 +81,8 @@ type attempt struct {
 	onRetry    func(RetryEvent)
 	pending    RetryEvent // the last retry decision, completed by backoff
 	bodyErr    error      // the last attempt's body could not be read in full
+	body       []byte     // the last attempt's body, when buffered (at most bodyLimit+1 bytes)
+	buffered   bool       // body holds the last attempt's whole body
 }
 
 // Do sends r, retrying per the policy, and returns the last response read in
@@ -112,8 +115,8 @@ func (t *Transport) Do(ctx context.Context, r Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	for k, v := range r.Header {
-		req.Header[k] = v
+	if r.Header != nil {
+		req.Header = r.Header
 	}
 	resp, err := rc.Do(req)
 	if err != nil {
@@ -130,23 +133,65 @@ func (t *Transport) Do(ctx context.Context, r Request) (*Response, error) {
 		return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Attempts: st.count},
 			fmt.Errorf("reading response body: %w", st.bodyErr)
 	}
-	data, err := readLimited(resp.Body, t.bodyLimit)
+	var data []byte
+	if st.buffered { // read in full by check already
+		data, err = overLimit(st.body, t.bodyLimit)
+	} else {
+		data, err = readLimited(resp.Body, resp.ContentLength, t.bodyLimit)
+	}
 	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: st.count}, err
 }
 
-// readLimited reads all of rc, failing with ErrBodyTooLarge past limit bytes.
-func readLimited(r io.Reader, limit int64) ([]byte, error) {
-	if limit <= 0 {
-		return io.ReadAll(r)
-	}
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+// readLimited reads all of r, failing with ErrBodyTooLarge past limit bytes.
+func readLimited(r io.Reader, contentLength, limit int64) ([]byte, error) {
+	data, err := readBody(r, contentLength, limit)
 	if err != nil {
 		return data, err
 	}
-	if int64(len(data)) > limit {
+	return overLimit(data, limit)
+}
+
+func overLimit(data []byte, limit int64) ([]byte, error) {
+	if limit > 0 && int64(len(data)) > limit {
 		return data[:limit], fmt.Errorf("%w (%d bytes)", ErrBodyTooLarge, limit)
 	}
 	return data, nil
+}
+
+// maxPrealloc bounds the buffer allocated up front from a Content-Length.
+const maxPrealloc = 1 << 20
+
+// readBody reads r to its end, or to limit+1 bytes when limit > 0 (so that
+// the caller sees the overflow). A Content-Length, when given, sizes the
+// buffer up front so a typical body is read without regrowing it.
+func readBody(r io.Reader, contentLength, limit int64) ([]byte, error) {
+	if limit > 0 {
+		r = io.LimitReader(r, limit+1)
+	}
+	size := int64(512)
+	if contentLength > 0 {
+		size = contentLength + 1 // room to read the EOF without growing
+	}
+	if limit > 0 && size > limit+1 {
+		size = limit + 1
+	}
+	if size > maxPrealloc {
+		size = maxPrealloc
+	}
+	buf := make([]byte, 0, size)
+	for {
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return buf, err
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // let append pick the next size
+		}
+	}
 }
 
 // peekBody reads resp's body (bounded) and puts an equivalent reader back.
