@@ -26,6 +26,9 @@ type sharedWait struct {
 // gone. Each caller's own ctx, and its opts' Operation and Attempt, apply to
 // its answer; the first caller's intervals and timeout drive the loop.
 func (s *JobsService) Wait(ctx context.Context, jobID string, opts *PollOptions) (*Job, error) {
+	if ctx == nil {
+		return nil, invalidInput("nil context")
+	}
 	if err := validateID("jobId", jobID); err != nil {
 		return nil, err
 	}

@@ -306,13 +306,24 @@ func (p *Poller) result(ctx context.Context) (*Job, error) {
 // next waits as the schedule says (not before the first poll), then polls,
 // absorbing transient errors until the timeout.
 func (p *Poller) next(ctx context.Context) ([]StepEvent, error) {
+	if ctx == nil {
+		return nil, invalidInput("nil context")
+	}
 	for {
 		if p.polls > 0 {
 			if err := p.sleep(ctx); err != nil {
 				return nil, err
 			}
 		}
-		events, err := p.poll(ctx)
+		// The poll itself (its retries, a token fetch) must not carry the
+		// wait past its timeout either.
+		start := p.started
+		if p.polls == 0 {
+			start = time.Now()
+		}
+		pctx, cancel := context.WithDeadline(ctx, start.Add(p.opts.Timeout))
+		events, err := p.poll(pctx)
+		cancel()
 		if err == nil {
 			return events, nil
 		}

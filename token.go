@@ -138,3 +138,9 @@ func (m *MemoryTokenCache) Len() int {
 	defer m.mu.Unlock()
 	return len(m.entries)
 }
+
+// Format prints the number of entries for every verb, never the tokens
+// (fmt would otherwise print the map, access tokens and all).
+func (m *MemoryTokenCache) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "basiq.MemoryTokenCache{entries: %d}", m.Len())
+}
