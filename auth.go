@@ -53,7 +53,7 @@ type tokenManager struct {
 }
 
 func newTokenManager(c *Client, cache TokenCache, early time.Duration, maxUsers int) *tokenManager {
-	sum := sha256.Sum256([]byte(c.apiKey))
+	sum := sha256.Sum256([]byte(c.apiKey.reveal()))
 	return &tokenManager{
 		c:         c,
 		cache:     cache,
@@ -256,7 +256,7 @@ func (c *Client) fetchToken(ctx context.Context, kind authKind, userID string) (
 	header := http.Header{
 		"Accept":        {"application/json"},
 		"User-Agent":    {c.userAgent},
-		"Authorization": {"Basic " + c.apiKey},
+		"Authorization": {"Basic " + c.apiKey.reveal()},
 		"Content-Type":  {"application/x-www-form-urlencoded"},
 		"Basiq-Version": {string(c.version)},
 	}

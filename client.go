@@ -168,11 +168,12 @@ type Client struct {
 	// Connectors lists connectors (an institution's access methods) and their status.
 	Connectors *ConnectorsService
 
-	apiKey          string
+	apiKey          *secret // behind a pointer: fmt prints only its address when nested
 	baseURL         *url.URL
 	version         APIVersion
 	userAgent       string
-	userAgentHeader []string // []string{userAgent}, shared by every request
+	userAgentHeader []string // []string{userAgent}, shared by every request; never modified
+	jsonHeader      []string // []string{"application/json"}, likewise
 	logger          *slog.Logger
 	http            *transport.Transport
 	tokens          *tokenManager
@@ -217,11 +218,12 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		cfg.tokenCache = NewMemoryTokenCache()
 	}
 	c := &Client{
-		apiKey:          apiKey,
+		apiKey:          newSecret(apiKey),
 		baseURL:         base,
 		version:         cfg.version,
 		userAgent:       ua,
 		userAgentHeader: []string{ua},
+		jsonHeader:      []string{"application/json"},
 		logger:          cfg.logger,
 		http: transport.New(cfg.httpClient, transport.Policy{
 			MaxAttempts: cfg.retry.MaxAttempts, MinBackoff: cfg.retry.MinBackoff, MaxBackoff: cfg.retry.MaxBackoff,
@@ -289,5 +291,3 @@ func isLoopback(host string) bool {
 func (c *Client) errUnsupported(call string) error {
 	return fmt.Errorf("%w: %s is not available on API version %s", ErrUnsupportedVersion, call, c.version)
 }
-
-var _ = errors.New

@@ -276,7 +276,7 @@ func TestNewClientDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, V3, c.APIVersion())
 	assert.Equal(t, DefaultBaseURL, c.baseURL.String())
-	assert.Equal(t, coreAPIKey, c.apiKey, "surrounding white space is trimmed")
+	assert.Equal(t, coreAPIKey, c.apiKey.reveal(), "surrounding white space is trimmed")
 	assert.Equal(t, coreUA, c.userAgent)
 
 	c, err = NewClient(coreAPIKey, WithAPIVersion(V2_1), nil)

@@ -24,11 +24,9 @@ func (t *lenientTime) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"}
-
 func parseTime(s string) time.Time {
 	s = strings.TrimSpace(s)
-	for _, layout := range timeLayouts {
+	for _, layout := range [...]string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t
 		}

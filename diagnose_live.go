@@ -1,13 +1,9 @@
 package basiq
 
-import "context"
-
-// availabilityCodes are the failure codes whose diagnosis depends on the
-// institution's current status.
-var availabilityCodes = map[string]bool{
-	"service-unavailable": true, "maintenance": true, "system-unavailable": true,
-	"connector-error": true, "institution-not-available": true,
-}
+import (
+	"context"
+	"strings"
+)
 
 // diagnose runs Diagnose, first looking up the institution's current status
 // (one cached GET /institutions/{id}) when the failure is an availability one
@@ -15,7 +11,7 @@ var availabilityCodes = map[string]bool{
 // is found from the job's connection (one GET) and stored back.
 func (c *Client) diagnose(ctx context.Context, job *Job, opts DiagnoseOptions, instID *string) Diagnosis {
 	d := Diagnose(job, opts)
-	if opts.InstitutionStatus != "" || !availabilityCodes[d.Code] || d.Action == ActionWaitForBasiqRetry {
+	if opts.InstitutionStatus != "" || !availabilityCode(strings.ToLower(d.Code)) || d.Action == ActionWaitForBasiqRetry {
 		return d
 	}
 	if *instID == "" {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/banklink-go/basiq/internal/transport"
 )
@@ -81,14 +82,14 @@ func (e *APIError) Error() string {
 	if len(e.Errors) > 0 {
 		d := e.Errors[0]
 		if d.Code != "" {
-			fmt.Fprintf(&b, ": %s", d.Code)
+			fmt.Fprintf(&b, ": %s", oneLine(d.Code))
 		}
 		msg := d.Detail
 		if msg == "" {
 			msg = d.Title
 		}
 		if msg != "" {
-			fmt.Fprintf(&b, ": %s", msg)
+			fmt.Fprintf(&b, ": %s", oneLine(msg))
 		}
 	} else if snippet := bodySnippet(e.Body); snippet != "" {
 		fmt.Fprintf(&b, ": %q", snippet)
@@ -97,6 +98,25 @@ func (e *APIError) Error() string {
 		fmt.Fprintf(&b, " (correlationId %s)", e.CorrelationID)
 	}
 	return b.String()
+}
+
+// maxErrorText bounds the server text quoted in an error string.
+const maxErrorText = 300
+
+// oneLine makes server-supplied text safe to put in an error string that may
+// end up in a plain-text log: control characters (newlines included) become
+// spaces, and the text is cut at maxErrorText bytes.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
+	if len(s) > maxErrorText {
+		s = strings.ToValidUTF8(s[:maxErrorText], "") + "…"
+	}
+	return s
 }
 
 func bodySnippet(body []byte) string {

@@ -231,3 +231,14 @@ func TestInvalidInputAndUnsupportedWrap(t *testing.T) {
 	assert.ErrorIs(t, err, ErrUnsupportedVersion)
 	assert.Equal(t, "basiq: not supported by this API version: Connections.Update is not available on API version 3.0", err.Error())
 }
+
+func TestAPIErrorTextIsOneLine(t *testing.T) {
+	e := &APIError{StatusCode: 400, Method: "GET", Path: "/users/u", CorrelationID: "c",
+		Errors: []ErrorDetail{{Code: "bad\ncode", Detail: "line one\nlevel=ERROR msg=forged\r\x1b[31m" + strings.Repeat("x", 1000)}}}
+	msg := e.Error()
+	assert.NotContains(t, msg, "\n")
+	assert.NotContains(t, msg, "\r")
+	assert.NotContains(t, msg, "\x1b")
+	assert.Less(t, len(msg), 500)
+	assert.Contains(t, msg, "line one level=ERROR msg=forged")
+}

@@ -33,6 +33,9 @@ type fakeStep struct {
 	dur  time.Duration
 	fail string // failure code, "" for success
 	mfa  bool   // waits for answers, then takes dur
+	// promptAfter delays the MFA prompt after the step starts (the step is
+	// in progress without a prompt until then).
+	promptAfter time.Duration
 }
 
 type fakeFault struct {
@@ -114,7 +117,11 @@ func (f *jobFake) jobJSON(now time.Time) map[string]any {
 		case !running && (i == 0 || (!ends[i-1].IsZero() && f.steps[i-1].fail == "")):
 			running = true
 			st["status"] = "in-progress"
-			if s.mfa && f.answeredAt.IsZero() {
+			started := f.start
+			if i > 0 {
+				started = ends[i-1]
+			}
+			if s.mfa && f.answeredAt.IsZero() && !now.Before(started.Add(s.promptAfter)) {
 				st["result"] = map[string]any{"type": "mfa", "method": "token", "description": "Enter the code",
 					"input": []string{"OTP Password"}, "expiryMs": 120000,
 					"links": map[string]any{"response": "https://au-api.basiq.io/jobs/" + fakeJobID + "/mfa"}}

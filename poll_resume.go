@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -23,6 +24,7 @@ type resumeState struct {
 	Inst     string            `json:"i,omitempty"`
 	Attempt  int               `json:"a,omitempty"`
 	Seen     map[string]string `json:"s,omitempty"`
+	Prompted []string          `json:"m,omitempty"` // steps whose MFA prompt was reported
 	FailedAt int64             `json:"f,omitempty"` // unix seconds: first seen failing while following Basiq's retries
 }
 
@@ -37,6 +39,10 @@ func (p *Poller) ResumeToken() (string, error) {
 			st.Seen[string(k)] = string(v)
 		}
 	}
+	for k := range p.prompted {
+		st.Prompted = append(st.Prompted, string(k))
+	}
+	sort.Strings(st.Prompted)
 	if !p.failedAt.IsZero() && p.opts.FollowBasiqRetries {
 		st.FailedAt = p.failedAt.Unix()
 	}
@@ -80,6 +86,9 @@ func (s *JobsService) ResumePoller(token string, opts *PollOptions) (*Poller, er
 	for k, v := range st.Seen {
 		p.seen[StepName(k)] = StepStatus(v)
 	}
+	for _, k := range st.Prompted {
+		p.prompted[StepName(k)] = true
+	}
 	if st.FailedAt > 0 {
 		p.failedAt = time.Unix(st.FailedAt, 0)
 	}
@@ -121,7 +130,7 @@ func decodeResumeToken(token string) (resumeState, error) {
 	default:
 		return bad("unknown operation")
 	}
-	if st.Attempt < 0 || st.FailedAt < 0 || len(st.Seen) > 64 {
+	if st.Attempt < 0 || st.FailedAt < 0 || len(st.Seen) > 64 || len(st.Prompted) > 64 {
 		return bad("out of range")
 	}
 	return st, nil

@@ -95,6 +95,7 @@ type Poller struct {
 
 	job       *Job
 	seen      map[StepName]StepStatus
+	prompted  map[StepName]bool // steps whose MFA prompt was reported
 	polls     int
 	started   time.Time              // first poll
 	lastPoll  time.Time              // last successful poll
@@ -119,7 +120,7 @@ func (s *JobsService) Poller(jobID string, opts *PollOptions) *Poller {
 	}
 	return &Poller{
 		jobs: s, jobID: jobID, opts: o, instID: o.InstitutionID,
-		seen: make(map[StepName]StepStatus), stepSeen: make(map[StepName]time.Time),
+		seen: make(map[StepName]StepStatus), stepSeen: make(map[StepName]time.Time), prompted: make(map[StepName]bool),
 		jitter: jitter,
 	}
 }
@@ -178,7 +179,14 @@ func (p *Poller) poll(ctx context.Context) ([]StepEvent, error) {
 	var events []StepEvent
 	for i, st := range job.Steps {
 		prev, known := p.seen[st.Title]
-		if prev == st.Status {
+		// An MFA prompt is an event even when it appears on a step already
+		// seen in progress.
+		_, prompt := st.MFAPrompt()
+		newPrompt := prompt && !p.prompted[st.Title]
+		if prompt {
+			p.prompted[st.Title] = true
+		}
+		if prev == st.Status && !newPrompt {
 			continue
 		}
 		p.seen[st.Title] = st.Status

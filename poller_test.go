@@ -322,3 +322,37 @@ func TestPollerPermanentErrorEndsWait(t *testing.T) {
 		assert.True(t, errors.As(err, &apiErr))
 	})
 }
+
+func TestPollerReportsLateMFAPrompt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		steps := hooliSteps()
+		steps = append(steps[:1], append([]fakeStep{{name: StepMFAChallenge, dur: time.Second, mfa: true, promptAfter: 3 * time.Second}}, steps[1:]...)...)
+		f := newJobFake(steps)
+		c := f.client()
+		p := c.Jobs.Poller(fakeJobID, &PollOptions{Operation: OpCreate, InstitutionID: fakeInstID})
+		var prompts, inProgress int
+		for ev, err := range p.Steps(t.Context()) {
+			require.NoError(t, err)
+			if ev.Step.Title != StepMFAChallenge || ev.Step.Status != StepInProgress {
+				continue
+			}
+			inProgress++
+			if _, ok := ev.Step.MFAPrompt(); ok {
+				prompts++
+				require.NotNil(t, ev.Diagnosis)
+				assert.Equal(t, ActionAnswerMFA, ev.Diagnosis.Action)
+				assert.Equal(t, StepInProgress, ev.Previous, "the step was already in progress")
+				tok, err := p.ResumeToken()
+				require.NoError(t, err)
+				resumed, err := c.Jobs.ResumePoller(tok, nil)
+				require.NoError(t, err)
+				assert.True(t, resumed.prompted[StepMFAChallenge], "a resumed poller does not report the prompt again")
+				_, err = c.Jobs.SubmitMFA(t.Context(), fakeUserID, fakeJobID, []string{"1234"})
+				require.NoError(t, err)
+			}
+		}
+		assert.Equal(t, 1, prompts, "the prompt is reported once")
+		assert.Equal(t, 2, inProgress, "started, then prompted")
+		assert.Equal(t, JobSucceeded, p.Job().Status())
+	})
+}

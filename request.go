@@ -154,11 +154,6 @@ type directDecoder interface {
 	decodeJSON(body []byte) error
 }
 
-// Header values shared by every request; never modified.
-var (
-	headerJSON = []string{"application/json"}
-)
-
 // sendAuthorized attaches a token, sends, and on a rejected token replaces it
 // and replays once.
 func (c *Client) sendAuthorized(ctx context.Context, r apiRequest, target, path string, body []byte) (*transport.Response, error) {
@@ -173,12 +168,12 @@ func (c *Client) sendAuthorized(ctx context.Context, r apiRequest, target, path 
 		}
 		// A fresh header per attempt: the transport hands it to net/http as is.
 		h := http.Header{
-			"Accept":        headerJSON,
+			"Accept":        c.jsonHeader,
 			"User-Agent":    c.userAgentHeader,
 			"Authorization": {"Bearer " + tok.AccessToken},
 		}
 		if body != nil {
-			h["Content-Type"] = headerJSON
+			h["Content-Type"] = c.jsonHeader
 		}
 		resp, err := c.http.Do(ctx, transport.Request{
 			Method: r.method, URL: target, Header: h, Body: body, OnRetry: onRetry,
