@@ -25,31 +25,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/signal"
 	"strings"
 	"time"
 
 	"github.com/banklink-go/basiq"
-	"github.com/banklink-go/basiq/basiqtest"
+	"github.com/banklink-go/basiq/examples/internal/demo"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout)
-	stop()
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-	case errors.Is(err, errUsage):
-		os.Exit(2)
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "connect:", err)
-		os.Exit(1)
-	}
-}
-
-// errUsage marks bad command-line arguments (already reported by the flag set).
-var errUsage = errors.New("usage")
+func main() { demo.Main("connect", run) }
 
 // sandboxLogin is one of the logins Basiq documents for its sandbox banks,
 // with its password and the answers to its MFA challenge (basiq-api.md §8).
@@ -91,12 +74,12 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return errUsage
+		return demo.ErrUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stdout, "connect: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()
-		return errUsage
+		return demo.ErrUsage
 	}
 	if *password == "" {
 		known, ok := sandbox[*login]
@@ -118,11 +101,12 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
-	c, pollOpts, closeFake, err := newClient(env, *timeScale, stdout)
+	setup, err := demo.Start(env, stdout, *timeScale)
 	if err != nil {
 		return err
 	}
-	defer closeFake()
+	defer setup.Close()
+	c, pollOpts := setup.Client, setup.Poll
 	pollOpts.Operation = basiq.OpCreate
 	pollOpts.InstitutionID = *institution
 
@@ -131,7 +115,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 	if err != nil {
 		return fmt.Errorf("checking institution %s: %w", *institution, err)
 	}
-	fmt.Fprintf(stdout, "Institution: %s (%s), status %s\n", avail.Institution.Name, avail.Institution.ID, orDash(string(avail.Institution.Status)))
+	fmt.Fprintf(stdout, "Institution: %s (%s), status %s\n", avail.Institution.Name, avail.Institution.ID, demo.OrDash(string(avail.Institution.Status)))
 	if avail.UserMessage != "" {
 		fmt.Fprintf(stdout, "  tell the user first: %s\n", avail.UserMessage)
 	}
@@ -186,7 +170,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 		case ev.Diagnosis != nil && ev.Diagnosis.Action == basiq.ActionAnswerMFA:
 			prompt := ev.Diagnosis.MFA
 			fmt.Fprintf(stdout, "[%5.1fs] %-22s the bank asks: %s %q (expires in %s)\n",
-				elapsed, st.Title, prompt.Description, prompt.Input, human(prompt.Expiry))
+				elapsed, st.Title, prompt.Description, prompt.Input, demo.Human(prompt.Expiry))
 			given := answers
 			if given == nil {
 				given = sandbox[*login].mfa
@@ -264,43 +248,10 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 	}
 	fmt.Fprintf(stdout, "\nConnection %s: %s, %d account(s)\n", conn.ID, conn.Status, len(conn.Accounts))
 	for _, a := range conn.Accounts {
-		fmt.Fprintf(stdout, "  %-24s %-10s %12s %s\n", a.Name, a.AccountNo, orDash(a.Balance), a.Currency)
+		fmt.Fprintf(stdout, "  %-24s %-10s %12s %s\n", a.Name, a.AccountNo, demo.OrDash(a.Balance), a.Currency)
 	}
 	fmt.Fprintln(stdout)
 	return printHealth(ctx, stdout, c, user.ID)
-}
-
-// newClient returns a client for the real API when BASIQ_API_KEY is set, or
-// for a freshly started fake, saying which on the first line. On the fake the
-// poll intervals are scaled down with the fake's clock.
-func newClient(env func(string) string, timeScale float64, stdout io.Writer) (*basiq.Client, basiq.PollOptions, func(), error) {
-	if key := env("BASIQ_API_KEY"); key != "" {
-		fmt.Fprintf(stdout, "Using the live Basiq API at %s (API version 2.1)\n", basiq.DefaultBaseURL)
-		c, err := basiq.NewClient(key, basiq.WithAPIVersion(basiq.V2_1))
-		return c, basiq.PollOptions{}, func() {}, err
-	}
-	srv := basiqtest.NewServer(basiqtest.WithTimeScale(timeScale))
-	fmt.Fprintf(stdout, "Using the embedded fake Basiq server at %s (BASIQ_API_KEY is not set; time scale %g)\n", srv.URL, timeScale)
-	c, err := basiq.NewClient(srv.APIKey(),
-		basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()), basiq.WithAPIVersion(basiq.V2_1))
-	if err != nil {
-		srv.Close()
-		return nil, basiq.PollOptions{}, nil, err
-	}
-	return c, fakePollOptions(timeScale), srv.Close, nil
-}
-
-// fakePollOptions scales the poll intervals to the fake's speed. The fake
-// reports the institutions' real average step durations, by which the poller
-// would otherwise sleep, so MaxInterval matters most.
-func fakePollOptions(timeScale float64) basiq.PollOptions {
-	scale := func(d, lo time.Duration) time.Duration {
-		return max(time.Duration(float64(d)*timeScale), lo)
-	}
-	return basiq.PollOptions{
-		MinInterval: min(scale(basiq.DefaultMinInterval, 20*time.Millisecond), basiq.DefaultMinInterval),
-		MaxInterval: min(scale(4*time.Second, 50*time.Millisecond), basiq.DefaultMaxInterval),
-	}
 }
 
 // mfaPending reports whether the job has an MFA challenge still to come or
@@ -330,14 +281,14 @@ func printDiagnosis(w io.Writer, d basiq.Diagnosis) {
 		must = " (only the user can fix this)"
 	}
 	fmt.Fprintf(w, "  step:          %s\n", d.Step)
-	fmt.Fprintf(w, "  code:          %s\n", orDash(d.Code))
-	fmt.Fprintf(w, "  detail:        %s\n", orDash(d.Detail))
+	fmt.Fprintf(w, "  code:          %s\n", demo.OrDash(d.Code))
+	fmt.Fprintf(w, "  detail:        %s\n", demo.OrDash(d.Detail))
 	fmt.Fprintf(w, "  action:        %s%s\n", d.Action, must)
 	fmt.Fprintf(w, "  user message:  %s\n", d.UserMessage)
 	fmt.Fprintf(w, "  timing:        retry after %s, retry every %s, give up after %s\n",
-		human(d.RetryAfter), human(d.RetryEvery), human(d.GiveUpAfter))
+		demo.Human(d.RetryAfter), demo.Human(d.RetryEvery), demo.Human(d.GiveUpAfter))
 	fmt.Fprintf(w, "  ids to log:    user_id=%s connection_id=%s job_id=%s\n",
-		orDash(d.UserID), orDash(d.ConnectionID), orDash(d.JobID))
+		demo.OrDash(d.UserID), demo.OrDash(d.ConnectionID), demo.OrDash(d.JobID))
 }
 
 func printHealth(ctx context.Context, w io.Writer, c *basiq.Client, userID string) error {
@@ -361,31 +312,6 @@ func printHealth(ctx context.Context, w io.Writer, c *basiq.Client, userID strin
 		fmt.Fprintln(w, "  (no connections)")
 	}
 	return nil
-}
-
-// human formats a duration briefly ("10m", "2h", "7d"), "-" for zero.
-func human(d time.Duration) string {
-	if d <= 0 {
-		return "-"
-	}
-	if d%(24*time.Hour) == 0 {
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	}
-	s := d.Round(time.Second).String() // e.g. 1h0m0s, 10m0s, 2m30s
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 func yesNo(b bool) string {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/banklink-go/basiq/examples/internal/demo"
 )
 
 // noKey is an environment without BASIQ_API_KEY, so run uses the fake.
@@ -104,24 +106,13 @@ func TestConnectUsageErrors(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{"-bogus"}, {"extra"}} {
 		var out bytes.Buffer
-		if err := run(t.Context(), args, noKey, &out); !errors.Is(err, errUsage) {
-			t.Errorf("run(%q) = %v, want errUsage", args, err)
+		if err := run(t.Context(), args, noKey, &out); !errors.Is(err, demo.ErrUsage) {
+			t.Errorf("run(%q) = %v, want demo.ErrUsage", args, err)
 		}
 	}
 	var out bytes.Buffer
 	err := run(t.Context(), []string{"-login", "someone"}, noKey, &out)
 	if err == nil || !strings.Contains(err.Error(), "-password is required") {
 		t.Errorf("run with an unknown login and no password = %v, want a -password error", err)
-	}
-}
-
-func TestHuman(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		0: "-", 10 * time.Minute: "10m", time.Hour: "1h", 2 * time.Hour: "2h",
-		7 * 24 * time.Hour: "7d", 90 * time.Second: "1m30s", 2 * time.Minute: "2m", 90 * time.Minute: "1h30m",
-	} {
-		if got := human(d); got != want {
-			t.Errorf("human(%v) = %q, want %q", d, got, want)
-		}
 	}
 }

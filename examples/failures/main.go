@@ -29,32 +29,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/signal"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/banklink-go/basiq"
 	"github.com/banklink-go/basiq/basiqtest"
+	"github.com/banklink-go/basiq/examples/internal/demo"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout)
-	stop()
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-	case errors.Is(err, errUsage):
-		os.Exit(2)
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "failures:", err)
-		os.Exit(1)
-	}
-}
-
-// errUsage marks bad command-line arguments (already reported by the flag set).
-var errUsage = errors.New("usage")
+func main() { demo.Main("failures", run) }
 
 // failingLogins are Basiq's sandbox logins that always fail (basiq-api.md §8).
 var failingLogins = []struct{ login, password string }{
@@ -74,7 +57,7 @@ type result struct {
 }
 
 // demo is what every scenario shares.
-type demo struct {
+type tour struct {
 	c             *basiq.Client
 	fake          *basiqtest.Server // nil on the real API
 	institutionID string
@@ -95,35 +78,26 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return errUsage
+		return demo.ErrUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stdout, "failures: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()
-		return errUsage
+		return demo.ErrUsage
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
-	d := demo{institutionID: *institution}
-	if key := env("BASIQ_API_KEY"); key != "" {
-		fmt.Fprintf(stdout, "Using the live Basiq API at %s (API version 2.1)\n", basiq.DefaultBaseURL)
-		c, err := basiq.NewClient(key, basiq.WithAPIVersion(basiq.V2_1))
-		if err != nil {
-			return err
-		}
-		d.c = c
+	d := tour{institutionID: *institution}
+	setup, err := demo.Start(env, stdout, *timeScale)
+	if err != nil {
+		return err
+	}
+	defer setup.Close()
+	d.c, d.fake, d.poll = setup.Client, setup.Fake, setup.Poll
+	if d.fake == nil {
 		fmt.Fprintln(stdout, "Refresh: the connection each failed create left behind is refreshed anyway; Basiq's answer is shown as it comes.")
 	} else {
-		srv := basiqtest.NewServer(basiqtest.WithTimeScale(*timeScale))
-		defer srv.Close()
-		fmt.Fprintf(stdout, "Using the embedded fake Basiq server at %s (BASIQ_API_KEY is not set; time scale %g)\n", srv.URL, *timeScale)
-		c, err := basiq.NewClient(srv.APIKey(),
-			basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()), basiq.WithAPIVersion(basiq.V2_1))
-		if err != nil {
-			return err
-		}
-		d.c, d.fake, d.poll = c, srv, fakePollOptions(*timeScale)
 		fmt.Fprintln(stdout, "Refresh: each login first gets a working connection (its failure switched off with SetLoginOutcome),")
 		fmt.Fprintln(stdout, "then the failure its create hit is switched back on, as when a bank starts refusing a connection")
 		fmt.Fprintln(stdout, "that used to work, and the connection is refreshed.")
@@ -160,7 +134,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 		for _, r := range rs {
 			code, action := "-", "-"
 			if r.diag != nil {
-				code, action = orDash(r.diag.Code), string(r.diag.Action)
+				code, action = demo.OrDash(r.diag.Code), string(r.diag.Action)
 			} else if r.err != nil {
 				action = "error (see above)"
 			}
@@ -187,7 +161,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 }
 
 // scenarios runs one login's create, then its refresh.
-func (d demo) scenarios(ctx context.Context, login, password string, users *sync.Map) []result {
+func (d tour) scenarios(ctx context.Context, login, password string, users *sync.Map) []result {
 	created := result{login: login, op: basiq.OpCreate}
 	start := time.Now()
 	userID, connID, job, err := d.create(ctx, login, password, users)
@@ -246,7 +220,7 @@ func (d demo) scenarios(ctx context.Context, login, password string, users *sync
 }
 
 // create makes a user and starts a connection job with the login.
-func (d demo) create(ctx context.Context, login, password string, users *sync.Map) (userID, connID string, job *basiq.Job, err error) {
+func (d tour) create(ctx context.Context, login, password string, users *sync.Map) (userID, connID string, job *basiq.Job, err error) {
 	user, err := d.c.Users.Create(ctx, basiq.UserParams{Email: login + "@example.com"})
 	if err != nil {
 		return "", "", nil, fmt.Errorf("creating user: %w", err)
@@ -261,7 +235,7 @@ func (d demo) create(ctx context.Context, login, password string, users *sync.Ma
 
 // workingConnection (fake only) gives the login a connection that works,
 // then makes the login fail again as diagnosed in failure.
-func (d demo) workingConnection(ctx context.Context, login, password string, failure *basiq.Diagnosis, users *sync.Map) (userID, connID string, err error) {
+func (d tour) workingConnection(ctx context.Context, login, password string, failure *basiq.Diagnosis, users *sync.Map) (userID, connID string, err error) {
 	d.fake.SetLoginOutcome(login, basiqtest.Outcome{}) // the bank accepts the login again
 	userID, _, job, err := d.create(ctx, login, password, users)
 	if err != nil {
@@ -279,7 +253,7 @@ func (d demo) workingConnection(ctx context.Context, login, password string, fai
 
 // wait follows a job to its end and returns its Diagnosis when it failed,
 // with the ids the job does not name filled in from what the app knows.
-func (d demo) wait(ctx context.Context, jobID string, op basiq.Operation, userID, connID string) (*basiq.Diagnosis, error) {
+func (d tour) wait(ctx context.Context, jobID string, op basiq.Operation, userID, connID string) (*basiq.Diagnosis, error) {
 	opts := d.poll
 	opts.Operation, opts.InstitutionID = op, d.institutionID
 	job, err := d.c.Jobs.Wait(ctx, jobID, &opts)
@@ -326,53 +300,15 @@ func printResult(w io.Writer, r result) {
 	if dg.Action.UserMustAct() {
 		must = " (only the user can fix this)"
 	}
-	fmt.Fprintf(w, "  failed:        step %s with %s after %.1fs\n", dg.Step, orDash(dg.Code), r.took.Seconds())
-	fmt.Fprintf(w, "  detail:        %s\n", orDash(dg.Detail))
+	fmt.Fprintf(w, "  failed:        step %s with %s after %.1fs\n", dg.Step, demo.OrDash(dg.Code), r.took.Seconds())
+	fmt.Fprintf(w, "  detail:        %s\n", demo.OrDash(dg.Detail))
 	fmt.Fprintf(w, "  action:        %s%s\n", dg.Action, must)
 	fmt.Fprintf(w, "  timing:        retry after %s, retry every %s, give up after %s\n",
-		human(dg.RetryAfter), human(dg.RetryEvery), human(dg.GiveUpAfter))
+		demo.Human(dg.RetryAfter), demo.Human(dg.RetryEvery), demo.Human(dg.GiveUpAfter))
 	if dg.InstitutionStatus != "" {
 		fmt.Fprintf(w, "                 (institution status: %s)\n", dg.InstitutionStatus)
 	}
 	fmt.Fprintf(w, "  user message:  %s\n", dg.UserMessage)
 	fmt.Fprintf(w, "  ids to log:    user_id=%s connection_id=%s job_id=%s\n\n",
-		orDash(dg.UserID), orDash(dg.ConnectionID), orDash(dg.JobID))
-}
-
-// fakePollOptions scales the poll intervals to the fake's speed. The fake
-// reports the institutions' real average step durations, by which the poller
-// would otherwise sleep, so MaxInterval matters most.
-func fakePollOptions(timeScale float64) basiq.PollOptions {
-	scale := func(d, lo time.Duration) time.Duration {
-		return max(time.Duration(float64(d)*timeScale), lo)
-	}
-	return basiq.PollOptions{
-		MinInterval: min(scale(basiq.DefaultMinInterval, 20*time.Millisecond), basiq.DefaultMinInterval),
-		MaxInterval: min(scale(4*time.Second, 50*time.Millisecond), basiq.DefaultMaxInterval),
-	}
-}
-
-// human formats a duration briefly ("10m", "2h", "7d"), "-" for zero.
-func human(d time.Duration) string {
-	if d <= 0 {
-		return "-"
-	}
-	if d%(24*time.Hour) == 0 {
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	}
-	s := d.Round(time.Second).String() // e.g. 1h0m0s, 10m0s, 2m30s
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+		demo.OrDash(dg.UserID), demo.OrDash(dg.ConnectionID), demo.OrDash(dg.JobID))
 }

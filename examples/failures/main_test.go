@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/banklink-go/basiq/examples/internal/demo"
 )
 
 func noKey(string) string { return "" }
@@ -59,8 +61,8 @@ func TestFailuresUsageErrors(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{"-bogus"}, {"extra"}} {
 		var out bytes.Buffer
-		if err := run(t.Context(), args, noKey, &out); !errors.Is(err, errUsage) {
-			t.Errorf("run(%q) = %v, want errUsage", args, err)
+		if err := run(t.Context(), args, noKey, &out); !errors.Is(err, demo.ErrUsage) {
+			t.Errorf("run(%q) = %v, want demo.ErrUsage", args, err)
 		}
 	}
 }

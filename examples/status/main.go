@@ -22,32 +22,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/banklink-go/basiq"
-	"github.com/banklink-go/basiq/basiqtest"
+	"github.com/banklink-go/basiq/examples/internal/demo"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout)
-	stop()
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-	case errors.Is(err, errUsage):
-		os.Exit(2)
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "status:", err)
-		os.Exit(1)
-	}
-}
-
-// errUsage marks bad command-line arguments (already reported).
-var errUsage = errors.New("usage")
+func main() { demo.Main("status", run) }
 
 // fakeStatuses are set on the fake before listing, to show how a maintenance
 // alias and a status the SDK does not know look.
@@ -71,18 +55,18 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return errUsage
+		return demo.ErrUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stdout, "status: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()
-		return errUsage
+		return demo.ErrUsage
 	}
 	useColor, err := colorEnabled(*color, isTerminal(stdout), env)
 	if err != nil {
 		fmt.Fprintln(stdout, "status:", err)
 		fs.Usage()
-		return errUsage
+		return demo.ErrUsage
 	}
 	filter := &basiq.InstitutionFilter{Name: *name}
 	for s := range strings.SplitSeq(*status, ",") {
@@ -93,22 +77,16 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
-	var c *basiq.Client
-	if key := env("BASIQ_API_KEY"); key != "" {
-		fmt.Fprintf(stdout, "Using the live Basiq API at %s (API version 2.1)\n", basiq.DefaultBaseURL)
-		if c, err = basiq.NewClient(key, basiq.WithAPIVersion(basiq.V2_1)); err != nil {
-			return err
-		}
-	} else {
-		srv := basiqtest.NewServer()
-		defer srv.Close()
-		fmt.Fprintf(stdout, "Using the embedded fake Basiq server at %s (BASIQ_API_KEY is not set)\n", srv.URL)
-		if c, err = basiq.NewClient(srv.APIKey(), basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()), basiq.WithAPIVersion(basiq.V2_1)); err != nil {
-			return err
-		}
+	setup, err := demo.Start(env, stdout, 1)
+	if err != nil {
+		return err
+	}
+	defer setup.Close()
+	c := setup.Client
+	if setup.Fake != nil {
 		var set []string
 		for _, fst := range fakeStatuses {
-			if err := srv.SetInstitutionStatus(fst.id, fst.status); err != nil {
+			if err := setup.Fake.SetInstitutionStatus(fst.id, fst.status); err != nil {
 				return err
 			}
 			set = append(set, fmt.Sprintf("%s to %q", fst.id, fst.status))
@@ -155,7 +133,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 		if st == "" {
 			st = "unknown"
 		}
-		fmt.Fprintf(stdout, "%-8s %s  %-4s  %-5s  %s\n", in.ID, pad(in.Name, nameWidth), orDash(in.Tier), orDash(in.Stage), paint(in.Status, string(st)))
+		fmt.Fprintf(stdout, "%-8s %s  %-4s  %-5s  %s\n", in.ID, pad(in.Name, nameWidth), demo.OrDash(in.Tier), demo.OrDash(in.Stage), paint(in.Status, string(st)))
 		key := in.Status.Normalize()
 		if counts[key] == 0 {
 			shown = append(shown, key)
@@ -244,11 +222,4 @@ func isTerminal(w io.Writer) bool {
 // pad pads s with spaces to width runes.
 func pad(s string, width int) string {
 	return s + strings.Repeat(" ", max(width-utf8.RuneCountInString(s), 0))
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

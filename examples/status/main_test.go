@@ -11,6 +11,7 @@ import (
 
 	"github.com/banklink-go/basiq"
 	"github.com/banklink-go/basiq/basiqtest"
+	"github.com/banklink-go/basiq/examples/internal/demo"
 )
 
 // envWith returns an environment with only the given variables (no
@@ -149,7 +150,7 @@ func TestColorEnabled(t *testing.T) {
 		t.Error("colorEnabled accepted a bad mode")
 	}
 	var out bytes.Buffer
-	if err := run(t.Context(), []string{"-color", "sometimes"}, envWith(), &out); !errors.Is(err, errUsage) {
-		t.Errorf("run with a bad -color = %v, want errUsage", err)
+	if err := run(t.Context(), []string{"-color", "sometimes"}, envWith(), &out); !errors.Is(err, demo.ErrUsage) {
+		t.Errorf("run with a bad -color = %v, want demo.ErrUsage", err)
 	}
 }
