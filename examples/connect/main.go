@@ -20,7 +20,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -70,16 +69,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 		fmt.Fprintf(fs.Output(), "Usage: connect [flags]\n\nConnects a bank account through Basiq: the real API when BASIQ_API_KEY is set, else an embedded fake.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return demo.ErrUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stdout, "connect: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
-		return demo.ErrUsage
+	if err := demo.Parse(fs, args); err != nil {
+		return err
 	}
 	if *password == "" {
 		known, ok := sandbox[*login]

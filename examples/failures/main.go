@@ -74,16 +74,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 		fmt.Fprintf(fs.Output(), "Usage: failures [flags]\n\nDiagnoses the failing sandbox logins on create and refresh: the real API when BASIQ_API_KEY is set, else an embedded fake.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return demo.ErrUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stdout, "failures: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
-		return demo.ErrUsage
+	if err := demo.Parse(fs, args); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()

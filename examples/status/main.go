@@ -17,7 +17,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -51,16 +50,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 		fmt.Fprintf(fs.Output(), "Usage: status [flags]\n\nPrints Basiq's connector status board: the real API when BASIQ_API_KEY is set, else an embedded fake.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return demo.ErrUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stdout, "status: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
-		return demo.ErrUsage
+	if err := demo.Parse(fs, args); err != nil {
+		return err
 	}
 	useColor, err := colorEnabled(*color, isTerminal(stdout), env)
 	if err != nil {

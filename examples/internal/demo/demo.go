@@ -40,6 +40,24 @@ func Main(name string, run RunFunc) {
 	}
 }
 
+// Parse parses args with fs (whose output should be the program's stdout).
+// It returns flag.ErrHelp for -h, and ErrUsage, after printing the usage,
+// for a bad flag or a stray argument.
+func Parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return ErrUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		fs.Usage()
+		return ErrUsage
+	}
+	return nil
+}
+
 // Setup is a client ready for an example: on the live API, or on a fake.
 type Setup struct {
 	Client *basiq.Client
