@@ -331,12 +331,16 @@ func (p *Poller) next(ctx context.Context) ([]StepEvent, error) {
 		}
 		pctx, cancel := context.WithDeadline(ctx, start.Add(p.opts.Timeout))
 		events, err := p.poll(pctx)
+		timedOut := pctx.Err() != nil
 		cancel()
 		if err == nil {
 			return events, nil
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if timedOut {
+			return nil, p.timeoutErr(ctx, false)
 		}
 		if !transient(err) {
 			return nil, err
