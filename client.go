@@ -192,7 +192,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	cfg := config{
 		baseURL:         DefaultBaseURL,
 		version:         V3,
-		httpClient:      &http.Client{Timeout: 60 * time.Second},
+		httpClient:      defaultHTTPClient(),
 		retry:           DefaultRetryPolicy(),
 		earlyRefresh:    5 * time.Minute,
 		clientCacheSize: 1024,
@@ -236,6 +236,15 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	c.Institutions = newInstitutionsService(c)
 	c.Connectors = &ConnectorsService{c: c}
 	return c, nil
+}
+
+// defaultHTTPClient is the client used without WithHTTPClient: its own
+// connection pool, sized for many concurrent pollers against one host, and a
+// 60-second limit per attempt.
+func defaultHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return &http.Client{Transport: t, Timeout: 60 * time.Second}
 }
 
 // APIVersion returns the API version the client's tokens are minted for.

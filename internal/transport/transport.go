@@ -63,6 +63,11 @@ type Transport struct {
 }
 
 // New returns a Transport sending through hc (http.DefaultClient when nil).
+//
+// go-retryablehttp closes the client's idle connections when it gives up; hc
+// is shared with its owner (its transport may be http.DefaultTransport), so
+// the Transport sends through a copy of hc whose RoundTripper hides
+// CloseIdleConnections, leaving other users' connections alone.
 func New(hc *http.Client, p Policy, bodyLimit int64) *Transport {
 	if hc == nil {
 		hc = http.DefaultClient
@@ -70,8 +75,19 @@ func New(hc *http.Client, p Policy, bodyLimit int64) *Transport {
 	if p.MaxAttempts < 1 {
 		p.MaxAttempts = 1
 	}
-	return &Transport{hc: hc, policy: p, bodyLimit: bodyLimit}
+	own := *hc
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	own.Transport = keepIdle{rt}
+	return &Transport{hc: &own, policy: p, bodyLimit: bodyLimit}
 }
+
+// keepIdle is a RoundTripper without CloseIdleConnections.
+type keepIdle struct{ rt http.RoundTripper }
+
+func (k keepIdle) RoundTrip(r *http.Request) (*http.Response, error) { return k.rt.RoundTrip(r) }
 
 // attempt tracks one logical request across its attempts.
 type attempt struct {

@@ -530,3 +530,29 @@ func TestReadBodyAllocs(t *testing.T) {
 	// the strings.Reader, the limit reader and one buffer: a sized body never regrows
 	assert.LessOrEqual(t, allocs, 3.0)
 }
+
+// closeCounter counts CloseIdleConnections calls reaching the caller's transport.
+type closeCounter struct {
+	http.RoundTripper
+	closes int
+}
+
+func (c *closeCounter) CloseIdleConnections() { c.closes++ }
+
+func TestGivingUpLeavesCallersIdleConnectionsAlone(t *testing.T) {
+	rt := &closeCounter{RoundTripper: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 503, Body: http.NoBody, Header: http.Header{}, Request: r}, nil
+	})}
+	tr := New(&http.Client{Transport: rt}, Policy{MaxAttempts: 2}, 0)
+	resp, err := tr.Do(context.Background(), Request{Method: http.MethodGet, URL: "https://example.test/x"})
+	if err != nil || resp.StatusCode != 503 {
+		t.Fatalf("Do = %v, %v", resp, err)
+	}
+	if rt.closes != 0 {
+		t.Errorf("the caller's transport had its idle connections closed %d times", rt.closes)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
