@@ -23,7 +23,13 @@ import (
 //     and network errors that happened before a connection was made.
 func (st *attempt) check(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if cerr := ctx.Err(); cerr != nil {
-		return false, cerr
+		if err != nil {
+			return false, cerr
+		}
+		// An answer arrived as the context ended: keep it rather than report
+		// a failure. A POST that did succeed must not look failed, or the
+		// caller may send the credentials again.
+		return false, nil
 	}
 	// A buffered body, or a body error, belongs to the attempt that produced
 	// it: forget an earlier attempt's, or it would mask this attempt's.

@@ -104,6 +104,9 @@ type attempt struct {
 // Do sends r, retrying per the policy, and returns the last response read in
 // full. A non-2xx status is not an error at this level.
 func (t *Transport) Do(ctx context.Context, r Request) (*Response, error) {
+	if err := ctx.Err(); err != nil {
+		return &Response{}, err
+	}
 	st := &attempt{
 		idempotent: r.Method == http.MethodGet || r.Method == http.MethodDelete || r.Method == http.MethodHead || r.Replayable,
 		bodyLimit:  t.bodyLimit,

@@ -353,7 +353,7 @@ func TestBadRequestURL(t *testing.T) {
 
 func TestNewDefaults(t *testing.T) {
 	tr := New(nil, Policy{MaxAttempts: 0}, 5)
-	assert.Same(t, http.DefaultClient, tr.hc)
+	assert.Equal(t, keepIdle{http.DefaultTransport}, tr.hc.Transport, "http.DefaultClient's transport, minus CloseIdleConnections")
 	assert.Equal(t, 1, tr.policy.MaxAttempts)
 	assert.EqualValues(t, 5, tr.bodyLimit)
 }
@@ -556,3 +556,23 @@ func TestGivingUpLeavesCallersIdleConnectionsAlone(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestAnswerArrivingAsContextEndsIsKept(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	calls := 0
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		calls++
+		cancel() // the caller's deadline passes while the answer is on its way
+		return &http.Response{StatusCode: 202, Body: io.NopCloser(strings.NewReader(`{"id":"job-1"}`)),
+			Header: http.Header{}, Request: r}, nil
+	})
+	tr := New(&http.Client{Transport: rt}, Policy{MaxAttempts: 3}, 0)
+	resp, err := tr.Do(ctx, Request{Method: http.MethodPost, URL: "https://example.test/users/u/connections", Body: []byte(`{}`)})
+	if err != nil {
+		t.Fatalf("a POST the server accepted was reported failed: %v", err)
+	}
+	if resp.StatusCode != 202 || string(resp.Body) != `{"id":"job-1"}` || calls != 1 {
+		t.Errorf("got %d %q after %d calls", resp.StatusCode, resp.Body, calls)
+	}
+}
