@@ -17,7 +17,8 @@ import (
 var (
 	// ErrInvalidInput: a caller argument was rejected before sending, or the API answered 400.
 	ErrInvalidInput = errors.New("basiq: invalid input")
-	// ErrUnauthorized: the API answered 401, or the token endpoint rejected the API key.
+	// ErrUnauthorized: the API answered 401, or the token endpoint refused the
+	// API key (an *AuthError; see AuthError.Is).
 	ErrUnauthorized = errors.New("basiq: unauthorized")
 	// ErrForbidden: the API answered 403 for a reason other than an expired token or throttling.
 	ErrForbidden = errors.New("basiq: forbidden")
@@ -226,8 +227,23 @@ func (e *AuthError) Error() string {
 // Unwrap returns the underlying error.
 func (e *AuthError) Unwrap() error { return e.Err }
 
-// Is reports that every AuthError matches ErrUnauthorized.
-func (e *AuthError) Is(target error) bool { return target == ErrUnauthorized }
+// Is reports that an AuthError whose token request was refused (400, 401,
+// 404, or a 403 that is not throttling: a bad key, version or account)
+// matches ErrUnauthorized. A token endpoint that failed (network, 429, 5xx)
+// does not: that error matches ErrUnavailable or ErrRateLimited through the
+// wrapped error instead.
+func (e *AuthError) Is(target error) bool {
+	if target != ErrUnauthorized {
+		return false
+	}
+	switch e.StatusCode {
+	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusNotFound:
+		return true
+	case http.StatusForbidden:
+		return !errors.Is(e.Err, ErrRateLimited)
+	}
+	return false
+}
 
 // invalidInput returns an error wrapping ErrInvalidInput.
 func invalidInput(format string, args ...any) error {

@@ -219,7 +219,15 @@ func TestAuthErrorText(t *testing.T) {
 
 	e = &AuthError{Scope: ScopeClientAccess, StatusCode: 0, Err: errors.New("dial tcp: connection refused")}
 	assert.Equal(t, "basiq: CLIENT_ACCESS token request failed: dial tcp: connection refused", e.Error())
-	assert.ErrorIs(t, e, ErrUnauthorized)
+	assert.NotErrorIs(t, e, ErrUnauthorized, "an unreachable token endpoint is not a bad key")
+
+	throttled := newAPIError(http.MethodPost, "/token", &transport.Response{StatusCode: 403, Header: http.Header{},
+		Body: []byte(coreEnvelope("request-not-valid", "Invalid request", "Invalid request"))})
+	assert.NotErrorIs(t, &AuthError{Scope: ScopeServerAccess, StatusCode: 403, Err: throttled}, ErrUnauthorized)
+	disabled := newAPIError(http.MethodPost, "/token", &transport.Response{StatusCode: 403, Header: http.Header{},
+		Body: []byte(coreEnvelope("forbidden-access", "Forbidden", "Your account has been disabled"))})
+	assert.ErrorIs(t, &AuthError{Scope: ScopeServerAccess, StatusCode: 403, Err: disabled}, ErrUnauthorized)
+	assert.NotErrorIs(t, &AuthError{StatusCode: 401}, ErrForbidden)
 }
 
 func TestInvalidInputAndUnsupportedWrap(t *testing.T) {

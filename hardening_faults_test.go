@@ -763,8 +763,9 @@ func TestHardTokenEndpointDownAfterExpiry(t *testing.T) {
 		if !errors.As(err, &authErr) {
 			t.Fatalf("error %v (%T) is not an *AuthError", err, err)
 		}
-		if !errors.Is(err, basiq.ErrUnauthorized) || !errors.Is(err, basiq.ErrUnavailable) {
-			t.Errorf("error %v: want ErrUnauthorized and (through the 503) ErrUnavailable", err)
+		// The key is fine: an outage is ErrUnavailable (through the 503), not ErrUnauthorized.
+		if errors.Is(err, basiq.ErrUnauthorized) || !errors.Is(err, basiq.ErrUnavailable) {
+			t.Errorf("error %v: want ErrUnavailable (through the 503) and not ErrUnauthorized", err)
 		}
 		if authErr.StatusCode != http.StatusServiceUnavailable || authErr.Scope != basiq.ScopeServerAccess {
 			t.Errorf("AuthError %+v, want SERVER_ACCESS 503", authErr)

@@ -2,10 +2,12 @@ package basiq
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"iter"
-	"net"
+	"strings"
 	"time"
 )
 
@@ -404,16 +406,23 @@ func transient(err error) bool {
 		return true
 	}
 	var apiErr *APIError
-	if errors.As(err, &apiErr) {
+	if errors.As(err, &apiErr) || !errors.Is(err, errTransportFailure) {
 		return false
 	}
-	var netErr net.Error
-	if errors.As(err, &netErr) {
+	return !permanentTransportError(err)
+}
+
+// permanentTransportError reports transport failures that polling again
+// cannot cure: a certificate the client does not trust, a redirect loop, a
+// URL scheme the transport does not speak.
+func permanentTransportError(err error) bool {
+	var unknownAuthority x509.UnknownAuthorityError
+	var invalidCert x509.CertificateInvalidError
+	var hostname x509.HostnameError
+	var verify *tls.CertificateVerificationError
+	if errors.As(err, &unknownAuthority) || errors.As(err, &invalidCert) || errors.As(err, &hostname) || errors.As(err, &verify) {
 		return true
 	}
-	var authErr *AuthError
-	if errors.As(err, &authErr) {
-		return authErr.StatusCode == 0 || authErr.StatusCode >= 500 || authErr.StatusCode == 429
-	}
-	return errors.Is(err, errTransportFailure)
+	msg := err.Error()
+	return strings.Contains(msg, "stopped after") || strings.Contains(msg, "unsupported protocol scheme")
 }

@@ -2,7 +2,9 @@ package basiq
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
+	"net/http"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -354,5 +356,47 @@ func TestPollerReportsLateMFAPrompt(t *testing.T) {
 		assert.Equal(t, 1, prompts, "the prompt is reported once")
 		assert.Equal(t, 2, inProgress, "started, then prompted")
 		assert.Equal(t, JobSucceeded, p.Job().Status())
+	})
+}
+
+type errTransport struct {
+	err   error
+	calls int
+}
+
+func (e *errTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path == "/token" {
+		return jsonResponse(r, 200, map[string]any{"access_token": "t", "expires_in": 3600, "token_type": "Bearer"}, nil), nil
+	}
+	e.calls++
+	return nil, e.err
+}
+
+func TestPollerStopsOnPermanentTransportErrors(t *testing.T) {
+	for name, cause := range map[string]error{
+		"untrusted certificate": x509.UnknownAuthorityError{},
+		"bad scheme":            errors.New("unsupported protocol scheme \"ftp\""),
+	} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				rt := &errTransport{err: cause}
+				c, err := NewClient("a2V5OnNlY3JldA==", WithHTTPClient(&http.Client{Transport: rt}), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+				require.NoError(t, err)
+				start := time.Now()
+				_, err = c.Jobs.Poller("job-1", nil).Wait(t.Context())
+				require.Error(t, err)
+				assert.NotErrorIs(t, err, ErrPollTimeout)
+				assert.Equal(t, time.Duration(0), time.Since(start), "no polling on after an error polling cannot cure")
+				assert.Equal(t, 1, rt.calls)
+			})
+		})
+	}
+	synctest.Test(t, func(t *testing.T) {
+		rt := &errTransport{err: errors.New("connection reset by peer")}
+		c, err := NewClient("a2V5OnNlY3JldA==", WithHTTPClient(&http.Client{Transport: rt}), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+		require.NoError(t, err)
+		_, err = c.Jobs.Poller("job-1", &PollOptions{Timeout: time.Minute}).Wait(t.Context())
+		assert.ErrorIs(t, err, ErrPollTimeout, "a passing network failure is polled through until the timeout")
+		assert.Greater(t, rt.calls, 5)
 	})
 }

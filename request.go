@@ -204,7 +204,8 @@ func tokenRejected(resp *transport.Response) bool {
 	case http.StatusUnauthorized:
 		return true
 	case http.StatusForbidden:
-		return bytes.Contains(resp.Body, []byte(`"access-denied"`))
+		// The same reading of the body as APIError's ErrTokenExpired.
+		return newAPIError("", "", resp).tokenExpired()
 	}
 	return false
 }
