@@ -1,12 +1,14 @@
 package basiq
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -251,4 +253,40 @@ func TestInstitutionAndConnectorFilters(t *testing.T) {
 	_, err = c.Institutions.List(t.Context(), &InstitutionFilter{Country: []string{"O'Brien"}})
 	assert.ErrorIs(t, err, ErrInvalidInput)
 	assert.Len(t, f.calls(), 2, "the bad filter sent nothing")
+}
+
+func TestInstitutionLookupSurvivesFirstCallerGivingUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newRouteFake()
+		release := make(chan struct{})
+		f.routes["GET /institutions/AU00001"] = func(req *http.Request) *http.Response {
+			<-release
+			return jsonRaw(req, 200, `{"type":"institution","id":"AU00001","name":"Big Bank","status":"operational"}`)
+		}
+		c := f.client(t)
+		short, cancel := context.WithCancel(t.Context())
+		firstDone := make(chan error, 1)
+		go func() {
+			_, err := c.Institutions.Availability(short, "AU00001")
+			firstDone <- err
+		}()
+		synctest.Wait()
+		secondDone := make(chan error, 1)
+		go func() {
+			a, err := c.Institutions.Availability(t.Context(), "AU00001")
+			if err == nil {
+				a.Institution.Name = "changed by a caller" // must not reach the cache
+			}
+			secondDone <- err
+		}()
+		synctest.Wait()
+		cancel()
+		assert.ErrorIs(t, <-firstDone, context.Canceled)
+		close(release)
+		assert.NoError(t, <-secondDone, "the second caller is not failed by the first one's cancellation")
+		a, err := c.Institutions.Availability(t.Context(), "AU00001")
+		require.NoError(t, err)
+		assert.Equal(t, "Big Bank", a.Institution.Name, "callers get copies")
+		assert.Equal(t, []string{"GET /institutions/AU00001"}, f.calls(), "one shared look-up")
+	})
 }

@@ -24,19 +24,25 @@ type cachedInstitution struct {
 	fetched time.Time
 }
 
-// cached returns the institution, fetching it at most once per institutionTTL
-// however many callers ask at once.
+// institutionFetchTimeout bounds a shared institution look-up, which runs
+// detached from the contexts of the callers waiting for it.
+const institutionFetchTimeout = time.Minute
+
+// cached returns a copy of the institution, fetched at most once per
+// institutionTTL however many callers ask at once. The shared fetch does not
+// run on any one caller's context, so a caller giving up fails nobody else.
 func (s *InstitutionsService) cached(ctx context.Context, id string) (*Institution, error) {
 	ic := &s.cache
-	now := time.Now()
 	ic.mu.Lock()
-	if e, ok := ic.entries[id]; ok && now.Sub(e.fetched) < institutionTTL {
+	if e, ok := ic.entries[id]; ok && time.Since(e.fetched) < institutionTTL {
 		ic.mu.Unlock()
-		return e.inst, nil
+		return e.inst.clone(), nil
 	}
 	ic.mu.Unlock()
-	v, err, _ := ic.group.Do(id, func() (any, error) {
-		inst, err := s.Get(ctx, id)
+	ch := ic.group.DoChan(id, func() (any, error) {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), institutionFetchTimeout)
+		defer cancel()
+		inst, err := s.Get(fctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -48,8 +54,20 @@ func (s *InstitutionsService) cached(ctx context.Context, id string) (*Instituti
 		ic.mu.Unlock()
 		return inst, nil
 	})
-	if err != nil {
-		return nil, err
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(*Institution).clone(), nil
 	}
-	return v.(*Institution), nil
+}
+
+// clone returns a copy that shares nothing mutable with in.
+func (in *Institution) clone() *Institution {
+	out := *in
+	out.Features = append([]byte(nil), in.Features...)
+	return &out
 }

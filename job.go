@@ -337,6 +337,31 @@ func firstTime(ts ...lenientTime) time.Time {
 	return time.Time{}
 }
 
+// clone returns a deep copy of j (nil for nil), so that callers sharing one
+// observed job cannot disturb each other.
+func (j *Job) clone() *Job {
+	if j == nil {
+		return nil
+	}
+	out := *j
+	if j.Steps != nil {
+		out.Steps = make([]Step, len(j.Steps))
+	}
+	for i, st := range j.Steps {
+		if st.Result != nil {
+			r := *st.Result
+			r.Input = append([]string(nil), st.Result.Input...)
+			st.Result = &r
+		}
+		out.Steps[i] = st
+	}
+	if j.Institution != nil {
+		in := *j.Institution
+		out.Institution = &in
+	}
+	return &out
+}
+
 // Status derives the job's status from its steps: failed if any step failed,
 // succeeded if every step succeeded or was skipped, pending if none started,
 // running otherwise (unknown step statuses count as running).

@@ -8,7 +8,24 @@ import (
 // waitLoops lets concurrent Jobs.Wait calls on one job share a poll loop.
 type waitLoops struct {
 	mu    sync.Mutex
-	loops map[string]*sharedWait
+	loops map[waitKey]*sharedWait
+}
+
+// waitKey names a loop: waiters share one only if it stops when they would.
+// Whether a failed job is final depends on FollowBasiqRetries, and then on
+// the Operation (only updates are retried by Basiq).
+type waitKey struct {
+	jobID  string
+	follow bool
+	op     Operation // set only when follow is
+}
+
+func newWaitKey(jobID string, o PollOptions) waitKey {
+	k := waitKey{jobID: jobID, follow: o.FollowBasiqRetries}
+	if k.follow {
+		k.op = o.Operation
+	}
+	return k
 }
 
 // sharedWait is one poll loop and the callers waiting on it.
@@ -16,15 +33,17 @@ type sharedWait struct {
 	done   chan struct{}
 	job    *Job
 	err    error
+	instID string // the job's institution, once known
 	refs   int
 	cancel context.CancelFunc
 }
 
 // Wait polls jobID until it finishes, like Poller.Wait, but concurrent Waits
-// on the same job id share one poll loop, so a hundred waiters make the
-// requests of one. The loop stops when it finishes or when every waiter has
-// gone. Each caller's own ctx, and its opts' Operation and Attempt, apply to
-// its answer; the first caller's intervals and timeout drive the loop.
+// on the same job id (and the same FollowBasiqRetries choice) share one poll
+// loop, so a hundred waiters make the requests of one. The loop stops when it
+// finishes or when every waiter has gone. Each caller's own ctx, and its
+// opts' Operation and Attempt, apply to its answer (each gets its own copy of
+// the job); the first caller's intervals and timeout drive the loop.
 func (s *JobsService) Wait(ctx context.Context, jobID string, opts *PollOptions) (*Job, error) {
 	if ctx == nil {
 		return nil, invalidInput("nil context")
@@ -32,36 +51,38 @@ func (s *JobsService) Wait(ctx context.Context, jobID string, opts *PollOptions)
 	if err := validateID("jobId", jobID); err != nil {
 		return nil, err
 	}
-	sw := s.join(ctx, jobID, opts)
+	key := newWaitKey(jobID, opts.normalized())
+	sw := s.join(ctx, key, opts)
 	select {
 	case <-sw.done:
-		s.leave(jobID, sw)
+		s.leave(key, sw)
 	case <-ctx.Done():
-		s.leave(jobID, sw)
+		s.leave(key, sw)
 		return nil, ctx.Err()
 	}
+	job := sw.job.clone()
 	if sw.err != nil {
-		return sw.job, sw.err
+		return job, sw.err
 	}
 	p := s.Poller(jobID, opts)
-	p.job = sw.job
+	p.job, p.instID = job, sw.instID
 	return p.result(ctx)
 }
 
-func (s *JobsService) join(ctx context.Context, jobID string, opts *PollOptions) *sharedWait {
+func (s *JobsService) join(ctx context.Context, key waitKey, opts *PollOptions) *sharedWait {
 	s.waits.mu.Lock()
 	defer s.waits.mu.Unlock()
-	if sw, ok := s.waits.loops[jobID]; ok {
+	if sw, ok := s.waits.loops[key]; ok {
 		sw.refs++
 		return sw
 	}
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	sw := &sharedWait{done: make(chan struct{}), refs: 1, cancel: cancel}
 	if s.waits.loops == nil {
-		s.waits.loops = make(map[string]*sharedWait)
+		s.waits.loops = make(map[waitKey]*sharedWait)
 	}
-	s.waits.loops[jobID] = sw
-	p := s.Poller(jobID, opts)
+	s.waits.loops[key] = sw
+	p := s.Poller(key.jobID, opts)
 	go func() {
 		defer cancel()
 		for !p.Done() {
@@ -70,10 +91,14 @@ func (s *JobsService) join(ctx context.Context, jobID string, opts *PollOptions)
 				break
 			}
 		}
-		sw.job = p.job
+		if sw.err == nil && p.job.Status() == JobFailed {
+			// Find the institution (and cache its status) once for every waiter.
+			p.diagnose(loopCtx, p.job)
+		}
+		sw.job, sw.instID = p.job, p.instID
 		s.waits.mu.Lock()
-		if s.waits.loops[jobID] == sw {
-			delete(s.waits.loops, jobID)
+		if s.waits.loops[key] == sw {
+			delete(s.waits.loops, key)
 		}
 		s.waits.mu.Unlock()
 		close(sw.done)
@@ -82,7 +107,7 @@ func (s *JobsService) join(ctx context.Context, jobID string, opts *PollOptions)
 }
 
 // leave drops a waiter; the last one to leave an unfinished loop stops it.
-func (s *JobsService) leave(jobID string, sw *sharedWait) {
+func (s *JobsService) leave(key waitKey, sw *sharedWait) {
 	s.waits.mu.Lock()
 	defer s.waits.mu.Unlock()
 	sw.refs--
@@ -93,8 +118,8 @@ func (s *JobsService) leave(jobID string, sw *sharedWait) {
 	case <-sw.done:
 	default:
 		sw.cancel()
-		if s.waits.loops[jobID] == sw {
-			delete(s.waits.loops, jobID)
+		if s.waits.loops[key] == sw {
+			delete(s.waits.loops, key)
 		}
 	}
 }

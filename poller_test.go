@@ -400,3 +400,62 @@ func TestPollerStopsOnPermanentTransportErrors(t *testing.T) {
 		assert.Greater(t, rt.calls, 5)
 	})
 }
+
+func TestJobsWaitSharesTheFailureDiagnosis(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		steps := hooliSteps()
+		steps[1].fail = "service-unavailable"
+		f := newJobFake(steps)
+		f.status = StatusMajorOutage
+		c := f.client()
+		var wg sync.WaitGroup
+		jobs := make(chan *Job, 50)
+		for range 50 {
+			wg.Go(func() {
+				_, err := c.Jobs.Wait(t.Context(), fakeJobID, &PollOptions{Operation: OpRefresh})
+				var jfe *JobFailedError
+				if assert.ErrorAs(t, err, &jfe) {
+					assert.Equal(t, ActionWaitForInstitution, jfe.Diagnosis.Action)
+					jobs <- jfe.Job
+				}
+			})
+		}
+		wg.Wait()
+		close(jobs)
+		first := <-jobs
+		for j := range jobs {
+			assert.NotSame(t, first, j, "each waiter gets its own copy of the job")
+			assert.Equal(t, first, j)
+		}
+		assert.Equal(t, 1, f.connGets, "the connection is looked up once for all waiters")
+		assert.Equal(t, 1, f.instGets, "the institution's status is fetched once")
+	})
+}
+
+func TestJobsWaitLoopsFollowTheirWaitersChoice(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		steps := hooliSteps()
+		steps[2].fail = "service-unavailable"
+		f := newJobFake(steps)
+		c := f.client()
+		go func() {
+			time.Sleep(3 * time.Hour) // Basiq's retry succeeds
+			f.mu.Lock()
+			f.steps[2].fail = ""
+			f.mu.Unlock()
+		}()
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			job, err := c.Jobs.Wait(t.Context(), fakeJobID, &PollOptions{Operation: OpUpdate, FollowBasiqRetries: true})
+			assert.NoError(t, err, "a follower waits through Basiq's retries")
+			assert.Equal(t, JobSucceeded, job.Status())
+		})
+		wg.Go(func() {
+			_, err := c.Jobs.Wait(t.Context(), fakeJobID, &PollOptions{Operation: OpUpdate})
+			var jfe *JobFailedError
+			assert.ErrorAs(t, err, &jfe, "a waiter that does not follow gets the failure at once")
+			assert.Less(t, time.Since(f.start), time.Minute)
+		})
+		wg.Wait()
+	})
+}
