@@ -482,13 +482,3 @@ func orUnknown(s string) string {
 	}
 	return s
 }
-
-// availabilityCode reports a failure code whose diagnosis depends on the
-// institution's current status.
-func availabilityCode(code string) bool {
-	switch code {
-	case codeServiceUnavailable, codeMaintenance, codeSystemUnavailable, codeConnectorError, codeInstitutionNotAvailable:
-		return true
-	}
-	return false
-}

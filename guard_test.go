@@ -290,3 +290,19 @@ func TestInstitutionLookupSurvivesFirstCallerGivingUp(t *testing.T) {
 		assert.Equal(t, []string{"GET /institutions/AU00001"}, f.calls(), "one shared look-up")
 	})
 }
+
+func TestHealthConsultsStatusForAGenericRefreshFailure(t *testing.T) {
+	now := time.Now().Truncate(time.Second)
+	f := newRouteFake()
+	f.on("GET /users/u1/connections", 200, jsonList(connJSON("c1", "active", now.Add(-time.Hour), now.Add(-10*24*time.Hour))))
+	f.on("GET /users/u1/jobs", 200, jsonList(
+		jobJSON("j2", "c1", now.Add(-time.Hour), step("verify-credentials", "success"),
+			`{"title":"retrieve-accounts","status":"failed","result":{"title":"","detail":""}}`),
+		jobJSON("j1", "c1", now.Add(-5*24*time.Hour), step("verify-credentials", "success"))))
+	f.on("GET /institutions/AU00000", 200, `{"type":"institution","id":"AU00000","status":"major-outage"}`)
+	hs, err := f.client(t).Connections.Health(t.Context(), "u1")
+	require.NoError(t, err)
+	require.Len(t, hs, 1)
+	require.NotNil(t, hs[0].Diagnosis)
+	assert.Equal(t, ActionWaitForInstitution, hs[0].Diagnosis.Action, "a failure without a code on refresh depends on the bank's status")
+}
