@@ -18,7 +18,8 @@ type jobFake struct {
 	mu         sync.Mutex
 	start      time.Time
 	steps      []fakeStep
-	answeredAt time.Time
+	answeredAt time.Time // when the MFA step got its last answer
+	answers    int       // MFA answers received
 	jobGets    []time.Time // when each GET /jobs/{id} arrived
 	instGets   int
 	connGets   int
@@ -36,6 +37,8 @@ type fakeStep struct {
 	// promptAfter delays the MFA prompt after the step starts (the step is
 	// in progress without a prompt until then).
 	promptAfter time.Duration
+	// rounds is how many prompts the MFA step asks in turn (default 1).
+	rounds int
 }
 
 type fakeFault struct {
@@ -84,7 +87,7 @@ func (f *jobFake) ends(now time.Time) []time.Time {
 	t := f.start
 	for i, s := range f.steps {
 		if s.mfa {
-			if f.answeredAt.IsZero() {
+			if f.answers < max(s.rounds, 1) {
 				return out
 			}
 			t = f.answeredAt
@@ -121,8 +124,8 @@ func (f *jobFake) jobJSON(now time.Time) map[string]any {
 			if i > 0 {
 				started = ends[i-1]
 			}
-			if s.mfa && f.answeredAt.IsZero() && !now.Before(started.Add(s.promptAfter)) {
-				st["result"] = map[string]any{"type": "mfa", "method": "token", "description": "Enter the code",
+			if s.mfa && f.answers < max(s.rounds, 1) && !now.Before(started.Add(s.promptAfter)) {
+				st["result"] = map[string]any{"type": "mfa", "method": "token", "description": fmt.Sprintf("Enter code %d", f.answers+1),
 					"input": []string{"OTP Password"}, "expiryMs": 120000,
 					"links": map[string]any{"response": "https://au-api.basiq.io/jobs/" + fakeJobID + "/mfa"}}
 			}
@@ -163,6 +166,7 @@ func (f *jobFake) RoundTrip(req *http.Request) (*http.Response, error) {
 		return jsonResponse(req, 200, f.jobJSON(now), nil), nil
 	case path == "/jobs/"+fakeJobID+"/mfa" && req.Method == http.MethodPost:
 		f.answeredAt = now
+		f.answers++
 		return jsonResponse(req, 202, map[string]any{"type": "job", "id": fakeJobID}, nil), nil
 	case path == "/institutions/"+fakeInstID:
 		f.instGets++

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 )
@@ -24,7 +23,7 @@ type resumeState struct {
 	Inst     string            `json:"i,omitempty"`
 	Attempt  int               `json:"a,omitempty"`
 	Seen     map[string]string `json:"s,omitempty"`
-	Prompted []string          `json:"m,omitempty"` // steps whose MFA prompt was reported
+	Prompted map[string]string `json:"m,omitempty"` // step → signature of the MFA prompt reported
 	FailedAt int64             `json:"f,omitempty"` // unix seconds: first seen failing while following Basiq's retries
 }
 
@@ -39,10 +38,12 @@ func (p *Poller) ResumeToken() (string, error) {
 			st.Seen[string(k)] = string(v)
 		}
 	}
-	for k := range p.prompted {
-		st.Prompted = append(st.Prompted, string(k))
+	if len(p.prompted) > 0 {
+		st.Prompted = make(map[string]string, len(p.prompted))
+		for k, v := range p.prompted {
+			st.Prompted[string(k)] = v
+		}
 	}
-	sort.Strings(st.Prompted)
 	if !p.failedAt.IsZero() && p.opts.FollowBasiqRetries {
 		st.FailedAt = p.failedAt.Unix()
 	}
@@ -86,8 +87,8 @@ func (s *JobsService) ResumePoller(token string, opts *PollOptions) (*Poller, er
 	for k, v := range st.Seen {
 		p.seen[StepName(k)] = StepStatus(v)
 	}
-	for _, k := range st.Prompted {
-		p.prompted[StepName(k)] = true
+	for k, v := range st.Prompted {
+		p.prompted[StepName(k)] = v
 	}
 	if st.FailedAt > 0 {
 		p.failedAt = time.Unix(st.FailedAt, 0)

@@ -2,14 +2,19 @@ package basiq
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"iter"
 	"strings"
 	"time"
 )
+
+// lastPollReserve is the most time left for the last poll before a deadline.
+const lastPollReserve = 5 * time.Second
 
 // ErrPollTimeout is returned when a job has not finished within
 // PollOptions.Timeout.
@@ -95,21 +100,22 @@ type Poller struct {
 	jobID string
 	opts  PollOptions
 
-	job       *Job
-	seen      map[StepName]StepStatus
-	prompted  map[StepName]bool // steps whose MFA prompt was reported
-	polls     int
-	started   time.Time              // first poll
-	lastPoll  time.Time              // last successful poll
-	stepSeen  map[StepName]time.Time // when each step was first seen in progress
-	unchanged int                    // polls since the last change
-	retryHint time.Duration          // a server's Retry-After from the last poll error
-	lastErr   error                  // the last transient poll error
-	failedAt  time.Time              // when a followed Basiq retry was first seen failing
-	durations StepDurations
-	instID    string
-	instTried bool
-	jitter    func() float64 // in [0,1); replaced in simulations
+	job        *Job
+	seen       map[StepName]StepStatus
+	prompted   map[StepName]string // per step, the signature of the last MFA prompt reported
+	polls      int
+	started    time.Time              // first poll
+	lastPoll   time.Time              // last successful poll
+	stepSeen   map[StepName]time.Time // when each step was first seen in progress
+	unchanged  int                    // polls since the last change
+	retryHint  time.Duration          // a server's Retry-After from the last poll error
+	lastErr    error                  // the last transient poll error
+	failedAt   time.Time              // when a followed Basiq retry was first seen failing
+	lastChance bool                   // the wait was cut to fit the deadline: the next poll is the last
+	durations  StepDurations
+	instID     string
+	instTried  bool
+	jitter     func() float64 // in [0,1); replaced in simulations
 }
 
 // Poller returns a Poller for jobID; opts may be nil. No request is made
@@ -122,7 +128,7 @@ func (s *JobsService) Poller(jobID string, opts *PollOptions) *Poller {
 	}
 	return &Poller{
 		jobs: s, jobID: jobID, opts: o, instID: o.InstitutionID,
-		seen: make(map[StepName]StepStatus), stepSeen: make(map[StepName]time.Time), prompted: make(map[StepName]bool),
+		seen: make(map[StepName]StepStatus), stepSeen: make(map[StepName]time.Time), prompted: make(map[StepName]string),
 		jitter: jitter,
 	}
 }
@@ -183,10 +189,11 @@ func (p *Poller) poll(ctx context.Context) ([]StepEvent, error) {
 		prev, known := p.seen[st.Title]
 		// An MFA prompt is an event even when it appears on a step already
 		// seen in progress.
-		_, prompt := st.MFAPrompt()
-		newPrompt := prompt && !p.prompted[st.Title]
-		if prompt {
-			p.prompted[st.Title] = true
+		newPrompt := false
+		if prompt, ok := st.MFAPrompt(); ok {
+			sig := promptSignature(prompt)
+			newPrompt = p.prompted[st.Title] != sig
+			p.prompted[st.Title] = sig
 		}
 		if prev == st.Status && !newPrompt {
 			continue
@@ -218,6 +225,14 @@ func (p *Poller) poll(ctx context.Context) ([]StepEvent, error) {
 	return events, nil
 }
 
+// promptSignature identifies an MFA prompt, so that a second, different
+// prompt on a step still in progress (a new question, a new code) is
+// reported too.
+func promptSignature(r *StepResult) string {
+	sum := sha256.Sum256([]byte(r.Method + "\x1f" + r.Description + "\x1f" + strings.Join(r.Input, "\x1e") + "\x1f" + r.ResponseURL))
+	return base64.RawURLEncoding.EncodeToString(sum[:6])
+}
+
 // estimateStart estimates when step i started, knowing it started after the
 // last poll and by now: when the previous step's expected end (from the
 // institution's averages) falls in that window it is the best guess, else now.
@@ -242,8 +257,11 @@ func (p *Poller) estimateStart(job *Job, i int, now time.Time) time.Time {
 }
 
 // Steps polls until the job finishes and yields every step change, in the
-// caller's goroutine. A failed step's event carries its Diagnosis, and ends
-// the sequence. Transient poll errors (429, 5xx, network) are retried, not
+// caller's goroutine: a step starting, succeeding or failing, and each MFA
+// prompt (also one that appears on a step already in progress). A failed
+// step's event and an MFA prompt's carry a Diagnosis. A failure ends the
+// sequence, unless FollowBasiqRetries keeps it going through Basiq's retries
+// of an update, whose later step changes are yielded too. Transient poll errors (429, 5xx, network) are retried, not
 // yielded; an error that ends polling (the context, the timeout, a 404) is
 // yielded once with a zero StepEvent. Breaking out of the loop stops polling.
 func (p *Poller) Steps(ctx context.Context) iter.Seq2[StepEvent, error] {
@@ -356,20 +374,19 @@ func (p *Poller) sleep(ctx context.Context) error {
 	p.loadDurations(ctx)
 	d := p.delay(time.Now())
 	deadline := p.started.Add(p.opts.Timeout)
-	if cd, ok := ctx.Deadline(); ok && cd.Before(deadline) {
-		deadline = cd
-	}
 	ctxBound := false
 	if cd, ok := ctx.Deadline(); ok && !cd.After(deadline) {
-		ctxBound = true
+		deadline, ctxBound = cd, true
 	}
 	remaining := time.Until(deadline)
 	if d >= remaining {
-		if remaining < p.opts.MinInterval {
+		if p.lastChance || remaining < p.opts.MinInterval {
 			return p.timeoutErr(ctx, ctxBound)
 		}
-		// Last chance: poll just before the deadline rather than not at all.
-		d = remaining - min(remaining/10, 100*time.Millisecond)
+		// Last chance: poll once more before the deadline, leaving the poll
+		// (and a token fetch it may need) time to finish.
+		p.lastChance = true
+		d = remaining - min(remaining/2, lastPollReserve)
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -290,7 +290,11 @@ func TestPollerTimeout(t *testing.T) {
 		_, err := c.Jobs.Poller(fakeJobID, &PollOptions{Timeout: 2 * time.Minute}).Wait(t.Context())
 		assert.ErrorIs(t, err, ErrPollTimeout)
 		assert.LessOrEqual(t, time.Since(start), 2*time.Minute)
-		assert.GreaterOrEqual(t, time.Since(start), 119*time.Second, "last poll fitted just before the deadline")
+		assert.GreaterOrEqual(t, time.Since(start), 115*time.Second, "a last poll fitted before the deadline")
+		f.mu.Lock()
+		last := f.jobGets[len(f.jobGets)-1]
+		f.mu.Unlock()
+		assert.Equal(t, 2*time.Minute-5*time.Second, last.Sub(start), "the last poll leaves itself 5 s")
 	})
 }
 
@@ -348,7 +352,8 @@ func TestPollerReportsLateMFAPrompt(t *testing.T) {
 				require.NoError(t, err)
 				resumed, err := c.Jobs.ResumePoller(tok, nil)
 				require.NoError(t, err)
-				assert.True(t, resumed.prompted[StepMFAChallenge], "a resumed poller does not report the prompt again")
+				assert.Equal(t, p.prompted[StepMFAChallenge], resumed.prompted[StepMFAChallenge], "a resumed poller does not report the prompt again")
+				assert.NotEmpty(t, resumed.prompted[StepMFAChallenge])
 				_, err = c.Jobs.SubmitMFA(t.Context(), fakeUserID, fakeJobID, []string{"1234"})
 				require.NoError(t, err)
 			}
@@ -457,5 +462,26 @@ func TestJobsWaitLoopsFollowTheirWaitersChoice(t *testing.T) {
 			assert.Less(t, time.Since(f.start), time.Minute)
 		})
 		wg.Wait()
+	})
+}
+
+func TestPollerReportsASecondMFAPrompt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		steps := hooliSteps()
+		steps = append(steps[:1], append([]fakeStep{{name: StepMFAChallenge, dur: time.Second, mfa: true, rounds: 2}}, steps[1:]...)...)
+		f := newJobFake(steps)
+		c := f.client()
+		p := c.Jobs.Poller(fakeJobID, &PollOptions{Operation: OpCreate, InstitutionID: fakeInstID})
+		var asked []string
+		for ev, err := range p.Steps(t.Context()) {
+			require.NoError(t, err)
+			if prompt, ok := ev.Step.MFAPrompt(); ok {
+				asked = append(asked, prompt.Description)
+				_, err := c.Jobs.SubmitMFA(t.Context(), fakeUserID, fakeJobID, []string{"1234"})
+				require.NoError(t, err)
+			}
+		}
+		assert.Equal(t, []string{"Enter code 1", "Enter code 2"}, asked, "each prompt reported once, the second one too")
+		assert.Equal(t, JobSucceeded, p.Job().Status())
 	})
 }
