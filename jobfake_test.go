@@ -18,8 +18,8 @@ type jobFake struct {
 	mu         sync.Mutex
 	start      time.Time
 	steps      []fakeStep
-	answeredAt time.Time // when the MFA step got its last answer
-	answers    int       // MFA answers received
+	answeredAt time.Time   // when the MFA step got its last answer
+	answers    int         // MFA answers received
 	jobGets    []time.Time // when each GET /jobs/{id} arrived
 	instGets   int
 	connGets   int

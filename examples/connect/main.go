@@ -15,7 +15,20 @@
 //	go run ./examples/connect -login bighead -password password  # a diagnosed failure
 //
 // The demo's sandbox logins default to their documented passwords and MFA
-// answers, so -password and -mfa are only needed for other logins.
+// answers, so -password and -mfa are only needed for other logins. Banks
+// whose login form has a security code or a secondary login id (their
+// securityCodeCaption, secondaryLoginIdCaption) need them, given with
+// -security-code and -secondary-login: without them the program says so and
+// stops before connecting (exit status 2). The password, the MFA answers,
+// the security code and the secondary login id are never printed; the login
+// id is printed only on the fake, and on the live API, where it is a real
+// customer number, masked to its last 3 characters.
+//
+// Exit status: 0 when the connection succeeds, and for a diagnosed failure of
+// one of the sandbox logins that always fail (bighead, erlich, jianYang) on
+// the fake; 3 for any other diagnosed failure (a wrong password or MFA
+// answer, a bank outage); 2 for bad usage; 130 when interrupted; 1 for any
+// other error.
 package main
 
 import (
@@ -37,56 +50,83 @@ func main() { demo.Main("connect", run) }
 // with its password and the answers to its MFA challenge (basiq-api.md §8).
 type sandboxLogin struct {
 	password string
-	mfa      []string
+	mfa      []string // nil when none are documented
 }
 
-var sandbox = map[string]sandboxLogin{
-	"Wentworth-Smith": {"whislter", []string{"Basiq", "AU00000"}},
-	"Whistler":        {"ShowBox", []string{"Basiq", "AU00000"}},
-	"Gilfoyle":        {"PiedPiper", []string{"Hooli"}},
-	"gavinBelson":     {"hooli2016", []string{"Hooli"}},
-	"jared":           {"django", []string{"1234"}},
-	"richard":         {"tabsnotspaces", []string{"1234"}},
-	"laurieBream":     {"business2024", nil},
-	"ashMann":         {"hooli2024", nil},
-	"bighead":         {"password", nil},  // fails: invalid-credentials
-	"erlich":          {"aviato", nil},    // fails: account-not-accessible-requires-user-action
-	"jianYang":        {"nothotdog", nil}, // fails: service-unavailable
+// sandbox returns the documented sandbox logins, a fresh map on every call.
+// laurieBream and ashMann have no documented MFA answers, and the failing
+// logins (demo.FailingLogins) fail before any MFA challenge.
+func sandbox() map[string]sandboxLogin {
+	m := map[string]sandboxLogin{
+		"Wentworth-Smith": {"whislter", []string{"Basiq", "AU00000"}},
+		"Whistler":        {"ShowBox", []string{"Basiq", "AU00000"}},
+		"Gilfoyle":        {"PiedPiper", []string{"Hooli"}},
+		"gavinBelson":     {"hooli2016", []string{"Hooli"}},
+		"jared":           {"django", []string{"1234"}},
+		"richard":         {"tabsnotspaces", []string{"1234"}},
+		"laurieBream":     {"business2024", nil},
+		"ashMann":         {"hooli2024", nil},
+	}
+	for _, l := range demo.FailingLogins() {
+		m[l.Login] = sandboxLogin{password: l.Password}
+	}
+	return m
 }
 
-func run(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error {
+const usage = `Usage: connect [flags]
+
+Connects a bank account through Basiq: the real API when BASIQ_API_KEY is set,
+else an embedded fake.
+
+Exit status: 0 on success, and for a diagnosed failure of a sandbox login that
+always fails (bighead, erlich, jianYang) on the fake; 3 for any other diagnosed
+failure; 2 for bad usage (including a -security-code or -secondary-login that
+the bank asks for and that is missing); 130 when interrupted; 1 for other errors.
+
+Flags:
+`
+
+func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
-	fs.SetOutput(stdout)
 	institution := fs.String("institution", "AU00000", "institution id (AU00000 Hooli; on the fake, AU00002 and AU00003 ask for MFA)")
 	login := fs.String("login", "gavinBelson", "bank login id")
 	password := fs.String("password", "", "bank password (default: the documented sandbox password of -login)")
+	securityCode := fs.String("security-code", "", "security code, for banks whose login form asks for one (securityCodeCaption)")
+	secondaryLogin := fs.String("secondary-login", "", "secondary login id, for banks whose login form asks for one (secondaryLoginIdCaption)")
 	email := fs.String("email", "", "email of the Basiq user to create (default: <login>@example.com)")
 	mfa := fs.String("mfa", "", "comma-separated MFA answers, if the bank asks (default: the documented sandbox answers of -login)")
 	keep := fs.Bool("keep", false, "keep the Basiq user at the end instead of deleting it")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
 	timeScale := fs.Float64("time-scale", 0.1, "fake only: multiply the fake bank's step durations by this (1 = real speed)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: connect [flags]\n\nConnects a bank account through Basiq: the real API when BASIQ_API_KEY is set, else an embedded fake.\n\nFlags:\n")
+		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
 	}
-	if err := demo.Parse(fs, args); err != nil {
+	if err := demo.Parse(fs, args, stdout, stderr); err != nil {
 		return err
 	}
+	live := demo.Live(env)
+	// On the live API the login id is a real customer number: never print it whole.
+	shownLogin := demo.ShowLogin(*login, live)
+	known, isSandbox := sandbox()[*login]
 	if *password == "" {
-		known, ok := sandbox[*login]
-		if !ok {
-			return fmt.Errorf("-password is required for login %q (it is not a documented sandbox login)", *login)
+		if !isSandbox {
+			return demo.UsageError(fs, "-password is required for login %s (it is not a documented sandbox login)", shownLogin)
 		}
 		*password = known.password
 	}
+	shownEmail := *email
 	if *email == "" {
 		*email = *login + "@example.com"
+		shownEmail = shownLogin + "@example.com"
 	}
 	var answers []string
 	if *mfa != "" {
 		for a := range strings.SplitSeq(*mfa, ",") {
 			answers = append(answers, strings.TrimSpace(a))
 		}
+	} else {
+		answers = known.mfa
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
@@ -101,45 +141,67 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 	pollOpts.Operation = basiq.OpCreate
 	pollOpts.InstitutionID = *institution
 
-	// Before sending anyone to their bank, check its connector status.
+	// Before sending anyone to their bank, check its connector status and
+	// what its login form asks for.
 	avail, err := c.Institutions.Availability(ctx, *institution)
 	if err != nil {
 		return fmt.Errorf("checking institution %s: %w", *institution, err)
 	}
-	fmt.Fprintf(stdout, "Institution: %s (%s), status %s\n", avail.Institution.Name, avail.Institution.ID, demo.OrDash(string(avail.Institution.Status)))
+	inst := avail.Institution
+	fmt.Fprintf(stdout, "Institution: %s (%s), status %s\n", inst.Name, inst.ID, demo.OrDash(string(inst.Status)))
 	if avail.UserMessage != "" {
 		fmt.Fprintf(stdout, "  tell the user first: %s\n", avail.UserMessage)
 	}
 	if !avail.Usable {
 		fmt.Fprintln(stdout, "  Basiq advises deferring connections to this bank; connecting anyway for the demo.")
 	}
+	// A bank whose login form has a security code or a secondary login id
+	// (its captions say so) needs them: Basiq refuses the connection without.
+	var missing []string
+	for _, f := range []struct{ caption, flag, value string }{
+		{inst.SecurityCodeCaption, "-security-code", *securityCode},
+		{inst.SecondaryLoginIDCaption, "-secondary-login", *secondaryLogin},
+	} {
+		if f.caption != "" && f.value == "" {
+			fmt.Fprintf(stdout, "  this bank's login form also asks for %q (%s), and none was given.\n", f.caption, f.flag)
+			missing = append(missing, f.flag)
+		}
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(stderr, "connect: %s needs %s; not connecting without\n", inst.Name, strings.Join(missing, " and "))
+		return fmt.Errorf("missing %s (%w)", strings.Join(missing, " and "), demo.ErrUsage)
+	}
 
 	user, err := c.Users.Create(ctx, basiq.UserParams{Email: *email})
 	if err != nil {
 		return fmt.Errorf("creating user: %w", err)
 	}
-	fmt.Fprintf(stdout, "Created user %s (%s)\n", user.ID, *email)
+	fmt.Fprintf(stdout, "Created user %s (%s)\n", user.ID, shownEmail)
 	if !*keep {
 		defer func() {
 			// A fresh context: the user is deleted even when ctx has ended.
 			dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			defer dcancel()
 			if err := c.Users.Delete(dctx, user.ID); err != nil {
-				fmt.Fprintf(stdout, "Could not delete user %s: %v\n", user.ID, err)
+				fmt.Fprintf(stderr, "connect: could not delete user %s: %v\n", user.ID, err)
 				return
 			}
 			fmt.Fprintf(stdout, "Deleted user %s (-keep keeps it)\n", user.ID)
 		}()
 	}
 
-	creds := basiq.Credentials{InstitutionID: *institution, LoginID: *login, Password: *password}
+	creds := basiq.Credentials{InstitutionID: *institution, LoginID: *login, Password: *password,
+		SecurityCode: *securityCode, SecondaryLoginID: *secondaryLogin}
 	start := time.Now()
 	job, err := c.Connections.Create(ctx, user.ID, creds)
 	if err != nil {
 		return fmt.Errorf("creating connection: %w", err)
 	}
-	// Credentials print redacted, whatever the verb.
-	fmt.Fprintf(stdout, "Started connection job %s with %v\n", job.ID, creds)
+	// Credentials print their secrets redacted, whatever the verb, but the
+	// login id in clear: print a copy with the login id as it may be shown.
+	shown := creds
+	shown.LoginID = shownLogin
+	fmt.Fprintf(stdout, "Started connection job %s with %v\n", job.ID, shown)
 
 	p := c.Jobs.Poller(job.ID, &pollOpts)
 	var failure *basiq.Diagnosis
@@ -162,18 +224,14 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 			prompt := ev.Diagnosis.MFA
 			fmt.Fprintf(stdout, "[%5.1fs] %-22s the bank asks: %s %q (expires in %s)\n",
 				elapsed, st.Title, prompt.Description, prompt.Input, demo.Human(prompt.Expiry))
-			given := answers
-			if given == nil {
-				given = sandbox[*login].mfa
+			if len(answers) == 0 {
+				return fmt.Errorf("the bank asks for MFA (%s); run again with -mfa %q", strings.Join(prompt.Input, ", "), strings.Repeat("answer,", max(len(prompt.Input)-1, 0))+"answer")
 			}
-			if len(given) == 0 {
-				return fmt.Errorf("the bank asks for MFA (%s); run again with -mfa %q", strings.Join(prompt.Input, ", "), strings.Repeat("answer,", len(prompt.Input)-1)+"answer")
-			}
-			if _, err := c.Jobs.SubmitMFA(ctx, user.ID, job.ID, given); err != nil {
+			if _, err := c.Jobs.SubmitMFA(ctx, user.ID, job.ID, answers); err != nil {
 				return fmt.Errorf("answering the MFA challenge: %w", err)
 			}
 			// Answers are secrets too: say how many, not what.
-			fmt.Fprintf(stdout, "[%5.1fs] %-22s answered (%d answer(s) sent)\n", time.Since(start).Seconds(), st.Title, len(given))
+			fmt.Fprintf(stdout, "[%5.1fs] %-22s answered (%d answer(s) sent)\n", time.Since(start).Seconds(), st.Title, len(answers))
 		default:
 			fmt.Fprintf(stdout, "[%5.1fs] %-22s %s\n", elapsed, st.Title, describe(st.Status))
 		}
@@ -190,43 +248,36 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 	job = p.Job()
 
 	if failure != nil {
-		// A job that fails before verifying the credentials may not name its
-		// user and connection; fill them in from what the app knows, so the
-		// log line carries all three ids Basiq support asks for.
 		d := *failure
-		var filled []string
-		if d.UserID == "" {
-			d.UserID = user.ID
-			filled = append(filled, "user_id")
-		}
-		if d.ConnectionID == "" {
-			if conns, err := c.Connections.List(ctx, user.ID, &basiq.ConnectionFilter{InstitutionID: *institution}); err == nil && len(conns) == 1 {
-				d.ConnectionID = conns[0].ID
-				filled = append(filled, "connection_id")
-			}
-		}
-		failure = &d
+		// The job normally names its user and connection by now; the app
+		// fills in any it does not, so the log line carries all three ids
+		// Basiq support asks for.
+		filled := demo.FillIDs(ctx, c, &d, user.ID)
 		fmt.Fprintln(stdout)
 		fmt.Fprintln(stdout, "The connection failed. Diagnosis:")
-		printDiagnosis(stdout, *failure)
+		demo.PrintDiagnosis(stdout, d)
 		if len(filled) > 0 {
 			fmt.Fprintf(stdout, "                 (%s filled in by the app: the failed job does not name them)\n", strings.Join(filled, " and "))
 		}
 		logger := slog.New(slog.NewTextHandler(stdout, nil))
-		logger.Warn("bank connection failed", "diagnosis", *failure)
+		logger.Warn("bank connection failed", "diagnosis", d)
 		fmt.Fprintln(stdout)
 		if err := printHealth(ctx, stdout, c, user.ID); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout)
-		why := "the program did its job: it followed the connection and says what to do"
-		switch *login {
-		case "bighead", "erlich", "jianYang":
-			why = "the sandbox login " + *login + " fails on purpose"
+		if setup.Fake != nil && demo.IsFailingLogin(*login) {
+			fmt.Fprintf(stdout, "Diagnosed failure (%s). That is an expected outcome of this demo (the sandbox login %s fails on purpose), so the exit status is 0.\n",
+				d.Action, *login)
+			return nil
 		}
-		fmt.Fprintf(stdout, "Diagnosed failure (%s). That is an expected outcome of this demo (%s), so the exit status is 0.\n",
-			failure.Action, why)
-		return nil
+		why := "this login is not one of the sandbox logins that fail on purpose"
+		if live {
+			why = "on the live API no failure is part of the demo"
+		}
+		fmt.Fprintf(stdout, "Diagnosed failure (%s). That is not an outcome this demo sets out to show (%s), so the exit status is %d.\n",
+			d.Action, why, demo.ExitDiagnosed)
+		return fmt.Errorf("%w: %s failed with %s; action %s", demo.ErrDiagnosed, d.Step, demo.OrDash(d.Code), d.Action)
 	}
 
 	if !released { // a job with no verify-credentials step
@@ -264,22 +315,6 @@ func describe(s basiq.StepStatus) string {
 		return "waiting"
 	}
 	return string(s)
-}
-
-func printDiagnosis(w io.Writer, d basiq.Diagnosis) {
-	must := ""
-	if d.Action.UserMustAct() {
-		must = " (only the user can fix this)"
-	}
-	fmt.Fprintf(w, "  step:          %s\n", d.Step)
-	fmt.Fprintf(w, "  code:          %s\n", demo.OrDash(d.Code))
-	fmt.Fprintf(w, "  detail:        %s\n", demo.OrDash(d.Detail))
-	fmt.Fprintf(w, "  action:        %s%s\n", d.Action, must)
-	fmt.Fprintf(w, "  user message:  %s\n", d.UserMessage)
-	fmt.Fprintf(w, "  timing:        retry after %s, retry every %s, give up after %s\n",
-		demo.Human(d.RetryAfter), demo.Human(d.RetryEvery), demo.Human(d.GiveUpAfter))
-	fmt.Fprintf(w, "  ids to log:    user_id=%s connection_id=%s job_id=%s\n",
-		demo.OrDash(d.UserID), demo.OrDash(d.ConnectionID), demo.OrDash(d.JobID))
 }
 
 func printHealth(ctx context.Context, w io.Writer, c *basiq.Client, userID string) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,13 +18,22 @@ func noKey(string) string { return "" }
 
 func runConnect(t *testing.T, args ...string) string {
 	t.Helper()
+	out, err := runConnectErr(t, args...)
+	if err != nil {
+		t.Fatalf("run: %v\noutput:\n%s", err, out)
+	}
+	return out
+}
+
+// runConnectErr runs the program on the fake, sped up, and returns its
+// output (stdout and stderr together) and error.
+func runConnectErr(t *testing.T, args ...string) (string, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	var out bytes.Buffer
-	if err := run(ctx, append([]string{"-time-scale", "0.02"}, args...), noKey, &out); err != nil {
-		t.Fatalf("run: %v\noutput:\n%s", err, out.String())
-	}
-	return out.String()
+	err := run(ctx, append([]string{"-time-scale", "0.02"}, args...), noKey, &out, &out)
+	return out.String(), err
 }
 
 func mustMatch(t *testing.T, out string, patterns ...string) {
@@ -77,11 +87,55 @@ func TestConnectAnswersMFA(t *testing.T) {
 
 func TestConnectWrongMFAAnswerIsDiagnosed(t *testing.T) {
 	t.Parallel()
-	out := runConnect(t, "-institution", "AU00002", "-mfa", "Endframe")
-	mustMatch(t, out, `mfa-challenge\s+failed: invalid-credentials`, `action:\s+check-credentials`)
+	out, err := runConnectErr(t, "-institution", "AU00002", "-mfa", "Endframe")
+	if !errors.Is(err, demo.ErrDiagnosed) {
+		t.Fatalf("run = %v, want demo.ErrDiagnosed\noutput:\n%s", err, out)
+	}
+	if code, report := demo.ExitCode(err, false); code != 3 || !report {
+		t.Errorf("ExitCode = %d, %v; want 3, true", code, report)
+	}
+	mustMatch(t, out, `mfa-challenge\s+failed: invalid-credentials`, `action:\s+check-credentials`, `so the exit status is 3\.`)
 	if strings.Contains(out, "Endframe") {
 		t.Errorf("output shows the MFA answer:\n%s", out)
 	}
+}
+
+func TestConnectWrongPasswordExits3(t *testing.T) {
+	t.Parallel()
+	out, err := runConnectErr(t, "-login", "gavinBelson", "-password", "typo")
+	if !errors.Is(err, demo.ErrDiagnosed) {
+		t.Fatalf("run = %v, want demo.ErrDiagnosed\noutput:\n%s", err, out)
+	}
+	mustMatch(t, out, `verify-credentials\s+failed: invalid-credentials`, `(?m)^  action:\s+check-credentials`)
+	if strings.Contains(out, "typo") {
+		t.Errorf("output shows the password:\n%s", out)
+	}
+}
+
+func TestConnectSecurityCodeAndSecondaryLogin(t *testing.T) {
+	t.Parallel()
+	// St.George (AU10005) asks for a security number; without -security-code
+	// the program says so and stops before connecting.
+	out, err := runConnectErr(t, "-institution", "AU10005")
+	if !errors.Is(err, demo.ErrUsage) {
+		t.Errorf("run without -security-code = %v, want demo.ErrUsage", err)
+	}
+	mustMatch(t, out, `(?m)^  this bank's login form also asks for "Security Number" \(-security-code\), and none was given\.$`,
+		`(?m)^connect: St\.George Bank needs -security-code; not connecting without$`)
+	if strings.Contains(out, "Created user") || strings.Contains(out, "Started connection job") {
+		t.Errorf("connected without the security code:\n%s", out)
+	}
+	// Given, they are sent but never printed.
+	out = runConnect(t, "-institution", "AU10012", "-security-code", "s3cr3t-code", "-secondary-login", "card-4242")
+	if strings.Contains(out, "also asks for") {
+		t.Errorf("reports a missing field that was given:\n%s", out)
+	}
+	for _, secret := range []string{"s3cr3t-code", "card-4242"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("output shows %q:\n%s", secret, out)
+		}
+	}
+	mustMatch(t, out, `SecurityCode: \[REDACTED\], SecondaryLoginID: \[REDACTED\]`)
 }
 
 func TestConnectBigheadIsDiagnosed(t *testing.T) {
@@ -104,15 +158,82 @@ func TestConnectBigheadIsDiagnosed(t *testing.T) {
 
 func TestConnectUsageErrors(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"-bogus"}, {"extra"}} {
-		var out bytes.Buffer
-		if err := run(t.Context(), args, noKey, &out); !errors.Is(err, demo.ErrUsage) {
+	for _, args := range [][]string{{"-bogus"}, {"extra"}, {"-login", "someone"}} {
+		var stdout, stderr bytes.Buffer
+		err := run(t.Context(), args, noKey, &stdout, &stderr)
+		if !errors.Is(err, demo.ErrUsage) {
 			t.Errorf("run(%q) = %v, want demo.ErrUsage", args, err)
 		}
+		if stdout.Len() != 0 || !strings.Contains(stderr.String(), "Usage: connect") {
+			t.Errorf("run(%q): want the error and usage on stderr only\nstdout:\n%s\nstderr:\n%s", args, stdout.String(), stderr.String())
+		}
 	}
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), []string{"-login", "someone"}, noKey, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "-password is required") || !strings.Contains(stderr.String(), "-password is required") {
+		t.Errorf("run with an unknown login and no password = %v, stderr %q; want a -password error", err, stderr.String())
+	}
+}
+
+func TestConnectHelpGoesToStdout(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), []string{"-h"}, noKey, &stdout, &stderr)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("run(-h) = %v, want flag.ErrHelp", err)
+	}
+	if stderr.Len() != 0 || !strings.Contains(stdout.String(), "Usage: connect") ||
+		!strings.Contains(stdout.String(), "-security-code") || !strings.Contains(stdout.String(), "Exit status:") {
+		t.Errorf("run(-h): want the usage on stdout only\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	}
+}
+
+func TestConnectInterruptedExits130(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
 	var out bytes.Buffer
-	err := run(t.Context(), []string{"-login", "someone"}, noKey, &out)
-	if err == nil || !strings.Contains(err.Error(), "-password is required") {
-		t.Errorf("run with an unknown login and no password = %v, want a -password error", err)
+	// Cancel (as Ctrl-C does) once the job is under way.
+	w := writerFunc(func(p []byte) (int, error) {
+		if bytes.Contains(p, []byte("Started connection job")) {
+			cancel()
+		}
+		return out.Write(p)
+	})
+	err := run(ctx, []string{"-time-scale", "0.02"}, noKey, w, w)
+	if err == nil {
+		t.Fatalf("run after cancel = nil, want an error\noutput:\n%s", out.String())
+	}
+	if code, report := demo.ExitCode(err, ctx.Err() != nil); code != 130 || report {
+		t.Errorf("ExitCode(%v) = %d, %v; want 130, false", err, code, report)
+	}
+	// The user is deleted even so.
+	mustMatch(t, out.String(), `(?m)^Deleted user `)
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func TestConnectMasksTheLoginOnTheLiveAPI(t *testing.T) {
+	t.Parallel()
+	// The -password check comes before any request, so a made-up key will do.
+	live := func(k string) string {
+		if k == "BASIQ_API_KEY" {
+			return "not-a-real-key"
+		}
+		return ""
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), []string{"-login", "12345678"}, live, &stdout, &stderr)
+	if !errors.Is(err, demo.ErrUsage) {
+		t.Fatalf("run = %v, want demo.ErrUsage", err)
+	}
+	if all := err.Error() + stdout.String() + stderr.String(); strings.Contains(all, "12345678") || !strings.Contains(all, "****678") {
+		t.Errorf("want the login masked to ****678:\nerr: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	// On the fake, sandbox logins print in clear.
+	out, err := runConnectErr(t, "-login", "someone-else")
+	if !errors.Is(err, demo.ErrUsage) || !strings.Contains(out, "someone-else") {
+		t.Errorf("run on the fake = %v, output %q; want the login in clear", err, out)
 	}
 }

@@ -20,6 +20,9 @@
 // back on, as when a bank starts refusing a connection that used to work. The
 // real API cannot be steered like that, so there the connection the failed
 // create left behind is refreshed anyway, and whatever Basiq answers is shown.
+//
+// Exit status: 0 when every scenario ran (the failures are what it shows),
+// 2 for bad usage, 130 when interrupted, 1 when a scenario could not run.
 package main
 
 import (
@@ -39,13 +42,6 @@ import (
 
 func main() { demo.Main("failures", run) }
 
-// failingLogins are Basiq's sandbox logins that always fail (basiq-api.md §8).
-var failingLogins = []struct{ login, password string }{
-	{"bighead", "password"},
-	{"erlich", "aviato"},
-	{"jianYang", "nothotdog"},
-}
-
 // result is the outcome of one scenario: a login through one operation.
 type result struct {
 	login string
@@ -56,7 +52,8 @@ type result struct {
 	took  time.Duration
 }
 
-// demo is what every scenario shares.
+// tour is what every scenario shares: the client, the fake (if any), the
+// institution and the poll intervals.
 type tour struct {
 	c             *basiq.Client
 	fake          *basiqtest.Server // nil on the real API
@@ -64,17 +61,16 @@ type tour struct {
 	poll          basiq.PollOptions
 }
 
-func run(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error {
+func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("failures", flag.ContinueOnError)
-	fs.SetOutput(stdout)
 	institution := fs.String("institution", "AU00000", "institution id to connect to (one that does not ask for MFA: the failing logins have no documented answers)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
 	timeScale := fs.Float64("time-scale", 0.1, "fake only: multiply the fake bank's step durations by this (1 = real speed)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: failures [flags]\n\nDiagnoses the failing sandbox logins on create and refresh: the real API when BASIQ_API_KEY is set, else an embedded fake.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: failures [flags]\n\nDiagnoses the failing sandbox logins on create and refresh: the real API when BASIQ_API_KEY is set, else an embedded fake.\n\nExit status: 0 when every scenario ran, 2 for bad usage, 130 when interrupted, 1 when a scenario could not run.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := demo.Parse(fs, args); err != nil {
+	if err := demo.Parse(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
@@ -94,14 +90,15 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 		fmt.Fprintln(stdout, "then the failure its create hit is switched back on, as when a bank starts refusing a connection")
 		fmt.Fprintln(stdout, "that used to work, and the connection is refreshed.")
 	}
-	fmt.Fprintf(stdout, "Running %d logins × create and refresh concurrently at %s...\n\n", len(failingLogins), *institution)
+	logins := demo.FailingLogins()
+	fmt.Fprintf(stdout, "Running %d logins × create and refresh concurrently at %s...\n\n", len(logins), *institution)
 
 	start := time.Now()
-	results := make([][]result, len(failingLogins))
+	results := make([][]result, len(logins))
 	var users sync.Map // user ids to delete at the end
 	var wg sync.WaitGroup
-	for i, l := range failingLogins {
-		wg.Go(func() { results[i] = d.scenarios(ctx, l.login, l.password, &users) })
+	for i, l := range logins {
+		wg.Go(func() { results[i] = d.scenarios(ctx, l.Login, l.Password, &users) })
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
@@ -145,7 +142,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 	defer dcancel()
 	users.Range(func(id, _ any) bool {
 		if err := d.c.Users.Delete(dctx, id.(string)); err != nil {
-			fmt.Fprintf(stdout, "Could not delete user %s: %v\n", id, err)
+			fmt.Fprintf(stderr, "failures: could not delete user %s: %v\n", id, err)
 		}
 		return true
 	})
@@ -156,13 +153,14 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 func (d tour) scenarios(ctx context.Context, login, password string, users *sync.Map) []result {
 	created := result{login: login, op: basiq.OpCreate}
 	start := time.Now()
-	userID, connID, job, err := d.create(ctx, login, password, users)
+	userID, job, err := d.create(ctx, login, password, users)
 	if err != nil {
 		created.err = err
 		return []result{created, {login: login, op: basiq.OpRefresh, err: errors.New("skipped: the create did not run")}}
 	}
-	created.diag, created.err = d.wait(ctx, job.ID, basiq.OpCreate, userID, connID)
+	created.diag, created.err = d.wait(ctx, job.ID, basiq.OpCreate, userID)
 	created.took = time.Since(start)
+	var connID string
 	if created.diag != nil {
 		connID = created.diag.ConnectionID
 	}
@@ -203,7 +201,7 @@ func (d tour) scenarios(ctx context.Context, login, password string, users *sync
 		refreshed.err = err
 		return []result{created, refreshed}
 	}
-	refreshed.diag, refreshed.err = d.wait(ctx, job.ID, basiq.OpRefresh, userID, connID)
+	refreshed.diag, refreshed.err = d.wait(ctx, job.ID, basiq.OpRefresh, userID)
 	refreshed.took = time.Since(start)
 	if refreshed.err == nil && refreshed.diag == nil {
 		refreshed.note = "the refresh succeeded"
@@ -212,24 +210,24 @@ func (d tour) scenarios(ctx context.Context, login, password string, users *sync
 }
 
 // create makes a user and starts a connection job with the login.
-func (d tour) create(ctx context.Context, login, password string, users *sync.Map) (userID, connID string, job *basiq.Job, err error) {
+func (d tour) create(ctx context.Context, login, password string, users *sync.Map) (userID string, job *basiq.Job, err error) {
 	user, err := d.c.Users.Create(ctx, basiq.UserParams{Email: login + "@example.com"})
 	if err != nil {
-		return "", "", nil, fmt.Errorf("creating user: %w", err)
+		return "", nil, fmt.Errorf("creating user: %w", err)
 	}
 	users.Store(user.ID, true)
 	job, err = d.c.Connections.Create(ctx, user.ID, basiq.Credentials{InstitutionID: d.institutionID, LoginID: login, Password: password})
 	if err != nil {
-		return user.ID, "", nil, fmt.Errorf("creating connection: %w", err)
+		return user.ID, nil, fmt.Errorf("creating connection: %w", err)
 	}
-	return user.ID, "", job, nil
+	return user.ID, job, nil
 }
 
 // workingConnection (fake only) gives the login a connection that works,
 // then makes the login fail again as diagnosed in failure.
 func (d tour) workingConnection(ctx context.Context, login, password string, failure *basiq.Diagnosis, users *sync.Map) (userID, connID string, err error) {
 	d.fake.SetLoginOutcome(login, basiqtest.Outcome{}) // the bank accepts the login again
-	userID, _, job, err := d.create(ctx, login, password, users)
+	userID, job, err := d.create(ctx, login, password, users)
 	if err != nil {
 		return "", "", err
 	}
@@ -243,33 +241,19 @@ func (d tour) workingConnection(ctx context.Context, login, password string, fai
 	return userID, job.ConnectionID(), nil
 }
 
-// wait follows a job to its end and returns its Diagnosis when it failed,
-// with the ids the job does not name filled in from what the app knows.
-func (d tour) wait(ctx context.Context, jobID string, op basiq.Operation, userID, connID string) (*basiq.Diagnosis, error) {
+// wait follows a job to its end and returns its Diagnosis when it failed.
+// The job names its user and connection once verify-credentials has ended;
+// demo.FillIDs fills in, as a fallback, any it does not.
+func (d tour) wait(ctx context.Context, jobID string, op basiq.Operation, userID string) (*basiq.Diagnosis, error) {
 	opts := d.poll
 	opts.Operation, opts.InstitutionID = op, d.institutionID
-	job, err := d.c.Jobs.Wait(ctx, jobID, &opts)
+	_, err := d.c.Jobs.Wait(ctx, jobID, &opts)
 	var failed *basiq.JobFailedError
 	if !errors.As(err, &failed) {
 		return nil, err // nil when the job succeeded
 	}
 	diag := failed.Diagnosis
-	if diag.UserID == "" {
-		diag.UserID = userID
-	}
-	if diag.ConnectionID == "" {
-		diag.ConnectionID = connID
-	}
-	if diag.ConnectionID == "" {
-		diag.ConnectionID = job.ConnectionID()
-	}
-	if diag.ConnectionID == "" {
-		// A job that failed verifying credentials may not name its
-		// connection; the user's only connection is the one.
-		if conns, err := d.c.Connections.List(ctx, diag.UserID, nil); err == nil && len(conns) == 1 {
-			diag.ConnectionID = conns[0].ID
-		}
-	}
+	demo.FillIDs(ctx, d.c, &diag, userID)
 	return &diag, nil
 }
 
@@ -287,20 +271,7 @@ func printResult(w io.Writer, r result) {
 		fmt.Fprintln(w)
 		return
 	}
-	dg := r.diag
-	must := ""
-	if dg.Action.UserMustAct() {
-		must = " (only the user can fix this)"
-	}
-	fmt.Fprintf(w, "  failed:        step %s with %s after %.1fs\n", dg.Step, demo.OrDash(dg.Code), r.took.Seconds())
-	fmt.Fprintf(w, "  detail:        %s\n", demo.OrDash(dg.Detail))
-	fmt.Fprintf(w, "  action:        %s%s\n", dg.Action, must)
-	fmt.Fprintf(w, "  timing:        retry after %s, retry every %s, give up after %s\n",
-		demo.Human(dg.RetryAfter), demo.Human(dg.RetryEvery), demo.Human(dg.GiveUpAfter))
-	if dg.InstitutionStatus != "" {
-		fmt.Fprintf(w, "                 (institution status: %s)\n", dg.InstitutionStatus)
-	}
-	fmt.Fprintf(w, "  user message:  %s\n", dg.UserMessage)
-	fmt.Fprintf(w, "  ids to log:    user_id=%s connection_id=%s job_id=%s\n\n",
-		demo.OrDash(dg.UserID), demo.OrDash(dg.ConnectionID), demo.OrDash(dg.JobID))
+	fmt.Fprintf(w, "  failed after:  %.1fs\n", r.took.Seconds())
+	demo.PrintDiagnosis(w, *r.diag)
+	fmt.Fprintln(w)
 }

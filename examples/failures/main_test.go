@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,8 +20,12 @@ func TestFailuresDiagnosesEveryLoginAndOperation(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	var buf bytes.Buffer
-	if err := run(ctx, []string{"-time-scale", "0.02"}, noKey, &buf); err != nil {
-		t.Fatalf("run: %v\noutput:\n%s", err, buf.String())
+	var stderr bytes.Buffer
+	if err := run(ctx, []string{"-time-scale", "0.02"}, noKey, &buf, &stderr); err != nil {
+		t.Fatalf("run: %v\noutput:\n%s%s", err, buf.String(), stderr.String())
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("stderr:\n%s", stderr.String())
 	}
 	out := buf.String()
 	if first, _, _ := strings.Cut(out, "\n"); !strings.HasPrefix(first, "Using the embedded fake Basiq server") {
@@ -60,9 +65,19 @@ func TestFailuresDiagnosesEveryLoginAndOperation(t *testing.T) {
 func TestFailuresUsageErrors(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{"-bogus"}, {"extra"}} {
-		var out bytes.Buffer
-		if err := run(t.Context(), args, noKey, &out); !errors.Is(err, demo.ErrUsage) {
+		var stdout, stderr bytes.Buffer
+		if err := run(t.Context(), args, noKey, &stdout, &stderr); !errors.Is(err, demo.ErrUsage) {
 			t.Errorf("run(%q) = %v, want demo.ErrUsage", args, err)
 		}
+		if stdout.Len() != 0 || !strings.Contains(stderr.String(), "Usage: failures") {
+			t.Errorf("run(%q): want the error and usage on stderr only\nstdout:\n%s\nstderr:\n%s", args, stdout.String(), stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(t.Context(), []string{"-help"}, noKey, &stdout, &stderr); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("run(-help) = %v, want flag.ErrHelp", err)
+	}
+	if stderr.Len() != 0 || !strings.Contains(stdout.String(), "Usage: failures") {
+		t.Errorf("run(-help): want the usage on stdout only\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 	}
 }

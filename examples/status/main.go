@@ -5,13 +5,17 @@
 //
 // With BASIQ_API_KEY set it uses the real API; otherwise the embedded fake
 // Basiq server (package basiqtest), on which a couple of statuses are changed
-// first so that the board has more to show.
+// first so that the board has more to show: a hypothetical maintenance alias
+// and a status the SDK does not know.
 //
 //	go run ./examples/status
 //	go run ./examples/status -name bank -status partial-outage,major-outage
 //
 // Colours are used only when standard output is a terminal and NO_COLOR is
 // not set (https://no-color.org); -color always|never overrides that.
+//
+// Exit status: 0 on success, 2 for bad usage, 130 when interrupted, 1 for
+// any other error.
 package main
 
 import (
@@ -32,32 +36,37 @@ import (
 
 func main() { demo.Main("status", run) }
 
-// fakeStatuses are set on the fake before listing, to show how a maintenance
-// alias and a status the SDK does not know look.
-var fakeStatuses = []struct{ id, status string }{
-	{"AU00003", string(basiq.StatusScheduledMaintenance)},
-	{"AU10005", "investigating"},
+// fakeStatus is a status set on the fake before listing, and why.
+type fakeStatus struct{ id, status, why string }
+
+// fakeStatuses returns the statuses to set on the fake, a fresh slice on
+// every call.
+func fakeStatuses() []fakeStatus {
+	return []fakeStatus{
+		// basiq-api.md §5.2: no Basiq source shows this value; the SDK
+		// accepts it, in case it appears, as under-maintenance.
+		{"AU00003", string(basiq.StatusScheduledMaintenance),
+			"a hypothetical maintenance alias: no Basiq source shows it, but the SDK treats it as under-maintenance"},
+		{"AU10005", "investigating", "a status the SDK does not know"},
+	}
 }
 
-func run(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error {
+func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(stdout)
 	name := fs.String("name", "", "show only institutions whose name or short name contains this (case-insensitive)")
 	status := fs.String("status", "", "show only these statuses, comma-separated (e.g. partial-outage,major-outage)")
 	color := fs.String("color", "auto", "colour the statuses: auto (on a terminal, unless NO_COLOR is set), always or never")
 	timeout := fs.Duration("timeout", time.Minute, "give up after this long")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: status [flags]\n\nPrints Basiq's connector status board: the real API when BASIQ_API_KEY is set, else an embedded fake.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: status [flags]\n\nPrints Basiq's connector status board: the real API when BASIQ_API_KEY is set, else an embedded fake.\n\nExit status: 0 on success, 2 for bad usage, 130 when interrupted, 1 for other errors.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := demo.Parse(fs, args); err != nil {
+	if err := demo.Parse(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	useColor, err := colorEnabled(*color, isTerminal(stdout), env)
 	if err != nil {
-		fmt.Fprintln(stdout, "status:", err)
-		fs.Usage()
-		return demo.ErrUsage
+		return demo.UsageError(fs, "%v", err)
 	}
 	filter := &basiq.InstitutionFilter{Name: *name}
 	for s := range strings.SplitSeq(*status, ",") {
@@ -75,14 +84,13 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 	defer setup.Close()
 	c := setup.Client
 	if setup.Fake != nil {
-		var set []string
-		for _, fst := range fakeStatuses {
+		fmt.Fprintln(stdout, "On the fake, first set:")
+		for _, fst := range fakeStatuses() {
 			if err := setup.Fake.SetInstitutionStatus(fst.id, fst.status); err != nil {
 				return err
 			}
-			set = append(set, fmt.Sprintf("%s to %q", fst.id, fst.status))
+			fmt.Fprintf(stdout, "  %s to %q (%s)\n", fst.id, fst.status, fst.why)
 		}
-		fmt.Fprintf(stdout, "On the fake, set %s, to show a maintenance alias and a status the SDK does not know.\n", strings.Join(set, " and "))
 	}
 
 	insts, err := c.Institutions.List(ctx, filter)
@@ -143,7 +151,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 		case "":
 			label = "unknown"
 		case basiq.StatusUnderMaintenance:
-			label += " (and its aliases scheduled-maintenance, under-improvement)"
+			label += " (also under-improvement, and the hypothetical scheduled-maintenance)"
 		}
 		fmt.Fprintf(stdout, "  %s (%d): %s\n", paint(st, label), counts[st], st.Advice().Summary)
 	}

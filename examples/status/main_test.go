@@ -28,9 +28,12 @@ func runStatus(t *testing.T, env func(string) string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	var out bytes.Buffer
-	if err := run(ctx, args, env, &out); err != nil {
-		t.Fatalf("run: %v\noutput:\n%s", err, out.String())
+	var out, stderr bytes.Buffer
+	if err := run(ctx, args, env, &out, &stderr); err != nil {
+		t.Fatalf("run: %v\noutput:\n%s%s", err, out.String(), stderr.String())
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("stderr:\n%s", stderr.String())
 	}
 	return out.String()
 }
@@ -68,7 +71,7 @@ func TestStatusShowsEveryInstitutionWithoutColourUnderNoColor(t *testing.T) {
 	}
 	for _, in := range insts {
 		status := string(in.Status)
-		for _, f := range fakeStatuses {
+		for _, f := range fakeStatuses() {
 			if f.id == in.ID {
 				status = f.status
 			}
@@ -115,7 +118,7 @@ func TestStatusFilters(t *testing.T) {
 	}{
 		{[]string{"-name", "HOOLI"}, "AU00000 AU00004"},
 		{[]string{"-status", "major-outage, partial-outage"}, "AU10009 AU10004"},
-		{[]string{"-status", "under-maintenance"}, "AU00003 AU10007"}, // scheduled-maintenance is an alias
+		{[]string{"-status", "under-maintenance"}, "AU00003 AU10007"}, // the SDK takes the hypothetical scheduled-maintenance as under-maintenance
 		{[]string{"-name", "hooli", "-status", "operational", "-color", "never"}, "AU00000 AU00004"},
 		{[]string{"-name", "hooli", "-status", "major-outage"}, ""},
 		{[]string{"-name", "no such bank"}, ""},
@@ -149,8 +152,26 @@ func TestColorEnabled(t *testing.T) {
 	if _, err := colorEnabled("sometimes", true, envWith()); err == nil {
 		t.Error("colorEnabled accepted a bad mode")
 	}
-	var out bytes.Buffer
-	if err := run(t.Context(), []string{"-color", "sometimes"}, envWith(), &out); !errors.Is(err, demo.ErrUsage) {
+	var stdout, stderr bytes.Buffer
+	if err := run(t.Context(), []string{"-color", "sometimes"}, envWith(), &stdout, &stderr); !errors.Is(err, demo.ErrUsage) {
 		t.Errorf("run with a bad -color = %v, want demo.ErrUsage", err)
+	}
+	if stdout.Len() != 0 || !strings.Contains(stderr.String(), "status: -color must be auto, always or never") ||
+		!strings.Contains(stderr.String(), "Usage: status") {
+		t.Errorf("run with a bad -color: want the error and usage on stderr only\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	}
+}
+
+func TestStatusLabelsTheHypotheticalAlias(t *testing.T) {
+	t.Parallel()
+	out := runStatus(t, envWith("NO_COLOR", "1"))
+	for _, s := range []string{
+		`  AU00003 to "scheduled-maintenance" (a hypothetical maintenance alias: no Basiq source shows it, but the SDK treats it as under-maintenance)`,
+		`  AU10005 to "investigating" (a status the SDK does not know)`,
+		"under-maintenance (also under-improvement, and the hypothetical scheduled-maintenance) (2):",
+	} {
+		if !strings.Contains(out, s) {
+			t.Errorf("output lacks %q:\n%s", s, out)
+		}
 	}
 }

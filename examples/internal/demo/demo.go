@@ -1,6 +1,7 @@
 // Package demo holds what the example programs share: how they start (the
 // live Basiq API when BASIQ_API_KEY is set, else the embedded fake), how they
-// exit, and small formatting helpers.
+// parse flags and exit, the sandbox logins that always fail, how a Diagnosis
+// is printed, and small formatting helpers.
 package demo
 
 import (
@@ -13,50 +14,108 @@ import (
 	"os/signal"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/banklink-go/basiq"
 	"github.com/banklink-go/basiq/basiqtest"
 )
 
-// ErrUsage marks bad command-line arguments, already reported by the flag set.
+// Exit statuses of the example programs.
+const (
+	ExitOK          = 0   // done, or -h
+	ExitError       = 1   // an error, reported on stderr
+	ExitUsage       = 2   // bad flags or arguments, reported on stderr with the usage
+	ExitDiagnosed   = 3   // a job failed and was diagnosed, but not as the demo intended
+	ExitInterrupted = 130 // interrupted (Ctrl-C), as a shell reports SIGINT
+)
+
+// ErrUsage marks bad command-line arguments, already reported on stderr.
 var ErrUsage = errors.New("usage")
 
-// RunFunc is an example program's body, callable from its tests.
-type RunFunc func(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error
+// ErrDiagnosed marks a job failure that the program followed and diagnosed
+// (the Diagnosis is already printed) but that the demo did not set out to
+// show, such as a mistyped password or a wrong MFA answer.
+var ErrDiagnosed = errors.New("diagnosed failure")
 
-// Main runs an example program: interrupted by Ctrl-C, exit status 2 for bad
-// usage, 1 (with the error on stderr) for a failure.
+// RunFunc is an example program's body, callable from its tests. Its output
+// goes to stdout; usage errors and warnings go to stderr.
+type RunFunc func(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error
+
+// Main runs an example program with os.Args, os.Getenv, os.Stdout and
+// os.Stderr, and exits with the status ExitCode gives. The context is
+// cancelled by Ctrl-C; a second Ctrl-C, while the program tidies up, kills it.
 func Main(name string, run RunFunc) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout)
+	context.AfterFunc(ctx, stop) // after the first Ctrl-C, the next one is not caught
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	interrupted := ctx.Err() != nil // before stop, which cancels ctx too
 	stop()
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-	case errors.Is(err, ErrUsage):
-		os.Exit(2)
-	case err != nil:
+	code, report := ExitCode(err, interrupted)
+	if report {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
-		os.Exit(1)
 	}
+	os.Exit(code)
 }
 
-// Parse parses args with fs (whose output should be the program's stdout).
-// It returns flag.ErrHelp for -h, and ErrUsage, after printing the usage,
-// for a bad flag or a stray argument.
-func Parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return ErrUsage
+// ExitCode maps what a RunFunc returned to the program's exit status, and
+// says whether the error still needs reporting on stderr:
+//
+//   - nil or flag.ErrHelp: ExitOK;
+//   - an error after Ctrl-C (interrupted): ExitInterrupted, not reported;
+//   - ErrUsage: ExitUsage, not reported (Parse and UsageError did that);
+//   - ErrDiagnosed: ExitDiagnosed, reported;
+//   - any other error: ExitError, reported.
+func ExitCode(err error, interrupted bool) (code int, report bool) {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return ExitOK, false
+	case interrupted:
+		return ExitInterrupted, false
+	case errors.Is(err, ErrUsage):
+		return ExitUsage, false
+	case errors.Is(err, ErrDiagnosed):
+		return ExitDiagnosed, true
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+	return ExitError, true
+}
+
+// Parse parses args with fs. For -h it prints the usage on stdout and
+// returns flag.ErrHelp. For a bad flag or a stray argument it prints the
+// error and the usage on stderr and returns ErrUsage. Afterwards fs writes
+// to stderr, so that fs.Usage suits a later UsageError.
+func Parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
+	fs.SetOutput(io.Discard) // the flag package would print -h and errors alike to one writer
+	err := fs.Parse(args)
+	fs.SetOutput(stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(stdout)
+		fs.Usage()
+		fs.SetOutput(stderr)
+		return err
+	case err != nil:
+		fmt.Fprintln(stderr, err)
 		fs.Usage()
 		return ErrUsage
+	case fs.NArg() > 0:
+		return UsageError(fs, "unexpected argument %q", fs.Arg(0))
 	}
 	return nil
 }
+
+// UsageError reports a usage problem found after Parse: it prints
+// "name: message" and the usage to fs's output (stderr, after Parse) and
+// returns an error that matches ErrUsage.
+func UsageError(fs *flag.FlagSet, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	fmt.Fprintf(fs.Output(), "%s: %s\n", fs.Name(), msg)
+	fs.Usage()
+	return fmt.Errorf("%s (%w)", msg, ErrUsage)
+}
+
+// Live reports whether the programs use the live Basiq API: when
+// BASIQ_API_KEY is set.
+func Live(env func(string) string) bool { return env("BASIQ_API_KEY") != "" }
 
 // Setup is a client ready for an example: on the live API, or on a fake.
 type Setup struct {
@@ -75,20 +134,20 @@ func (s *Setup) Close() {
 }
 
 // Start returns a client for the live API (version 2.1, the version with
-// credential connections) when BASIQ_API_KEY is set, or for a freshly started
-// fake whose jobs run timeScale times as long as Basiq's averages, and says
-// which on the first line of stdout.
+// credential connections) when BASIQ_API_KEY is set, or for a fresh in-memory
+// fake (basiqtest.InMemory: no port is bound) whose jobs run timeScale times
+// as long as Basiq's averages, and says which on the first line of stdout.
 func Start(env func(string) string, stdout io.Writer, timeScale float64) (*Setup, error) {
-	if key := env("BASIQ_API_KEY"); key != "" {
+	if Live(env) {
 		fmt.Fprintf(stdout, "Using the live Basiq API at %s (API version 2.1)\n", basiq.DefaultBaseURL)
-		c, err := basiq.NewClient(key, basiq.WithAPIVersion(basiq.V2_1))
+		c, err := basiq.NewClient(env("BASIQ_API_KEY"), basiq.WithAPIVersion(basiq.V2_1))
 		if err != nil {
 			return nil, err
 		}
 		return &Setup{Client: c}, nil
 	}
-	srv := basiqtest.NewServer(basiqtest.WithTimeScale(timeScale))
-	fmt.Fprintf(stdout, "Using the embedded fake Basiq server at %s (BASIQ_API_KEY is not set; time scale %g)\n", srv.URL, timeScale)
+	srv := basiqtest.NewServer(basiqtest.InMemory(), basiqtest.WithTimeScale(timeScale))
+	fmt.Fprintf(stdout, "Using the embedded fake Basiq server at %s (in memory; BASIQ_API_KEY is not set; time scale %g)\n", srv.URL, timeScale)
 	c, err := basiq.NewClient(srv.APIKey(),
 		basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()), basiq.WithAPIVersion(basiq.V2_1))
 	if err != nil {
@@ -108,6 +167,97 @@ func fakePollOptions(timeScale float64) basiq.PollOptions {
 		MinInterval: min(scale(basiq.DefaultMinInterval, 20*time.Millisecond), basiq.DefaultMinInterval),
 		MaxInterval: min(scale(4*time.Second, 50*time.Millisecond), basiq.DefaultMaxInterval),
 	}
+}
+
+// SandboxLogin is a login of Basiq's sandbox banks (basiq-api.md §8).
+type SandboxLogin struct {
+	Login, Password string
+	// Code is the result.code the login always fails with; "" for a login
+	// that succeeds.
+	Code string
+}
+
+// FailingLogins returns Basiq's three sandbox logins that always fail
+// (basiq-api.md §8), a fresh slice on every call.
+func FailingLogins() []SandboxLogin {
+	return []SandboxLogin{
+		{"bighead", "password", "invalid-credentials"},
+		{"erlich", "aviato", "account-not-accessible-requires-user-action"},
+		{"jianYang", "nothotdog", "service-unavailable"},
+	}
+}
+
+// IsFailingLogin reports whether login is one of FailingLogins.
+func IsFailingLogin(login string) bool {
+	for _, l := range FailingLogins() {
+		if l.Login == login {
+			return true
+		}
+	}
+	return false
+}
+
+// ShowLogin is how the programs print a bank login id: in clear on the fake,
+// where it is a sandbox login; on the live API, where it is a real customer
+// number, masked to its last 3 characters ("****123"; all masked when it
+// has 3 characters or fewer). The mask has a fixed width, so it does not
+// reveal the length either.
+func ShowLogin(login string, live bool) string {
+	if !live {
+		return login
+	}
+	if utf8.RuneCountInString(login) <= 3 {
+		return "****"
+	}
+	r := []rune(login)
+	return "****" + string(r[len(r)-3:])
+}
+
+// PrintDiagnosis prints a failed job's Diagnosis, one field a line, indented
+// by two spaces: step, code, detail, action, the institution's status when
+// known, the user message, the timing and the ids to log.
+func PrintDiagnosis(w io.Writer, d basiq.Diagnosis) {
+	must := ""
+	if d.Action.UserMustAct() {
+		must = " (only the user can fix this)"
+	}
+	fmt.Fprintf(w, "  step:          %s\n", OrDash(string(d.Step)))
+	fmt.Fprintf(w, "  code:          %s\n", OrDash(d.Code))
+	fmt.Fprintf(w, "  detail:        %s\n", OrDash(d.Detail))
+	fmt.Fprintf(w, "  action:        %s%s\n", d.Action, must)
+	if d.InstitutionStatus != "" {
+		fmt.Fprintf(w, "  bank status:   %s\n", d.InstitutionStatus)
+	}
+	fmt.Fprintf(w, "  user message:  %s\n", d.UserMessage)
+	fmt.Fprintf(w, "  timing:        retry after %s, retry every %s, give up after %s\n",
+		Human(d.RetryAfter), Human(d.RetryEvery), Human(d.GiveUpAfter))
+	fmt.Fprintf(w, "  ids to log:    user_id=%s connection_id=%s job_id=%s\n",
+		OrDash(d.UserID), OrDash(d.ConnectionID), OrDash(d.JobID))
+}
+
+// FillIDs fills in the user and connection ids a failed job's Diagnosis
+// lacks, from what the app knows: userID (the user it created the
+// connection for), and the user's connection when the user has exactly one.
+// It returns the names of the ids it filled in ("user_id", "connection_id").
+//
+// It is only a fallback: a job names its user and connection (links.source)
+// once verify-credentials has ended, succeeded or failed, as the fake does,
+// so a Diagnosis normally carries both already. A job that failed before
+// that, or an API that leaves links.source out, still gets a log line with
+// all three ids Basiq support asks for.
+func FillIDs(ctx context.Context, c *basiq.Client, d *basiq.Diagnosis, userID string) []string {
+	var filled []string
+	if d.UserID == "" && userID != "" {
+		d.UserID = userID
+		filled = append(filled, "user_id")
+	}
+	if d.ConnectionID == "" && d.UserID != "" {
+		if conns, err := c.Connections.List(ctx, d.UserID, nil); err == nil && len(conns) == 1 {
+			d.ConnectionID = conns[0].ID
+			filled = append(filled, "connection_id")
+		}
+	}
+	return filled
 }
 
 // Human formats a duration briefly ("10m", "2h", "7d"), "-" for zero.
