@@ -1,7 +1,6 @@
 package basiq
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -265,11 +264,9 @@ func (c *Client) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
 func parseBaseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(raw, "/"))
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // url.Error repeats the URL, credentials and all
-		}
-		return nil, invalidInput("base URL: %v", err)
+		// The parser's message quotes parts of the URL, which may hold a
+		// password: say only that it did not parse.
+		return nil, invalidInput("base URL does not parse as a URL")
 	}
 	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		// Never echo the credentials, query or fragment: they may hold secrets.

@@ -961,7 +961,8 @@ func TestSecretsRedacted(t *testing.T) {
 	}
 	assert.Contains(t, fmt.Sprint(tok), "[REDACTED]")
 	assert.Contains(t, fmt.Sprint(tok), "user-1")
-	assert.Contains(t, fmt.Sprint(cred), "gavinBelson")
+	assert.NotContains(t, fmt.Sprint(cred), "gavinBelson", "the login id is a customer number in real life")
+	assert.Contains(t, fmt.Sprint(cred), "LoginID: ***son")
 	assert.Contains(t, fmt.Sprint(cred), "AU00000")
 	assert.Contains(t, fmt.Sprint(Credentials{LoginID: "x"}), `Password: ""`, "an empty secret shows as empty, not as redacted")
 

@@ -18,10 +18,11 @@ type Credentials struct {
 	SecondaryLoginID string // only when the institution asks for one (secondaryLoginIdCaption)
 }
 
-// String describes the credentials without their secrets.
+// String describes the credentials without their secrets. The login id,
+// a bank customer number in real life, shows only its last three characters.
 func (c Credentials) String() string {
 	return fmt.Sprintf("basiq.Credentials{InstitutionID: %s, LoginID: %s, Password: %s, SecurityCode: %s, SecondaryLoginID: %s}",
-		c.InstitutionID, c.LoginID, mask(c.Password), mask(c.SecurityCode), mask(c.SecondaryLoginID))
+		c.InstitutionID, maskLogin(c.LoginID), mask(c.Password), mask(c.SecurityCode), mask(c.SecondaryLoginID))
 }
 
 // GoString is String.
@@ -32,7 +33,7 @@ func (c Credentials) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
 
 // LogValue implements slog.LogValuer without the secrets.
 func (c Credentials) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("institution_id", c.InstitutionID), slog.String("login_id", c.LoginID))
+	return slog.GroupValue(slog.String("institution_id", c.InstitutionID), slog.String("login_id", maskLogin(c.LoginID)))
 }
 
 // CredentialsUpdate replaces a connection's credentials (API version 2.1),
@@ -57,6 +58,16 @@ func (u CredentialsUpdate) Format(f fmt.State, _ rune) { fmt.Fprint(f, u.String(
 
 // LogValue implements slog.LogValuer without the secrets.
 func (u CredentialsUpdate) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// maskLogin keeps the last three characters of a login id, enough to tell
+// logins apart in a log, and hides the rest.
+func maskLogin(s string) string {
+	r := []rune(s)
+	if len(r) <= 3 {
+		return mask(s)
+	}
+	return "***" + string(r[len(r)-3:])
+}
 
 func mask(s string) string {
 	if s == "" {

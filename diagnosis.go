@@ -466,7 +466,7 @@ func (d Diagnosis) String() string {
 	if d.RetryAfter > 0 {
 		fmt.Fprintf(&b, " (after %s)", d.RetryAfter)
 	}
-	return b.String()
+	return oneLine(b.String()) // the ids, step and code come from the server
 }
 
 func (d Diagnosis) actionOrNone() Action {

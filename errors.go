@@ -96,7 +96,7 @@ func (e *APIError) Error() string {
 		fmt.Fprintf(&b, ": %q", snippet)
 	}
 	if e.CorrelationID != "" {
-		fmt.Fprintf(&b, " (correlationId %s)", e.CorrelationID)
+		fmt.Fprintf(&b, " (correlationId %s)", oneLine(e.CorrelationID))
 	}
 	return b.String()
 }
@@ -107,25 +107,24 @@ const maxErrorText = 300
 // oneLine makes server-supplied text safe to put in an error string that may
 // end up in a plain-text log: control characters (newlines included) become
 // spaces, and the text is cut at maxErrorText bytes.
-func oneLine(s string) string {
+func oneLine(s string) string { return clipLine(s, maxErrorText) }
+
+// clipLine is oneLine with a limit of n bytes.
+func clipLine(s string, n int) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
 		}
 		return r
 	}, strings.ToValidUTF8(s, "?"))
-	if len(s) > maxErrorText {
-		s = strings.ToValidUTF8(s[:maxErrorText], "") + "…"
+	if len(s) > n {
+		s = strings.ToValidUTF8(s[:n], "") + "…"
 	}
 	return s
 }
 
 func bodySnippet(body []byte) string {
-	s := strings.Join(strings.Fields(string(body)), " ")
-	if len(s) > 120 {
-		s = s[:120] + "…"
-	}
-	return s
+	return clipLine(strings.Join(strings.Fields(string(body)), " "), 120)
 }
 
 // Is matches the sentinel of the error's category.
@@ -279,6 +278,7 @@ func (e *JobFailedError) Error() string {
 	if code == "" {
 		code = "no error code"
 	}
-	return fmt.Sprintf("basiq: job %s failed at step %s: %s (action: %s)",
-		orUnknown(jobID), orUnknown(string(step)), code, e.Diagnosis.actionOrNone())
+	// Every part but the action comes from the server: keep it to one line.
+	return oneLine(fmt.Sprintf("basiq: job %s failed at step %s: %s (action: %s)",
+		orUnknown(jobID), orUnknown(string(step)), code, e.Diagnosis.actionOrNone()))
 }

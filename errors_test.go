@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -249,4 +250,18 @@ func TestAPIErrorTextIsOneLine(t *testing.T) {
 	assert.NotContains(t, msg, "\x1b")
 	assert.Less(t, len(msg), 500)
 	assert.Contains(t, msg, "line one level=ERROR msg=forged")
+}
+
+func TestServerTextStaysOnOneLine(t *testing.T) {
+	job := &Job{ID: "job\n1", Steps: []Step{{Title: "verify\r\ncredentials", Status: StepFailed,
+		Result: &StepResult{Code: "bad\ncode\x1b[2J", Detail: "x"}}}}
+	d := Diagnose(job, DiagnoseOptions{Operation: OpCreate})
+	e := &JobFailedError{Job: job, Step: job.Steps[0], Diagnosis: d}
+	api := &APIError{StatusCode: 502, Method: "GET", Path: "/jobs/x", CorrelationID: "c\nid", Body: []byte("<html>\n" + strings.Repeat("é", 200))}
+	for _, s := range []string{e.Error(), d.String(), api.Error()} {
+		assert.NotContains(t, s, "\n")
+		assert.NotContains(t, s, "\r")
+		assert.NotContains(t, s, "\x1b")
+		assert.True(t, utf8.ValidString(s), "%q", s)
+	}
 }
