@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"sync"
@@ -45,6 +46,7 @@ type tokenManager struct {
 	maxUsers  int
 	group     singleflight.Group
 	now       func() time.Time
+	spread    func() float64 // in [0,1): where in the refresh window this process starts
 
 	mu      sync.Mutex
 	server  slot
@@ -61,6 +63,7 @@ func newTokenManager(c *Client, cache TokenCache, early time.Duration, maxUsers 
 		early:     early,
 		maxUsers:  maxUsers,
 		now:       time.Now,
+		spread:    rand.Float64,
 		clients:   make(map[string]*slot),
 		lru:       list.New(),
 	}
@@ -220,7 +223,11 @@ func (m *tokenManager) obtain(ctx context.Context, kind authKind, userID, key st
 }
 
 // store keeps tok as the client's own copy and schedules its early refresh:
-// m.early before expiry, but never earlier than half its remaining life.
+// m.early before expiry (never earlier than half its remaining life), pushed
+// later by a random part of up to half that margin. Replicas sharing a token
+// through a TokenCache would otherwise all refresh in the same instant and
+// mint one token each; spread out, the first one's new token is in the cache
+// when the others look.
 func (m *tokenManager) store(kind authKind, userID string, tok Token) {
 	now := m.now()
 	margin := m.early
@@ -231,7 +238,7 @@ func (m *tokenManager) store(kind authKind, userID string, tok Token) {
 	defer m.mu.Unlock()
 	s := m.slotFor(kind, userID, true)
 	s.tok = tok
-	s.refreshAt = tok.ExpiresAt.Add(-margin)
+	s.refreshAt = tok.ExpiresAt.Add(-margin + time.Duration(m.spread()*float64(margin/2)))
 	s.earlyRetryAt = time.Time{}
 }
 

@@ -914,3 +914,39 @@ func TestInvalidateOnlyTheRejectedToken(t *testing.T) {
 	assert.NotEqual(t, ct.AccessToken, again.AccessToken)
 	assert.Equal(t, 4, a.nTokens())
 }
+
+// TestTokenRefreshSpreadAcrossFleet: replicas sharing a token through a
+// TokenCache refresh it at different moments, so most find the first one's
+// new token in the cache instead of minting their own.
+func TestTokenRefreshSpreadAcrossFleet(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := newCoreAPI(t)
+		a.onToken(func(req *http.Request) (*http.Response, error) {
+			time.Sleep(300 * time.Millisecond) // the token endpoint is across a network
+			return a.mintToken(req), nil
+		})
+		cache := NewMemoryTokenCache()
+		var fleet []*Client
+		for i := range 10 {
+			c := newCoreClient(t, a, WithTokenCache(cache))
+			c.tokens.spread = func() float64 { return float64(i) / 10 }
+			fleet = append(fleet, c)
+		}
+		ctx := context.Background()
+		for _, c := range fleet {
+			_, err := c.Token(ctx)
+			require.NoError(t, err)
+		}
+		require.Equal(t, 1, a.nTokens(), "the fleet starts on one token")
+		// Every replica is busy: each asks for its token every 10 seconds.
+		for range 6 * 60 {
+			time.Sleep(10 * time.Second)
+			for _, c := range fleet {
+				_, err := c.Token(ctx)
+				require.NoError(t, err)
+			}
+			synctest.Wait()
+		}
+		assert.Equal(t, 2, a.nTokens(), "one refresh for the whole fleet in the hour")
+	})
+}

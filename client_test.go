@@ -180,6 +180,7 @@ func newCoreClient(t testing.TB, a *coreAPI, opts ...Option) *Client {
 	}, opts...)
 	c, err := NewClient(coreAPIKey, all...)
 	require.NoError(t, err)
+	c.tokens.spread = func() float64 { return 0 } // refresh exactly 5 minutes early
 	return c
 }
 
