@@ -205,18 +205,22 @@ func (m *tokenManager) obtain(ctx context.Context, kind authKind, userID, key st
 	}
 	m.mu.Unlock()
 
-	if tok, ok, err := m.cache.Get(ctx, key); err != nil {
-		m.c.logTokenCache(ctx, "get", err)
-	} else if ok && usable(tok, rejected) {
-		m.store(kind, userID, tok)
-		return tok, nil
+	if m.cache != nil {
+		if tok, ok, err := m.cache.Get(ctx, key); err != nil {
+			m.c.logTokenCache(ctx, "get", err)
+		} else if ok && usable(tok, rejected) {
+			m.store(kind, userID, tok)
+			return tok, nil
+		}
 	}
 	tok, err := m.c.fetchToken(ctx, kind, userID)
 	if err != nil {
 		return Token{}, err
 	}
-	if err := m.cache.Set(ctx, key, tok); err != nil {
-		m.c.logTokenCache(ctx, "set", err)
+	if m.cache != nil {
+		if err := m.cache.Set(ctx, key, tok); err != nil {
+			m.c.logTokenCache(ctx, "set", err)
+		}
 	}
 	m.store(kind, userID, tok)
 	return tok, nil

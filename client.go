@@ -130,7 +130,9 @@ func WithUserAgent(ua string) Option {
 
 // WithTokenCache shares tokens through tc, so that several processes (or
 // clients) with the same API key use one token instead of one each. See
-// TokenCache for the contract. The default is a private in-memory cache.
+// TokenCache for the contract. Without it, each client keeps its own tokens in
+// memory (one SERVER_ACCESS token, and CLIENT_ACCESS tokens for the 1,024
+// users most recently asked for).
 func WithTokenCache(tc TokenCache) Option {
 	return func(c *config) error {
 		if tc == nil {
@@ -212,9 +214,6 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	ua := "basiq-go/" + Version
 	if cfg.userAgent != "" {
 		ua = cfg.userAgent + " " + ua
-	}
-	if cfg.tokenCache == nil {
-		cfg.tokenCache = NewMemoryTokenCache()
 	}
 	c := &Client{
 		apiKey:          newSecret(apiKey),

@@ -114,10 +114,11 @@ func (s *ConnectionsService) Update(ctx context.Context, userID, connectionID st
 	return s.startJob(ctx, apiRequest{method: http.MethodPost, route: "/users/{userId}/connections/{connectionId}", params: []string{userID, connectionID}, body: body})
 }
 
-// Delete removes a connection. Data already fetched stays on the user.
+// Delete removes a connection. Data already fetched stays on the user. If an
+// attempt fails and the retry finds the connection gone, the first attempt
+// did it, and Delete succeeds.
 func (s *ConnectionsService) Delete(ctx context.Context, userID, connectionID string) error {
-	_, err := s.c.do(ctx, apiRequest{method: http.MethodDelete, route: "/users/{userId}/connections/{connectionId}", params: []string{userID, connectionID}}, nil)
-	return err
+	return s.c.remove(ctx, apiRequest{route: "/users/{userId}/connections/{connectionId}", params: []string{userID, connectionID}})
 }
 
 // startJob sends a request answered with a job stub; 200 marks it Reused.

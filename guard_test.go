@@ -306,3 +306,30 @@ func TestHealthConsultsStatusForAGenericRefreshFailure(t *testing.T) {
 	require.NotNil(t, hs[0].Diagnosis)
 	assert.Equal(t, ActionWaitForInstitution, hs[0].Diagnosis.Action, "a failure without a code on refresh depends on the bank's status")
 }
+
+func TestConnectorStatusFilterAsksForMaintenanceAliases(t *testing.T) {
+	f := newRouteFake()
+	f.on("GET /connectors?filter=connector.status.in%28%27under-maintenance%27%2C%27scheduled-maintenance%27%2C%27under-improvement%27%29", 200, jsonList())
+	_, err := f.client(t).Connectors.List(t.Context(), &ConnectorFilter{Status: []InstitutionStatus{StatusUnderMaintenance}})
+	require.NoError(t, err)
+}
+
+func TestDeleteRetriedIntoNotFoundSucceeds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newRouteFake()
+		var calls int
+		f.routes["DELETE /users/u1/connections/c1"] = func(req *http.Request) *http.Response {
+			calls++
+			if calls == 1 {
+				return jsonRaw(req, 503, `{"type":"list","data":[{"code":"service-unavailable","title":"Unavailable"}]}`)
+			}
+			return jsonRaw(req, 404, `{"type":"list","data":[{"code":"resource-not-found","title":"Not found"}]}`)
+		}
+		f.on("DELETE /users/u2", 404, `{"type":"list","data":[{"code":"resource-not-found","title":"Not found"}]}`)
+		c, err := NewClient("a2V5OnNlY3JldA==", WithHTTPClient(&http.Client{Transport: f}))
+		require.NoError(t, err)
+		assert.NoError(t, c.Connections.Delete(t.Context(), "u1", "c1"), "the 503'd attempt may have deleted it")
+		assert.Equal(t, 2, calls)
+		assert.ErrorIs(t, c.Users.Delete(t.Context(), "u2"), ErrNotFound, "a first-attempt 404 is still an error")
+	})
+}

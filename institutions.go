@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -237,10 +238,7 @@ func (s *ConnectorsService) List(ctx context.Context, filter *ConnectorFilter) (
 	if filter != nil {
 		f = *filter
 	}
-	statuses := make([]string, len(f.Status))
-	for i, st := range f.Status {
-		statuses[i] = string(st)
-	}
+	statuses := statusFilterValues(f.Status)
 	q, err := buildFilter([]filterField{
 		{"connector.method", f.Method}, {"connector.status", statuses}, {"connector.stage", f.Stage},
 		{"connector.institution.tier", f.Tier}, {"connector.institution.country", f.Country},
@@ -268,6 +266,21 @@ func (s *ConnectorsService) Get(ctx context.Context, connectorID, method string)
 		return nil, err
 	}
 	return &cn, nil
+}
+
+// statusFilterValues renders statuses for a server-side filter, asking for
+// the maintenance aliases too when under-maintenance is asked for, as
+// InstitutionFilter does client-side.
+func statusFilterValues(want []InstitutionStatus) []string {
+	var out []string
+	for _, st := range want {
+		if st.Normalize() == StatusUnderMaintenance {
+			out = append(out, string(StatusUnderMaintenance), string(StatusScheduledMaintenance), string(StatusUnderImprovement))
+			continue
+		}
+		out = append(out, string(st))
+	}
+	return slices.Compact(out)
 }
 
 type filterField struct {

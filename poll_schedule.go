@@ -40,7 +40,7 @@ func (p *Poller) delay(now time.Time) time.Duration {
 			d = min(max(until+pollSlack, o.MinInterval), o.MaxInterval)
 		} else if ok {
 			// The step is overdue: look again soon, then less often.
-			d = p.backoff(p.overdue())
+			d = p.backoff(max(p.unchanged-1, 0))
 		} else {
 			d = p.backoff(p.unchanged)
 		}
@@ -55,11 +55,6 @@ func (p *Poller) backoff(n int) time.Duration {
 		d *= 1.5
 	}
 	return min(time.Duration(d), p.opts.MaxInterval)
-}
-
-// overdue counts the unchanged polls made after the current step's expected end.
-func (p *Poller) overdue() int {
-	return max(p.unchanged-1, 0)
 }
 
 // expectedEnd returns how long until the current step should end, when the

@@ -225,3 +225,15 @@ func (c *Client) transportError(method, path string, resp *transport.Response, e
 // errTransportFailure marks errors where no complete response was received
 // (connection refused or reset, timeout, truncated body).
 var errTransportFailure = errors.New("request failed")
+
+// remove sends a DELETE. A 404 to a retry counts as success: the attempt
+// that failed (a 5xx, a reset) may have deleted the resource already.
+func (c *Client) remove(ctx context.Context, r apiRequest) error {
+	r.method = http.MethodDelete
+	_, err := c.do(ctx, r, nil)
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && apiErr.Attempts > 1 {
+		return nil
+	}
+	return err
+}

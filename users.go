@@ -108,8 +108,9 @@ func (s *UsersService) Update(ctx context.Context, userID string, p UserParams) 
 	return &u, nil
 }
 
-// Delete deletes a user with all their connections and data. It cannot be undone.
+// Delete deletes a user with all their connections and data. It cannot be
+// undone. If an attempt fails and the retry finds the user gone, the first
+// attempt did it, and Delete succeeds.
 func (s *UsersService) Delete(ctx context.Context, userID string) error {
-	_, err := s.c.do(ctx, apiRequest{method: http.MethodDelete, route: "/users/{userId}", params: []string{userID}}, nil)
-	return err
+	return s.c.remove(ctx, apiRequest{route: "/users/{userId}", params: []string{userID}})
 }
