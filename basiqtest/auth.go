@@ -1,7 +1,8 @@
 package basiqtest
 
 import (
-	"crypto/rand"
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
@@ -89,9 +90,14 @@ func (s *Server) postToken(c *call) reply {
 	})
 }
 
-// mintToken issues a token. It looks like a JWT (Basiq's tokens are JWTs and
-// some clients read their claims) but the fake validates it by lookup.
+// mintToken issues a token. It is a JWT (Basiq's tokens are JWTs and some
+// clients read their claims), signed HS256 with the server's own key. The
+// fake validates tokens by lookup, and first forgets those expired for more
+// than one TTL, so that a long run does not keep every token it ever issued;
+// the signature still tells a forgotten token (403, expired) from a made-up
+// one (401).
 func (s *Server) mintToken(sc scope, ver, userID string, now time.Time) string {
+	s.pruneTokens(now)
 	name := "SERVER_ACCESS"
 	if sc == scopeClient {
 		name = "CLIENT_ACCESS"
@@ -105,22 +111,61 @@ func (s *Server) mintToken(sc scope, ver, userID string, now time.Time) string {
 		Expires int64  `json:"exp"`
 		ID      string `json:"jti"`
 	}{name, userID, ver, now.Unix(), exp.Unix(), newUUID()})
-	sig := make([]byte, 32)
-	_, _ = rand.Read(sig)
 	enc := base64.RawURLEncoding
-	value := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc.EncodeToString(claims) + "." + enc.EncodeToString(sig)
+	signed := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc.EncodeToString(claims)
+	value := signed + "." + enc.EncodeToString(s.tokenMAC(signed))
 	s.st.tokens[value] = &token{scope: sc, version: ver, userID: userID, expires: exp}
+	s.st.minted = append(s.st.minted, value)
 	return value
 }
 
+// tokenMAC is the HS256 signature of a token's header and claims.
+func (s *Server) tokenMAC(signed string) []byte {
+	m := hmac.New(sha256.New, s.tokenKey)
+	m.Write([]byte(signed))
+	return m.Sum(nil)
+}
+
+// issuedHere reports whether value carries the server's signature, that is,
+// whether the fake minted it.
+func (s *Server) issuedHere(value string) bool {
+	i := strings.LastIndexByte(value, '.')
+	if i < 0 {
+		return false
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(value[i+1:])
+	return err == nil && hmac.Equal(sig, s.tokenMAC(value[:i]))
+}
+
+// pruneTokens forgets the tokens that expired more than one TTL before now,
+// oldest first. Tokens are minted in expiry order (one TTL after the clock),
+// so this stops at the first token still kept.
+func (s *Server) pruneTokens(now time.Time) {
+	n := 0
+	for _, v := range s.st.minted {
+		if t := s.st.tokens[v]; t != nil && !now.After(t.expires.Add(s.cfg.tokenTTL)) {
+			break
+		}
+		delete(s.st.tokens, v)
+		n++
+	}
+	clear(s.st.minted[:n])
+	s.st.minted = s.st.minted[n:]
+}
+
 // authenticate checks the bearer token of r: missing or unknown is 401
-// invalid-authorization-token, expired is 403 access-denied.
+// invalid-authorization-token, expired (or issued here and since forgotten,
+// which it is only long after it expired) is 403 access-denied.
 func (s *Server) authenticate(r *http.Request, now time.Time) (*token, reply, bool) {
 	scheme, value, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return nil, errorReply(http.StatusUnauthorized, errInvalidToken()), false
 	}
-	tok := s.st.tokens[strings.TrimSpace(value)]
+	value = strings.TrimSpace(value)
+	tok := s.st.tokens[value]
+	if tok == nil && s.issuedHere(value) {
+		return nil, errorReply(http.StatusForbidden, errTokenExpired()), false
+	}
 	if tok == nil {
 		return nil, errorReply(http.StatusUnauthorized, errInvalidToken()), false
 	}

@@ -21,6 +21,7 @@ type connection struct {
 	status             string
 	created, lastUsed  time.Time // lastUsed zero: no job has completed yet
 	mfaEnabled         bool
+	mfaTurns           int // jobs that took a turn of intermittent MFA
 	accounts           []account
 	profile            *profileView // nil until credentials are verified
 	seq                int
@@ -41,6 +42,7 @@ type connectionView struct {
 	LastUsed    any             `json:"lastUsed,omitempty"`
 	MFAEnabled  *bool           `json:"mfaEnabled,omitempty"`
 	Method      string          `json:"method,omitempty"`
+	ExpiryDate  *string         `json:"expiryDate,omitempty"`
 	Profile     *profileView    `json:"profile,omitempty"`
 	Institution institutionRef  `json:"institution"`
 	Accounts    *accountList    `json:"accounts,omitempty"`
@@ -78,8 +80,10 @@ func (s *Server) institutionRef(id string) institutionRef {
 }
 
 // connectionView renders conn for a token: status, createdDate and lastUsed
-// only for SERVER_ACCESS; mfaEnabled from 2.1; method on 3.0. detail selects
-// the GET-one shape over the list-item shape.
+// only for SERVER_ACCESS; mfaEnabled from 2.1; method and expiryDate on 3.0
+// (DATA3 requires both; expiryDate is for open-banking consents and empty,
+// "", for the fake's web connections). detail selects the GET-one shape over
+// the list-item shape.
 func (s *Server) connectionView(conn *connection, tok *token, detail bool) connectionView {
 	filter := "?filter=institution.id.eq('" + conn.instID + "')"
 	v := connectionView{
@@ -100,7 +104,8 @@ func (s *Server) connectionView(conn *connection, tok *token, detail bool) conne
 		v.MFAEnabled = &mfa
 	}
 	if tok.version == "3.0" {
-		v.Method = methodWeb
+		none := ""
+		v.Method, v.ExpiryDate = methodWeb, &none
 	}
 	if !detail {
 		v.Links.Institution = s.institutionURL(conn.instID)
@@ -193,7 +198,7 @@ func (s *Server) createConnection(c *call) reply {
 	if len(errs) > 0 {
 		return errorReply(http.StatusBadRequest, errs...)
 	}
-	j := s.connect(u, inst, cr, c.now)
+	j := s.connect(u, inst, cr, c.now, origin{version: c.version()})
 	return jsonReply(http.StatusAccepted, s.jobStub(j))
 }
 
@@ -201,7 +206,7 @@ func (s *Server) createConnection(c *call) reply {
 // connection and starts its create job. While a job for the same
 // institution and login is still running anywhere, the new job is held for
 // six minutes before it starts, as Basiq does to avoid locking the user out.
-func (s *Server) connect(u *user, inst *institution, cr credentials, now time.Time) *job {
+func (s *Server) connect(u *user, inst *institution, cr credentials, now time.Time, o origin) *job {
 	var conn *connection
 	for _, id := range u.conns {
 		if c := s.st.conns[id]; c.instID == inst.ID && c.creds.loginID == cr.loginID {
@@ -214,13 +219,8 @@ func (s *Server) connect(u *user, inst *institution, cr credentials, now time.Ti
 		u.conns = append(u.conns, conn.id)
 	}
 	conn.creds = cr
-	hold := false
-	for _, j := range s.st.active {
-		if j.instID == inst.ID && j.creds.loginID == cr.loginID && !j.finished() {
-			hold = true
-		}
-	}
-	return s.startJob(conn, opCreate, now, hold)
+	hold := s.st.byLogin[instLogin{inst.ID, cr.loginID}] > 0
+	return s.startJob(conn, opCreate, now, hold, o)
 }
 
 // getConnection serves GET /users/{userId}/connections/{connectionId}.
@@ -233,8 +233,10 @@ func (s *Server) getConnection(c *call) reply {
 }
 
 // connectionFields are the filterable properties of a user's connections;
-// Basiq documents them bare (status.eq('active')), the fake also takes them
-// prefixed with "connection.".
+// Basiq documents them bare (status.eq('active')). The fake is more lenient
+// than Basiq and also takes them prefixed with "connection."
+// (connection.status.eq('active')), as GET /users/{userId}/jobs spells its
+// connection.id.
 func connectionFields() map[string]func(*connection) string {
 	m := map[string]func(*connection) string{
 		"id":             func(c *connection) string { return c.id },
@@ -291,7 +293,7 @@ func (s *Server) updateConnection(c *call) reply {
 	if in.SecondaryLoginID != nil {
 		conn.creds.secondaryLoginID = str(in.SecondaryLoginID)
 	}
-	return jsonReply(http.StatusAccepted, s.jobStub(s.startJob(conn, opUpdate, c.now, false)))
+	return jsonReply(http.StatusAccepted, s.jobStub(s.startJob(conn, opUpdate, c.now, false, origin{version: c.version()})))
 }
 
 // deleteConnection serves DELETE /users/{userId}/connections/{connectionId}.

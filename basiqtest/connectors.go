@@ -2,12 +2,33 @@ package basiqtest
 
 import "net/http"
 
-// Connector methods. DATA3 spells open banking "openbanking" in one place and
-// "open-banking" in others; the fake reports "open-banking" and accepts both.
+// Connector methods. Basiq spells open banking two ways (basiq-api.md §5.3,
+// open question 8): the 3.0 connector schema's method enum (DATA3) says
+// "openbanking", the filter grammar and the 2.x documents "open-banking".
+// The fake accepts both everywhere (GET /connectors/{id}/{method} and
+// connector.method filters) and reports the method, in the method field and
+// in links.self, as "openbanking" to 3.0 tokens and "open-banking" to 2.x
+// ones. Internally it is methodOpenBanking.
 const (
 	methodWeb         = "web"
 	methodOpenBanking = "open-banking"
 )
+
+// canonicalMethod puts a connector method in the fake's internal spelling.
+func canonicalMethod(m string) string {
+	if m == "openbanking" {
+		return methodOpenBanking
+	}
+	return m
+}
+
+// methodName is how a method is spelt to a token of version.
+func methodName(m, version string) string {
+	if m == methodOpenBanking && version == "3.0" {
+		return "openbanking"
+	}
+	return m
+}
 
 // connector is one (institution, method) pair.
 type connector struct {
@@ -64,7 +85,9 @@ func (cn connector) authType() string {
 	return cn.inst.Authorization
 }
 
-func (s *Server) connectorView(cn connector) connectorView {
+// connectorView renders cn for a token of version (which spells the
+// open-banking method its own way).
+func (s *Server) connectorView(cn connector, version string) connectorView {
 	inst := cn.inst
 	auth := connectorAuthView{Type: cn.authType(), Meta: map[string]string{
 		"login_id_caption": inst.LoginIDCaption,
@@ -88,7 +111,7 @@ func (s *Server) connectorView(cn connector) connectorView {
 	return connectorView{
 		Type:          "connector",
 		ID:            inst.ID,
-		Method:        cn.method,
+		Method:        methodName(cn.method, version),
 		Stage:         inst.Stage,
 		Status:        inst.Status,
 		Scopes:        scopes,
@@ -102,7 +125,7 @@ func (s *Server) connectorView(cn connector) connectorView {
 			Logo:      logo(inst),
 		},
 		Stats: s.statsView(inst.Stats),
-		Links: selfLink{Self: s.URL + "/connectors/" + inst.ID + "/" + cn.method},
+		Links: selfLink{Self: s.URL + "/connectors/" + inst.ID + "/" + methodName(cn.method, version)},
 	}
 }
 
@@ -122,14 +145,15 @@ func connectorFields() map[string]func(connector) string {
 
 // listConnectors serves GET /connectors.
 func (s *Server) listConnectors(c *call) reply {
-	keep, ok := compileFilter(c.req.URL.Query().Get("filter"), connectorFields())
+	keep, ok := compileFilterCanon(c.req.URL.Query().Get("filter"), connectorFields(),
+		map[string]func(string) string{"connector.method": canonicalMethod})
 	if !ok {
 		return errorReply(http.StatusBadRequest, errBadFilter())
 	}
 	out := listView[connectorView]{Type: "list", Data: []connectorView{}, Links: selfLink{Self: s.URL + "/connectors"}}
 	for _, cn := range s.connectors() {
 		if keep(cn) {
-			out.Data = append(out.Data, s.connectorView(cn))
+			out.Data = append(out.Data, s.connectorView(cn, c.version()))
 		}
 	}
 	out.TotalCount = len(out.Data)
@@ -138,13 +162,10 @@ func (s *Server) listConnectors(c *call) reply {
 
 // getConnector serves GET /connectors/{connectorId}/{method}.
 func (s *Server) getConnector(c *call) reply {
-	method := c.param("method")
-	if method == "openbanking" {
-		method = methodOpenBanking
-	}
+	method := canonicalMethod(c.param("method"))
 	for _, cn := range s.connectors() {
 		if cn.inst.ID == c.param("connectorId") && cn.method == method {
-			return jsonReply(http.StatusOK, s.connectorView(cn))
+			return jsonReply(http.StatusOK, s.connectorView(cn, c.version()))
 		}
 	}
 	return errorReply(http.StatusNotFound, errNotFound("Requested connector does not exist."))

@@ -13,7 +13,30 @@
 //
 // With InMemory there is no listener at all: use Server.Client or
 // Server.Transport, which call the handler directly and so work inside a
-// testing/synctest bubble, where job progress follows virtual time.
+// testing/synctest bubble, where job progress follows virtual time. They
+// call the handler directly even when there is a listener (unlike
+// httptest.Server.Client); to go through the socket, use your own
+// http.Client with Server.URL.
+//
+// # What is served
+//
+// Links in responses point where Basiq's do, but the fake serves only the
+// routes above: the accounts and transactions links of connections and job
+// results (/users/{userId}/accounts…, /users/{userId}/transactions…) answer
+// 404 resource-not-found. Where Basiq's documents disagree or say nothing,
+// the fake picks:
+//   - the connections filter takes Basiq's bare properties (status,
+//     institution.id, id) and, more leniently than Basiq, the same with a
+//     "connection." prefix;
+//   - 3.0 connections carry method "web" and expiryDate "" (DATA3 requires
+//     both; the date is for open-banking consents only);
+//   - a connector's open-banking method is reported as "openbanking" (the
+//     DATA3 enum) to 3.0 tokens and "open-banking" to 2.x tokens; both
+//     spellings are accepted in GET /connectors/{id}/{method} and in
+//     connector.method filters, whatever the version;
+//   - tokens are JWTs signed by the fake; one expired for more than its TTL
+//     is forgotten when a new token is minted, and still answers 403
+//     access-denied, as an expired token does.
 //
 // # Jobs and time
 //
@@ -40,12 +63,12 @@
 // # Sandbox
 //
 // Every institution knows the sandbox logins of Basiq's test bank (loginId /
-// password):
+// password) and their answers to MFA challenges:
 //
 //	Wentworth-Smith / whislter, Whistler / ShowBox   MFA: ["Basiq", "AU00000"]
 //	Gilfoyle / PiedPiper, gavinBelson / hooli2016    MFA: ["Hooli"]
 //	jared / django, richard / tabsnotspaces          MFA: ["1234"]
-//	laurieBream / business2024, ashMann / hooli2024  MFA: ["1234"]
+//	laurieBream / business2024, ashMann / hooli2024  MFA: ["1234"] (the fake's invention)
 //
 // and these always fail (step configurable with WithFailureStep):
 //
@@ -53,11 +76,21 @@
 //	erlich / aviato       account-not-accessible-requires-user-action, retrieve-accounts
 //	jianYang / nothotdog  service-unavailable, retrieve-transactions
 //
+// Basiq documents MFA answers for the first six logins only (basiq-api.md
+// §8). On a bank that asks, the fake gives laurieBream, ashMann, the failing
+// logins and logins added with SetLoginPassword jared's one-time-password
+// challenge, answered ["1234"]: that answer is the fake's own invention.
+//
 // A wrong password or an unknown login fails verify-credentials with
 // invalid-credentials. MFA is asked by Pied Piper Bank (AU00002) and other
 // "user-mfa" institutions on every job, and by Nucleus Bank (AU00003) and
-// other "user-mfa-intermittent" ones on every other job, starting with the
-// first. Hooli (AU00000) and HooliGov (AU00004) never ask. The catalogue also
+// other "user-mfa-intermittent" ones on every other job of a connection,
+// starting with the connection's first (each connection keeps its own turn,
+// so parallel tests do not affect one another). Hooli (AU00000) and HooliGov
+// (AU00004) never ask. MFA exists from API 2.1: a job started with a 2.0
+// token has no mfa-challenge step (and takes no intermittent turn). A job
+// from Connect has none either, since the Consent UI takes the MFA answer
+// before it hands the job back. The catalogue also
 // holds a dozen or so illustrative real-world institutions (invented ids)
 // across tiers, stages and statuses, including a partial and a major outage.
 //

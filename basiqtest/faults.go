@@ -31,14 +31,20 @@ type Fault struct {
 	// e.g. a gateway's HTML page).
 	Body string
 	// Delay holds the request this long before anything else happens. It
-	// stops early, with no response, when the request's context is done.
+	// stops early, with no response, when the request's context is done or
+	// the Server is closed.
 	Delay time.Duration
 	// Reset drops the connection without a response: the in-memory transport
 	// returns an error from RoundTrip; the socket server closes the connection.
+	// It wins over Status and Truncate.
 	Reset bool
-	// Truncate handles the request normally but sends a 200 header with the
-	// full Content-Length and then only half of the body before cutting the
-	// connection, so reading the body fails with io.ErrUnexpectedEOF.
+	// Truncate handles the request normally (state changes included) but
+	// sends a 200 header with the full Content-Length and then only half of
+	// the body before cutting the connection, so reading the body fails with
+	// io.ErrUnexpectedEOF. The header is 200 whatever the real status: a 404
+	// goes out as 200 with half of its error envelope. It is ignored when
+	// Status is set (Status wins: the request is answered with Status, whole,
+	// and not handled), and the request log records status 200.
 	Truncate bool
 }
 
@@ -116,14 +122,17 @@ func (f *Fault) reply() reply {
 	return rp
 }
 
-// sleepCtx waits for d, or until ctx is done; it reports whether d elapsed.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
+// sleep waits for d, or until ctx is done or the server is closed; it
+// reports whether d elapsed.
+func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
 		return true
 	case <-ctx.Done():
+		return false
+	case <-s.done:
 		return false
 	}
 }

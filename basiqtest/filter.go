@@ -74,6 +74,13 @@ func parseValues(s string) ([]string, string, bool) {
 // An empty filter keeps everything; an invalid one, or one naming an unknown
 // field or operator, is reported as not ok.
 func compileFilter[T any](raw string, fields map[string]func(T) string) (func(T) bool, bool) {
+	return compileFilterCanon(raw, fields, nil)
+}
+
+// compileFilterCanon is compileFilter where the filter's values for the
+// fields in canon are first put in canonical form (the form the field
+// functions return), so that several spellings of a value match.
+func compileFilterCanon[T any](raw string, fields map[string]func(T) string, canon map[string]func(string) string) (func(T) bool, bool) {
 	if strings.TrimSpace(raw) == "" {
 		return func(T) bool { return true }, true
 	}
@@ -93,6 +100,13 @@ func compileFilter[T any](raw string, fields map[string]func(T) string) (func(T)
 		case "in":
 		default:
 			return nil, false
+		}
+	}
+	for i, cl := range clauses {
+		if f := canon[cl.field]; f != nil {
+			for k, v := range cl.values {
+				clauses[i].values[k] = f(v)
+			}
 		}
 	}
 	return func(v T) bool {

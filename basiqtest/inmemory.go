@@ -30,8 +30,10 @@ func errReset() error {
 func (t memTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	var body []byte
 	if req.Body != nil {
+		// As much as the socket server reads: one byte over maxBody is
+		// enough for the handler to answer that the body is too large.
 		var err error
-		body, err = io.ReadAll(req.Body)
+		body, err = io.ReadAll(io.LimitReader(req.Body, maxBody+1))
 		req.Body.Close()
 		if err != nil {
 			return nil, err
@@ -59,6 +61,9 @@ func (t memTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	if aborted && w.status == 0 {
+		if t.s.closed.Load() {
+			return nil, errClosed() // Close ended an injected delay
+		}
 		return nil, errReset()
 	}
 	if w.status == 0 {

@@ -34,11 +34,14 @@ const (
 )
 
 // job is a connection job. Its steps change only in advance (progress.go),
-// from timestamps and the fake's clock.
+// from timestamps and the fake's clock. Whatever changes when it next
+// changes by itself (cur, stepStart, answered, answeredAt, retryAt) must
+// reschedule it (Server.schedule).
 type job struct {
 	id, userID, connID, instID string
 	seq                        int
 	op                         string
+	version                    string      // API version of the token that started it ("3.0" for Connect)
 	creds                      credentials // as when the job started
 	created, updated           time.Time
 	steps                      []jobStep
@@ -50,6 +53,8 @@ type job struct {
 	answeredAt                 time.Time
 	retryAt                    time.Time // a failed update's next Basiq retry; zero: none
 	verified                   bool      // verify-credentials succeeded
+	running                    bool      // in the running indexes (progress.go)
+	gen                        int       // bumped at every reschedule; older queue entries are stale
 }
 
 type jobStep struct {
@@ -81,10 +86,24 @@ func (j *job) hasStep(title string) bool {
 	return slices.ContainsFunc(j.steps, func(st jobStep) bool { return st.title == title })
 }
 
+// origin is what started a job: a request with a token of some API
+// version, or the Consent UI (Server.Connect).
+type origin struct {
+	version   string
+	consentUI bool
+}
+
 // startJob starts a job of op on conn, held for six minutes when hold is set.
-func (s *Server) startJob(conn *connection, op string, now time.Time, hold bool) *job {
+//
+// When the bank asks for MFA (asksMFA) the job gets an mfa-challenge step,
+// except that MFA exists only from API 2.1 (a job started with a 2.0 token
+// runs as if the bank did not ask, and takes no intermittent turn), and
+// that the Consent UI asks for and checks the answer itself before it hands
+// the job back (a Connect job has no mfa-challenge step, though the bank
+// took its turn and the connection is mfaEnabled).
+func (s *Server) startJob(conn *connection, op string, now time.Time, hold bool, o origin) *job {
 	j := &job{
-		id: newUUID(), seq: s.st.next(), op: op,
+		id: newUUID(), seq: s.st.next(), op: op, version: o.version,
 		userID: conn.userID, connID: conn.id, instID: conn.instID, creds: conn.creds,
 		created: now, updated: now, stepStart: now,
 	}
@@ -92,20 +111,22 @@ func (s *Server) startJob(conn *connection, op string, now time.Time, hold bool)
 		j.stepStart = now.Add(duplicateHold)
 	}
 	titles := []string{StepVerifyCredentials}
-	if s.asksMFA(conn.instID) {
-		titles = append(titles, StepMFAChallenge)
-		j.challenge = tokenChallenge()
-		if l := s.st.logins[conn.creds.loginID]; l != nil {
-			j.challenge = l.challenge
-		}
+	if o.version != "2.0" && s.asksMFA(conn) {
 		conn.mfaEnabled = true
+		if !o.consentUI {
+			titles = append(titles, StepMFAChallenge)
+			j.challenge = tokenChallenge()
+			if l := s.st.logins[conn.creds.loginID]; l != nil {
+				j.challenge = l.challenge
+			}
+		}
 	}
 	titles = append(titles, StepRetrieveAccounts, StepRetrieveTransactions)
 	for _, t := range titles {
 		j.steps = append(j.steps, jobStep{title: t, status: statusPending})
 	}
 	s.st.jobs[j.id] = j
-	s.st.active[j.id] = j
+	s.enqueue(j)
 	u := s.st.users[conn.userID]
 	u.jobs = append(u.jobs, j.id)
 	return j

@@ -8,9 +8,11 @@ import (
 )
 
 // MFA: institutions with authorization "user-mfa" challenge every job,
-// "user-mfa-intermittent" ones every other job. The mfa-challenge step shows
-// its prompt while in progress and waits for POST /jobs/{jobId}/mfa; the
-// answer is checked against the login's challenge (sandbox.go).
+// "user-mfa-intermittent" ones every other job of a connection. The
+// mfa-challenge step shows its prompt while in progress and waits for POST
+// /jobs/{jobId}/mfa; the answer is checked against the login's challenge
+// (sandbox.go). Jobs started with a 2.0 token or by Connect have no
+// mfa-challenge step (startJob).
 
 const (
 	mfaExpiry     = 120 * time.Second       // an MFA prompt's life (expiryMs); not time-scaled
@@ -29,16 +31,17 @@ type mfaResult struct {
 	} `json:"links"`
 }
 
-// asksMFA decides whether the institution challenges this job: always for
-// user-mfa, every other job (starting with the first) for
-// user-mfa-intermittent, never otherwise.
-func (s *Server) asksMFA(instID string) bool {
-	switch s.st.instByID[instID].Authorization {
+// asksMFA decides whether the connection's institution challenges its next
+// job: always for user-mfa; for user-mfa-intermittent every other job of
+// the connection, starting with its first, so that connections (and tests
+// running in parallel) do not depend on one another; never otherwise.
+func (s *Server) asksMFA(conn *connection) bool {
+	switch s.st.instByID[conn.instID].Authorization {
 	case "user-mfa":
 		return true
 	case "user-mfa-intermittent":
-		turn := s.st.mfaTurns[instID]
-		s.st.mfaTurns[instID]++
+		turn := conn.mfaTurns
+		conn.mfaTurns++
 		return turn%2 == 0
 	}
 	return false
@@ -83,6 +86,7 @@ func (s *Server) postMFA(c *call) reply {
 		j.answer[i] = strings.TrimSpace(a)
 	}
 	j.answered, j.answeredAt = true, c.now
+	s.schedule(j)
 	return jsonReply(http.StatusAccepted, s.jobStub(j))
 }
 

@@ -1,12 +1,23 @@
 package basiqtest
 
-import "time"
+import (
+	"container/heap"
+	"slices"
+	"time"
+)
 
 // Job progress is computed lazily: nothing runs in the background. Before
 // every request and control call the fake replays, in time order, every job
 // transition due by its clock (advance), so jobs move with time.Now inside a
 // synctest bubble or with a test's own clock, and changes such as
 // SetLoginOutcome take effect from the moment they are made.
+//
+// Jobs that may still change wait in a min-heap keyed by (time of their next
+// change, creation order), so a request costs O(log n) in the number of
+// running jobs, and replaying m transitions O(m log n). A job's next change
+// depends only on the job itself (its step, its MFA answer, its retry), so
+// whatever changes one of those reschedules the job (schedule); the entry
+// queued before then goes stale and is skipped when it comes up.
 
 // Basiq's fixed delays; the time scale does not apply to them.
 const (
@@ -15,27 +26,97 @@ const (
 	retryWindow   = 7 * 24 * time.Hour // …for this long after the job started
 )
 
+// queued is a job's next change in the queue: stale once the job's gen has
+// moved on.
+type queued struct {
+	at  time.Time
+	seq int
+	gen int
+	j   *job
+}
+
+// jobQueue is a container/heap of queued changes, earliest first, ties in
+// job creation order.
+type jobQueue []queued
+
+func (q jobQueue) Len() int { return len(q) }
+
+func (q jobQueue) Less(a, b int) bool {
+	if !q[a].at.Equal(q[b].at) {
+		return q[a].at.Before(q[b].at)
+	}
+	return q[a].seq < q[b].seq
+}
+
+func (q jobQueue) Swap(a, b int) { q[a], q[b] = q[b], q[a] }
+
+func (q *jobQueue) Push(x any) { *q = append(*q, x.(queued)) }
+
+func (q *jobQueue) Pop() any {
+	old := *q
+	n := len(old) - 1
+	e := old[n]
+	old[n] = queued{}
+	*q = old[:n]
+	return e
+}
+
 // advance applies every job transition due at or before now, earliest
-// first, so that effects on shared state (connection status) happen in the
-// order they would have.
+// first (ties in job creation order), so that effects on shared state
+// (connection status) happen in the order they would have.
 func (s *Server) advance(now time.Time) {
-	for {
-		var next *job
-		var at time.Time
-		for id, j := range s.st.active {
-			t, ok := s.nextEvent(j)
-			if !ok {
-				delete(s.st.active, id)
-				continue
-			}
-			if next == nil || t.Before(at) || t.Equal(at) && j.seq < next.seq {
-				next, at = j, t
-			}
+	q := &s.st.queue
+	for q.Len() > 0 {
+		s.st.work++
+		e := (*q)[0]
+		if e.gen != e.j.gen {
+			heap.Pop(q)
+			continue
 		}
-		if next == nil || at.After(now) {
+		if e.at.After(now) {
 			return
 		}
-		s.transition(next, at)
+		heap.Pop(q)
+		s.transition(e.j, e.at)
+		s.schedule(e.j)
+	}
+}
+
+// enqueue adds a new job to the running indexes and queues its first change.
+func (s *Server) enqueue(j *job) {
+	j.running = true
+	s.st.byConn[j.connID] = append(s.st.byConn[j.connID], j)
+	s.st.byLogin[instLogin{j.instID, j.creds.loginID}]++
+	s.schedule(j)
+}
+
+// schedule queues j's next change, making any entry queued for it before
+// stale. A job that will not change any more leaves the running indexes.
+func (s *Server) schedule(j *job) {
+	j.gen++
+	if t, ok := s.nextEvent(j); ok {
+		heap.Push(&s.st.queue, queued{at: t, seq: j.seq, gen: j.gen, j: j})
+		return
+	}
+	s.retire(j)
+}
+
+// retire takes j out of the running indexes and drops its queued change:
+// it finished, or its user was deleted.
+func (s *Server) retire(j *job) {
+	j.gen++
+	if !j.running {
+		return
+	}
+	j.running = false
+	if js := slices.DeleteFunc(s.st.byConn[j.connID], func(o *job) bool { return o == j }); len(js) > 0 {
+		s.st.byConn[j.connID] = js
+	} else {
+		delete(s.st.byConn, j.connID)
+	}
+	k := instLogin{j.instID, j.creds.loginID}
+	if s.st.byLogin[k]--; s.st.byLogin[k] <= 0 {
+		delete(s.st.byLogin, k)
 	}
 }
 

@@ -8,13 +8,10 @@ import "net/http"
 
 // runningJob returns the connection's most recent job that has not finished.
 func (s *Server) runningJob(connID string) *job {
-	var found *job
-	for _, j := range s.st.active {
-		if j.connID == connID && !j.finished() && (found == nil || j.seq > found.seq) {
-			found = j
-		}
+	if js := s.st.byConn[connID]; len(js) > 0 {
+		return js[len(js)-1]
 	}
-	return found
+	return nil
 }
 
 // refreshTarget returns the job a refresh of conn answers with: the
@@ -29,7 +26,7 @@ func (s *Server) refreshTarget(conn *connection, c *call) (j *job, reused bool, 
 		e := newError(o.Code, o.Title, o.Detail)
 		return nil, false, errorReply(http.StatusBadRequest, e), false
 	}
-	return s.startJob(conn, opRefresh, c.now, false), false, reply{}, true
+	return s.startJob(conn, opRefresh, c.now, false, origin{version: c.version()}), false, reply{}, true
 }
 
 // refreshConnection serves POST /users/{userId}/connections/{connectionId}/refresh.

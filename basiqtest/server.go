@@ -1,6 +1,7 @@
 package basiqtest
 
 import (
+	"crypto/rand"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -27,9 +28,11 @@ type Server struct {
 
 	cfg    config
 	routes []route
-	hs     *httptest.Server
-	client *http.Client
-	closed atomic.Bool
+	hs       *httptest.Server
+	client   *http.Client
+	closed   atomic.Bool
+	done     chan struct{} // closed by Close: ends injected delays
+	tokenKey []byte        // signs the tokens the fake issues
 
 	mu     sync.Mutex
 	st     *state
@@ -50,7 +53,9 @@ func NewServer(opts ...Option) *Server {
 	if cfg.apiKey == "" {
 		cfg.apiKey = newAPIKey()
 	}
-	s := &Server{cfg: cfg, routes: newRoutes(), st: newState(cfg), counts: map[string]int{}}
+	s := &Server{cfg: cfg, routes: newRoutes(), st: newState(cfg), counts: map[string]int{},
+		done: make(chan struct{}), tokenKey: make([]byte, 32)}
+	_, _ = rand.Read(s.tokenKey) // crypto/rand.Read never fails (Go 1.24+).
 	if cfg.inMemory {
 		s.URL = memoryURL
 	} else {
@@ -62,12 +67,15 @@ func NewServer(opts ...Option) *Server {
 	return s
 }
 
-// Close shuts the listener down, if there is one. Afterwards the in-memory
-// transport fails every request.
+// Close shuts the listener down, if there is one, and waits for requests
+// being served to end. Requests held by an injected Delay end at once, with
+// no response (the connection is cut; the in-memory transport returns an
+// error). Afterwards the in-memory transport fails every request.
 func (s *Server) Close() {
 	if s.closed.Swap(true) {
 		return
 	}
+	close(s.done)
 	if s.hs != nil {
 		s.hs.Close()
 	}
@@ -88,9 +96,17 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 // directly: no sockets, no goroutines, so it works inside testing/synctest
 // bubbles. It serves every request whatever its host, so a client hard-wired
 // to https://au-api.basiq.io reaches the fake once given this transport.
+// It does so even when the fake has a listener: unlike the transport of
+// httptest.Server.Client, it never dials Server.URL, so requests through it
+// do not exercise the socket server (use a plain http.Client for that). It
+// reads at most 1 MiB of a request body, like the socket server, and answers
+// a larger body the same way (400 invalid-content "Request body is too
+// large.").
 func (s *Server) Transport() http.RoundTripper { return memTransport{s: s} }
 
-// Client returns an http.Client that uses Transport.
+// Client returns an http.Client that uses Transport: it reaches the handler
+// in memory even when the fake has a listener, unlike
+// httptest.Server.Client, which connects to the listener.
 func (s *Server) Client() *http.Client { return s.client }
 
 // serveHTTP is the fake's handler: log, injected faults, routing, then the
@@ -117,7 +133,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 	f := s.takeFault(r.Method, r.URL.Path)
 	if f != nil {
-		if f.Delay > 0 && !sleepCtx(r.Context(), f.Delay) {
+		if f.Delay > 0 && !s.sleep(r.Context(), f.Delay) {
 			panic(http.ErrAbortHandler)
 		}
 		if f.Reset {

@@ -5,27 +5,37 @@ type state struct {
 	users    map[string]*user
 	conns    map[string]*connection
 	jobs     map[string]*job
-	active   map[string]*job // jobs that may still change by the clock
 	tokens   map[string]*token
+	minted   []string       // token values, oldest first, for pruning (auth.go)
 	insts    []*institution // in catalogue order
 	instByID map[string]*institution
 	logins   map[string]*login  // the bank side: who can log in, with what
 	outcomes map[string]Outcome // forced failures by login id
-	mfaTurns map[string]int     // per institution, for intermittent MFA
 	seq      int                // creation counter, for stable ordering
+
+	// Jobs that may still change by the clock (progress.go): their next
+	// changes, earliest first, and indexes of them by connection and by
+	// institution and login.
+	queue   jobQueue
+	byConn  map[string][]*job // oldest first
+	byLogin map[instLogin]int
+	work    int // queue entries advance has examined, for tests of its cost
 }
+
+// instLogin is a login at an institution.
+type instLogin struct{ instID, loginID string }
 
 func newState(cfg config) *state {
 	st := &state{
 		users:    map[string]*user{},
 		conns:    map[string]*connection{},
 		jobs:     map[string]*job{},
-		active:   map[string]*job{},
 		tokens:   map[string]*token{},
 		instByID: map[string]*institution{},
 		logins:   map[string]*login{},
 		outcomes: map[string]Outcome{},
-		mfaTurns: map[string]int{},
+		byConn:   map[string][]*job{},
+		byLogin:  map[instLogin]int{},
 	}
 	for _, inst := range catalog() {
 		st.insts = append(st.insts, inst)

@@ -274,8 +274,10 @@ func (s *Server) deleteUser(c *call) reply {
 		delete(s.st.conns, id)
 	}
 	for _, id := range u.jobs {
-		delete(s.st.jobs, id)
-		delete(s.st.active, id)
+		if j := s.st.jobs[id]; j != nil {
+			s.retire(j)
+			delete(s.st.jobs, id)
+		}
 	}
 	delete(s.st.users, u.id)
 	return emptyReply(http.StatusNoContent)

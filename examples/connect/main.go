@@ -197,11 +197,15 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	if err != nil {
 		return fmt.Errorf("creating connection: %w", err)
 	}
-	// Credentials print their secrets redacted, whatever the verb, but the
-	// login id in clear: print a copy with the login id as it may be shown.
-	shown := creds
-	shown.LoginID = shownLogin
-	fmt.Fprintf(stdout, "Started connection job %s with %v\n", job.ID, shown)
+	// Say which login, as it may be shown, and never the secrets.
+	secrets := "password"
+	if *securityCode != "" {
+		secrets += ", security code"
+	}
+	if *secondaryLogin != "" {
+		secrets += ", secondary login id"
+	}
+	fmt.Fprintf(stdout, "Started connection job %s for login %s at %s (%s not shown)\n", job.ID, shownLogin, *institution, secrets)
 
 	p := c.Jobs.Poller(job.ID, &pollOpts)
 	var failure *basiq.Diagnosis

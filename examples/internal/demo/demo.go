@@ -199,18 +199,18 @@ func IsFailingLogin(login string) bool {
 
 // ShowLogin is how the programs print a bank login id: in clear on the fake,
 // where it is a sandbox login; on the live API, where it is a real customer
-// number, masked to its last 3 characters ("****123"; all masked when it
-// has 3 characters or fewer). The mask has a fixed width, so it does not
+// number, masked to its last 3 characters ("***123"), or wholly ("***") when
+// it has 3 characters or fewer. The mask has a fixed width, so it does not
 // reveal the length either.
 func ShowLogin(login string, live bool) string {
 	if !live {
 		return login
 	}
-	if utf8.RuneCountInString(login) <= 3 {
-		return "****"
-	}
 	r := []rune(login)
-	return "****" + string(r[len(r)-3:])
+	if len(r) <= 3 {
+		return "***"
+	}
+	return "***" + string(r[len(r)-3:])
 }
 
 // PrintDiagnosis prints a failed job's Diagnosis, one field a line, indented
