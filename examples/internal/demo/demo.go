@@ -14,7 +14,6 @@ import (
 	"os/signal"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/banklink-go/basiq"
 	"github.com/banklink-go/basiq/basiqtest"
