@@ -24,7 +24,7 @@ type Connection struct {
 	CreatedDate time.Time        // SERVER_ACCESS tokens only
 	LastUsed    time.Time        // when Basiq last refreshed it; SERVER_ACCESS tokens only
 	MFAEnabled  bool
-	Method      string    // v3: "web", "open-banking", ...
+	Method      string    // v3: "web", "openbanking" (also seen as "open-banking"), ...
 	ExpiryDate  time.Time // v3 open-banking consents; zero for web connections
 	Institution ResourceRef
 	Profile     *Profile  // Get only

@@ -142,7 +142,7 @@ type ConnectorInstitution struct {
 }
 
 // Connector is one way (method) of connecting to an institution: "web",
-// "open-banking", "pdf" or "csv".
+// "openbanking" (Basiq's sources also spell it "open-banking"), "pdf" or "csv".
 type Connector struct {
 	Type            string                 `json:"type"`
 	ID              string                 `json:"id"`
@@ -174,7 +174,7 @@ type InstitutionFilter struct {
 // ConnectorFilter narrows Connectors.List. All fields but Name are sent as
 // Basiq's server-side filter; Name is applied to the answer.
 type ConnectorFilter struct {
-	Method  []string // "web", "open-banking", "pdf", "csv"
+	Method  []string // "web", "open-banking" (the filter's spelling), "pdf", "csv"
 	Status  []InstitutionStatus
 	Stage   []string
 	Tier    []string

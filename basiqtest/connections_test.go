@@ -2,6 +2,7 @@ package basiqtest_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -139,5 +140,32 @@ func TestConnectionFilters(t *testing.T) {
 
 	for _, bad := range []string{"status", "status.eq(active)", "status.like('a')", "owner.eq('x')", "status.eq('a','b')", "status.eq('a'),"} {
 		requireError(t, a.send("GET", "/users/"+userID+"/connections?filter="+bad, tok, nil), http.StatusBadRequest, "parameter-not-valid")
+	}
+}
+
+// On 3.0 connections carry method and expiryDate, both required by DATA3;
+// expiryDate is for open-banking consents, empty for the fake's web
+// connections. The links to accounts and transactions are Basiq's, but the
+// fake does not serve them.
+func TestConnectionVersion3FieldsAndLinks(t *testing.T) {
+	srv := basiqtest.NewServer(basiqtest.InMemory(), basiqtest.WithTimeScale(0))
+	defer srv.Close()
+	a := newAPI(t, srv)
+	tok := a.serverToken("3.0")
+	userID := a.createUser(tok)
+	jobID, err := srv.Connect(userID, "AU00000", "gavinBelson", "hooli2016")
+	require.NoError(t, err)
+	st, _ := srv.Job(jobID)
+	c := a.send("GET", "/users/"+userID+"/connections/"+st.ConnectionID, tok, nil).JSON(t)
+	assert.Equal(t, "web", c["method"])
+	assert.Equal(t, "", c["expiryDate"])
+	item := a.send("GET", "/users/"+userID+"/connections", tok, nil).JSON(t)["data"].([]any)[0].(map[string]any)
+	assert.Equal(t, "", item["expiryDate"])
+	tok21 := a.serverToken("2.1")
+	assert.NotContains(t, a.send("GET", "/users/"+userID+"/connections/"+st.ConnectionID, tok21, nil).JSON(t), "expiryDate")
+
+	for _, link := range []string{c["links"].(map[string]any)["accounts"].(string), c["links"].(map[string]any)["transactions"].(string)} {
+		path := strings.TrimPrefix(link, srv.URL)
+		requireError(t, a.send("GET", path, tok, nil), http.StatusNotFound, "resource-not-found")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"runtime"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -160,4 +161,81 @@ func TestFaultDelay(t *testing.T) {
 		requireError(t, a.send("GET", "/institutions", tok, nil), http.StatusInternalServerError, "internal-server-error")
 		assert.Equal(t, time.Second, time.Since(start))
 	})
+}
+
+// Close ends a request held by an injected Delay at once, on a socket (where
+// httptest.Server.Close would otherwise wait for the handler) and in memory.
+func TestCloseEndsInjectedDelay(t *testing.T) {
+	t.Run("socket", func(t *testing.T) {
+		srv := basiqtest.NewServer()
+		srv.InjectFault(basiqtest.Fault{Path: "/institutions", Delay: time.Hour})
+		failed := make(chan error, 1)
+		go func() {
+			res, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Get(srv.URL + "/institutions")
+			if err == nil {
+				res.Body.Close()
+			}
+			failed <- err
+		}()
+		for srv.PendingFaults() > 0 { // the handler has taken the fault: it is in the delay
+			runtime.Gosched()
+		}
+		closed := make(chan struct{})
+		go func() { srv.Close(); close(closed) }()
+		select {
+		case <-closed:
+		case <-time.After(30 * time.Second): // a deadline for the failure, not a wait for the fake
+			t.Fatal("Close is still waiting for the delayed request")
+		}
+		assert.Error(t, <-failed, "the delayed request is cut")
+		reqs := srv.Requests()
+		require.Len(t, reqs, 1)
+		assert.Equal(t, 0, reqs[0].Status)
+	})
+	t.Run("in memory", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			srv := basiqtest.NewServer(basiqtest.InMemory())
+			srv.InjectFault(basiqtest.Fault{Path: "/institutions", Delay: time.Hour})
+			start := time.Now()
+			failed := make(chan error, 1)
+			go func() {
+				_, err := srv.Client().Get(srv.URL + "/institutions")
+				failed <- err
+			}()
+			synctest.Wait()
+			srv.Close()
+			err := <-failed
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "server closed")
+			assert.Zero(t, time.Since(start))
+		})
+	})
+}
+
+// When a fault sets both Status and Truncate, Status wins: the status goes
+// out whole, and the request is not handled.
+func TestFaultStatusBeatsTruncate(t *testing.T) {
+	srv := basiqtest.NewServer(basiqtest.InMemory())
+	defer srv.Close()
+	a := newAPI(t, srv)
+	tok := a.serverToken("2.1")
+	srv.InjectFault(basiqtest.Fault{Method: "POST", Path: "/users", Status: http.StatusServiceUnavailable, Truncate: true})
+	requireError(t, a.send("POST", "/users", tok, map[string]string{"email": "a@b.co"}), http.StatusServiceUnavailable, "service-unavailable")
+
+	// Truncate alone sends a 200 whatever the real status, with half the
+	// real body (here half of a 404 envelope).
+	srv.InjectFault(basiqtest.Fault{Path: "/jobs/*", Truncate: true})
+	req, err := http.NewRequest("GET", srv.URL+"/jobs/00000000-0000-4000-8000-000000000000", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	body, err := io.ReadAll(res.Body)
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.Contains(t, string(body), `"type":"list"`)
+	assert.Equal(t, int(res.ContentLength)/2, len(body))
+	reqs := srv.Requests()
+	assert.Equal(t, http.StatusOK, reqs[len(reqs)-1].Status)
 }

@@ -130,3 +130,38 @@ func TestConnectors(t *testing.T) {
 	assert.Equal(t, 1, count("connector.institution.country.eq('New Zealand')"))
 	requireError(t, a.send("GET", "/connectors?filter=connector.colour.eq('red')", tok, nil), http.StatusBadRequest, "parameter-not-valid")
 }
+
+// Open banking is spelt "openbanking" (DATA3's enum) and "open-banking" (the
+// filter grammar, 2.x): the fake takes both in paths and filters, and
+// reports "openbanking" to 3.0 tokens, "open-banking" to 2.x ones.
+func TestConnectorMethodSpellings(t *testing.T) {
+	srv := basiqtest.NewServer(basiqtest.InMemory())
+	defer srv.Close()
+	a := newAPI(t, srv)
+	for version, want := range map[string]string{"3.0": "openbanking", "2.1": "open-banking", "2.0": "open-banking"} {
+		t.Run(version, func(t *testing.T) {
+			tok := a.serverToken(version)
+			count := func(filter string) int {
+				r := a.send("GET", "/connectors?filter="+url.QueryEscape(filter), tok, nil)
+				require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+				return len(r.JSON(t)["data"].([]any))
+			}
+			n := count("connector.method.eq('open-banking')")
+			assert.Equal(t, 6, n)
+			assert.Equal(t, n, count("connector.method.eq('openbanking')"))
+			assert.Equal(t, n, count("connector.method.in('openbanking','pdf')"))
+			assert.Equal(t, count(""), n+count("connector.method.ne('openbanking')"))
+
+			r := a.send("GET", "/connectors?filter="+url.QueryEscape("connector.method.eq('openbanking')"), tok, nil)
+			for _, c := range r.JSON(t)["data"].([]any) {
+				c := c.(map[string]any)
+				assert.Equal(t, want, c["method"])
+				assert.Equal(t, srv.URL+"/connectors/"+c["id"].(string)+"/"+want, c["links"].(map[string]any)["self"])
+			}
+			for _, m := range []string{"openbanking", "open-banking"} {
+				c := a.send("GET", "/connectors/AU10001/"+m, tok, nil).JSON(t)
+				assert.Equal(t, want, c["method"])
+			}
+		})
+	}
+}

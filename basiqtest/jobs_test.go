@@ -333,17 +333,118 @@ func TestMFA(t *testing.T) {
 	})
 }
 
-func TestIntermittentMFA(t *testing.T) {
+// mfaRunner runs connection jobs to the end at a time scale of 0, answering
+// MFA when asked, and reports whether each job asked.
+type mfaRunner struct {
+	t   *testing.T
+	srv *basiqtest.Server
+	a   *api
+	tok map[string]string // SERVER_ACCESS by version
+}
+
+func newMFARunner(t *testing.T) *mfaRunner {
 	srv := basiqtest.NewServer(basiqtest.InMemory(), basiqtest.WithTimeScale(0))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	a := newAPI(t, srv)
-	tok := a.serverToken("2.1")
-	var withMFA []bool
-	for range 4 {
-		j := a.job(tok, a.connect(tok, a.createUser(tok), "AU00003", "jared", "django"))
-		withMFA = append(withMFA, len(j.Steps) == 4)
+	return &mfaRunner{t: t, srv: srv, a: a, tok: map[string]string{
+		"2.0": a.serverToken("2.0"), "2.1": a.serverToken("2.1"), "3.0": a.serverToken("3.0")}}
+}
+
+// finish answers the job's MFA prompt, if it has one, with the sandbox's
+// answer, and reports whether it had one. The job must then have succeeded.
+func (m *mfaRunner) finish(version, jobID string, answer ...string) bool {
+	m.t.Helper()
+	st, ok := m.srv.Job(jobID)
+	require.True(m.t, ok)
+	asked := false
+	for _, s := range st.Steps {
+		asked = asked || s.Title == basiqtest.StepMFAChallenge
 	}
-	assert.Equal(t, []bool{true, false, true, false}, withMFA)
+	if asked {
+		client := m.a.clientToken(version, st.UserID)
+		r := m.a.send("POST", "/jobs/"+jobID+"/mfa", client, map[string]any{"mfa-response": answer})
+		require.Equal(m.t, http.StatusAccepted, r.Status, "body: %s", r.Body)
+	}
+	assert.Equal(m.t, "success", m.a.job(m.tok[version], jobID).step(m.t, basiqtest.StepRetrieveTransactions).Status)
+	return asked
+}
+
+// refresh refreshes the job's connection and returns the new job.
+func (m *mfaRunner) refresh(version, jobID string) string {
+	m.t.Helper()
+	st, _ := m.srv.Job(jobID)
+	r := m.a.send("POST", "/users/"+st.UserID+"/connections/"+st.ConnectionID+"/refresh", m.tok[version], nil)
+	require.Equal(m.t, http.StatusAccepted, r.Status, "body: %s", r.Body)
+	return r.JSON(m.t)["id"].(string)
+}
+
+// Intermittent MFA takes turns per connection: its first job asks, the next
+// does not, and so on, whatever other connections (other tests' users) do.
+func TestIntermittentMFA(t *testing.T) {
+	m := newMFARunner(t)
+	tok := m.tok["2.1"]
+	first := m.a.connect(tok, m.a.createUser(tok), "AU00003", "jared", "django")
+	second := m.a.connect(tok, m.a.createUser(tok), "AU00003", "richard", "tabsnotspaces")
+	var asked [2][]bool
+	for round := range 3 {
+		for i, id := range []*string{&first, &second} {
+			if round > 0 {
+				*id = m.refresh("2.1", *id)
+			}
+			asked[i] = append(asked[i], m.finish("2.1", *id, "1234"))
+		}
+	}
+	assert.Equal(t, [2][]bool{{true, false, true}, {true, false, true}}, asked, "each connection takes its own turns")
+
+	// A new connection starts with a job that asks, while the others go on.
+	third := m.a.connect(tok, m.a.createUser(tok), "AU00003", "jared", "django")
+	assert.True(t, m.finish("2.1", third, "1234"))
+	assert.False(t, m.finish("2.1", m.refresh("2.1", first), "1234"))
+}
+
+// MFA exists from API 2.1: a job started with a 2.0 token never waits for
+// POST /jobs/{jobId}/mfa (a route 2.0 does not have), even at a bank that
+// always asks, and takes no intermittent turn.
+func TestNoMFAStepOn20(t *testing.T) {
+	m := newMFARunner(t)
+	tok := m.tok["2.0"]
+	userID := m.a.createUser(tok)
+	always := m.a.connect(tok, userID, "AU00002", "jared", "django")
+	assert.Equal(t, []string{"verify-credentials=success", "retrieve-accounts=success", "retrieve-transactions=success"},
+		m.a.job(tok, always).statuses())
+	assert.False(t, m.finish("2.0", always))
+	assert.False(t, m.finish("2.0", m.refresh("2.0", always)))
+	assert.True(t, m.finish("2.1", m.refresh("2.1", always), "1234"), "the same connection on 2.1")
+
+	sometimes := m.a.connect(tok, userID, "AU00003", "jared", "django")
+	assert.False(t, m.finish("2.0", sometimes))
+	assert.True(t, m.finish("2.1", m.refresh("2.1", sometimes), "1234"), "the 2.0 job took no turn")
+}
+
+// With Basiq's Consent UI the end user answers MFA inside the UI, before the
+// job ids come back: a Connect job has no mfa-challenge step, but later
+// refreshes through the API do.
+func TestConnectAnswersMFAInTheConsentUI(t *testing.T) {
+	m := newMFARunner(t)
+	tok := m.tok["3.0"]
+	userID := m.a.createUser(tok)
+	jobID, err := m.srv.Connect(userID, "AU00002", "gavinBelson", "hooli2016")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"verify-credentials=success", "retrieve-accounts=success", "retrieve-transactions=success"},
+		m.a.job(tok, jobID).statuses())
+	st, _ := m.srv.Job(jobID)
+	c := m.a.send("GET", "/users/"+userID+"/connections/"+st.ConnectionID, tok, nil).JSON(t)
+	assert.Equal(t, true, c["mfaEnabled"])
+	assert.True(t, m.finish("3.0", m.refresh("3.0", jobID), "Hooli"), "a 3.0 refresh is answered through the API")
+
+	// At an intermittent bank the Connect job was the connection's first, so
+	// its first refresh does not ask and the next does.
+	jobID, err = m.srv.Connect(userID, "AU00003", "gavinBelson", "hooli2016")
+	require.NoError(t, err)
+	assert.False(t, m.finish("3.0", jobID))
+	next := m.refresh("3.0", jobID)
+	assert.False(t, m.finish("3.0", next))
+	assert.True(t, m.finish("3.0", m.refresh("3.0", next), "Hooli"))
 }
 
 func TestDuplicateCreateIsHeldSixMinutes(t *testing.T) {

@@ -26,8 +26,8 @@ type Server struct {
 	// links in responses (links.self and so on) start with it.
 	URL string
 
-	cfg    config
-	routes []route
+	cfg      config
+	routes   []route
 	hs       *httptest.Server
 	client   *http.Client
 	closed   atomic.Bool

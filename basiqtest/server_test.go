@@ -1,6 +1,8 @@
 package basiqtest_test
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -112,4 +114,62 @@ func TestRequestLog(t *testing.T) {
 	assert.Empty(t, srv.Requests())
 	assert.Zero(t, srv.TokenRequests())
 	assert.Zero(t, srv.RequestCount("GET", "/institutions"))
+}
+
+// countingReader is an endless request body that counts what is read of it.
+type countingReader struct{ n int }
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	clear(p)
+	r.n += len(p)
+	return len(p), nil
+}
+
+// The in-memory transport reads no more of a body than the socket server
+// (1 MiB and a byte), and answers a larger body the same way.
+func TestRequestBodyLimit(t *testing.T) {
+	post := func(t *testing.T, srv *basiqtest.Server, hc *http.Client, body io.Reader) {
+		a := &api{t: t, srv: srv, http: hc}
+		tok := a.serverToken("2.1")
+		req, err := http.NewRequest("POST", srv.URL+"/users", body)
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := hc.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		raw, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		r := resp{Status: res.StatusCode, Header: res.Header, Body: raw}
+		requireError(t, r, http.StatusBadRequest, "invalid-content", "Request body is too large.")
+	}
+	const limit = 1 << 20
+	t.Run("in memory", func(t *testing.T) {
+		srv := basiqtest.NewServer(basiqtest.InMemory())
+		defer srv.Close()
+		body := &countingReader{}
+		post(t, srv, srv.Client(), io.LimitReader(body, 64<<20))
+		assert.Equal(t, limit+1, body.n, "bytes of the body read")
+	})
+	t.Run("socket", func(t *testing.T) {
+		srv := basiqtest.NewServer()
+		defer srv.Close()
+		post(t, srv, &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}, bytes.NewReader(make([]byte, limit+10)))
+	})
+}
+
+// Server.Client reaches the handler in memory even when the fake listens,
+// unlike httptest.Server.Client: it never dials, whatever the host.
+func TestClientIsInMemoryWithAListener(t *testing.T) {
+	srv := basiqtest.NewServer()
+	defer srv.Close()
+	a := newAPI(t, srv)
+	tok := a.serverToken("2.1")
+	req, err := http.NewRequest("GET", "http://192.0.2.1:1/institutions/AU00000", nil) // TEST-NET-1: unroutable
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
 }

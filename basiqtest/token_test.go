@@ -151,3 +151,34 @@ func TestBearerAndScopes(t *testing.T) {
 	requireError(t, a.send("GET", "/jobs/"+jobID, bobClient, nil), http.StatusUnauthorized, "unauthorized-access")
 	assert.Equal(t, http.StatusOK, a.send("GET", "/jobs/"+jobID, aliceClient, nil).Status)
 }
+
+// Tokens expired for more than one TTL are forgotten when a new one is
+// minted, so a long run does not keep them all; a forgotten token still
+// answers 403 access-denied, as an expired one does, not 401.
+func TestOldTokensArePruned(t *testing.T) {
+	clock := newFakeClock()
+	srv := basiqtest.NewServer(basiqtest.InMemory(), basiqtest.WithClock(clock.Now))
+	defer srv.Close()
+	a := newAPI(t, srv)
+	old := []string{a.serverToken("2.1"), a.serverToken("3.0")}
+	clock.Add(90 * time.Minute)
+	recent := a.serverToken("2.1")
+	assert.Equal(t, 3, srv.TokenCount(), "expired 30 minutes ago: kept")
+
+	clock.Add(31 * time.Minute) // old: expired 61 minutes ago
+	fresh := a.serverToken("2.1")
+	assert.Equal(t, 2, srv.TokenCount(), "expired more than one TTL ago: forgotten")
+	for _, tok := range old {
+		requireError(t, a.send("GET", "/institutions", tok, nil), http.StatusForbidden, "access-denied", "Token has expired")
+	}
+	assert.Equal(t, http.StatusOK, a.send("GET", "/institutions", recent, nil).Status)
+	assert.Equal(t, http.StatusOK, a.send("GET", "/institutions", fresh, nil).Status)
+
+	// A token the fake did not sign is unknown, forgotten or not.
+	parts := strings.Split(old[0], ".")
+	forged := parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(make([]byte, 32))
+	requireError(t, a.send("GET", "/institutions", forged, nil), http.StatusUnauthorized, "invalid-authorization-token")
+	other := basiqtest.NewServer(basiqtest.InMemory())
+	defer other.Close()
+	requireError(t, newAPI(t, other).send("GET", "/institutions", fresh, nil), http.StatusUnauthorized, "invalid-authorization-token")
+}
