@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"strings"
+	"time"
 
 	"github.com/banklink-go/basiq"
 	"github.com/banklink-go/basiq/basiqtest"
@@ -98,4 +100,74 @@ func ExampleJobFailedError() {
 	// action: check-credentials
 	// user must act: true
 	// ids to log: true true true
+}
+
+// Check a user's connections at login: the "check the user's jobs once a day
+// and at login" routine in one call, then refresh only what is stale.
+func ExampleConnectionsService_Health() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+
+	user, err := c.Users.Create(ctx, basiq.UserParams{Email: "richard@piedpiper.com"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, login := range [][2]string{{"richard", "tabsnotspaces"}, {"erlich", "aviato"}} {
+		job, err := c.Connections.Create(ctx, user.ID, basiq.Credentials{InstitutionID: "AU00000", LoginID: login[0], Password: login[1]})
+		if err != nil {
+			log.Fatal(err)
+		}
+		_, _ = c.Jobs.Wait(ctx, job.ID, &basiq.PollOptions{Operation: basiq.OpCreate}) // the failure shows in Health
+	}
+
+	health, err := c.Connections.Health(ctx, user.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, h := range health {
+		fmt.Print(h.Connection.Status, " needs user action: ", h.NeedsUserAction)
+		if h.Diagnosis != nil {
+			fmt.Print(" (", h.Diagnosis.Action, ")")
+		}
+		fmt.Println()
+		if h.Connection.Status == basiq.ConnectionActive {
+			// Fetched moments ago: RefreshIfStale starts nothing.
+			job, err := c.Connections.RefreshIfStale(ctx, user.ID, h.Connection.ID, 24*time.Hour)
+			fmt.Println("refresh started:", job != nil, err)
+		}
+	}
+	// Unordered output:
+	// active needs user action: false
+	// refresh started: false <nil>
+	// invalid needs user action: true (resolve-at-bank)
+}
+
+// Create one client per API key and share it: its SERVER_ACCESS token is
+// cached and refreshed for every goroutine. Here it talks to the fake; drop
+// WithBaseURL and WithHTTPClient to talk to Basiq.
+func ExampleNewClient() {
+	srv := basiqtest.NewServer(basiqtest.InMemory())
+	defer srv.Close()
+	c, err := basiq.NewClient(srv.APIKey(),
+		basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()),
+		basiq.WithRetryPolicy(basiq.RetryPolicy{MaxAttempts: 3}),
+		basiq.WithUserAgent("my-app/1.0"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	first, err := c.Token(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	again, _ := c.Token(ctx)
+	fmt.Println(first.Scope, first.AccessToken == again.AccessToken, srv.TokenRequests())
+	fmt.Println("token shows when printed:", strings.Contains(fmt.Sprint(first), first.AccessToken))
+	_, err = c.Users.Get(ctx, "5b3532e0-23c7-48cb-b7a4-ff37f46c3eb1")
+	fmt.Println(errors.Is(err, basiq.ErrNotFound))
+	// Output:
+	// SERVER_ACCESS true 1
+	// token shows when printed: false
+	// true
 }
