@@ -3,10 +3,8 @@ package basiq
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -15,64 +13,28 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// routeFake answers fixed JSON per "METHOD path?query" and records requests.
-type routeFake struct {
-	mu     sync.Mutex
-	routes map[string]func(*http.Request) *http.Response
-	log    []string
+// on answers key ("METHOD /escaped/path?query") with a fixed JSON response.
+func (a *coreAPI) on(key string, status int, body string) {
+	a.onFunc(key, func(*http.Request) *http.Response { return coreJSON(status, body) })
 }
 
-func newRouteFake() *routeFake {
-	f := &routeFake{routes: map[string]func(*http.Request) *http.Response{}}
-	f.on("POST /token", 200, `{"access_token":"tok","expires_in":3600,"token_type":"Bearer"}`)
-	return f
+// onFunc answers key with fn.
+func (a *coreAPI) onFunc(key string, fn func(*http.Request) *http.Response) {
+	method, path, _ := strings.Cut(key, " ")
+	a.handleFunc(method, path, func(req *http.Request) (*http.Response, error) { return fn(req), nil })
 }
 
-func (f *routeFake) on(key string, status int, body string) {
-	f.routes[key] = func(req *http.Request) *http.Response { return jsonRaw(req, status, body) }
-}
-
-func (f *routeFake) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil {
-		io.Copy(io.Discard, req.Body)
-		req.Body.Close()
-	}
-	key := req.Method + " " + req.URL.EscapedPath()
-	if req.URL.RawQuery != "" {
-		key += "?" + req.URL.RawQuery
-	}
-	f.mu.Lock()
-	f.log = append(f.log, key)
-	h, ok := f.routes[key]
-	f.mu.Unlock()
-	if !ok {
-		return jsonRaw(req, 404, `{"type":"list","data":[{"type":"error","code":"resource-not-found","title":"Not found","detail":"no route `+key+`"}]}`), nil
-	}
-	return h(req), nil
-}
-
-// calls returns the requests made, without the token request.
-func (f *routeFake) calls() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+// calls returns the API requests made (not the token's), as "METHOD path?query".
+func (a *coreAPI) calls() []string {
 	var out []string
-	for _, k := range f.log {
-		if k != "POST /token" {
-			out = append(out, k)
+	for _, r := range a.apiRequests() {
+		key := r.Method + " " + r.Path
+		if r.RawQuery != "" {
+			key += "?" + r.RawQuery
 		}
+		out = append(out, key)
 	}
 	return out
-}
-
-func jsonRaw(req *http.Request, status int, body string) *http.Response {
-	return &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {"application/json"}},
-		Body: io.NopCloser(strings.NewReader(body)), Request: req}
-}
-
-func (f *routeFake) client(t *testing.T) *Client {
-	c, err := NewClient("a2V5OnNlY3JldA==", WithHTTPClient(&http.Client{Transport: f}), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
-	require.NoError(t, err)
-	return c
 }
 
 func connJSON(id, status string, lastUsed time.Time, created time.Time) string {
@@ -136,13 +98,13 @@ func TestRefreshIfStale(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newRouteFake()
-			f.on(guardConnPath, 200, connJSON("c1", "active", tc.lastUsed, now.Add(-30*24*time.Hour)))
-			f.on(guardJobsPath, 200, tc.jobs)
-			f.on(guardRefresh, 202, `{"type":"job","id":"j-new","links":{"self":"https://au-api.basiq.io/jobs/j-new"}}`)
-			job, err := f.client(t).Connections.RefreshIfStale(t.Context(), "u1", "c1", 24*time.Hour)
+			a := newCoreAPI(t)
+			a.on(guardConnPath, 200, connJSON("c1", "active", tc.lastUsed, now.Add(-30*24*time.Hour)))
+			a.on(guardJobsPath, 200, tc.jobs)
+			a.on(guardRefresh, 202, `{"type":"job","id":"j-new","links":{"self":"https://au-api.basiq.io/jobs/j-new"}}`)
+			job, err := newCoreClient(t, a).Connections.RefreshIfStale(t.Context(), "u1", "c1", 24*time.Hour)
 			require.NoError(t, err)
-			assert.Equal(t, tc.wantCalls, f.calls())
+			assert.Equal(t, tc.wantCalls, a.calls())
 			if tc.wantJob == "" {
 				assert.Nil(t, job)
 				return
@@ -152,21 +114,21 @@ func TestRefreshIfStale(t *testing.T) {
 			assert.Equal(t, tc.reused, job.Reused)
 		})
 	}
-	_, err := newRouteFake().client(t).Connections.RefreshIfStale(t.Context(), "u1", "c1", 0)
+	_, err := newCoreClient(t, newCoreAPI(t)).Connections.RefreshIfStale(t.Context(), "u1", "c1", 0)
 	assert.ErrorIs(t, err, ErrInvalidInput)
 }
 
 func TestHealth(t *testing.T) {
 	now := time.Now().Truncate(time.Second)
 	created := now.Add(-10 * 24 * time.Hour)
-	f := newRouteFake()
-	f.on("GET /users/u1/connections", 200, jsonList(
+	a := newCoreAPI(t)
+	a.on("GET /users/u1/connections", 200, jsonList(
 		connJSON("c-ok", "active", now.Add(-time.Hour), created),
 		connJSON("c-bad", "invalid", now.Add(-time.Hour), created),
 		connJSON("c-run", "active", now.Add(-time.Hour), created),
 		connJSON("c-down", "active", now.Add(-time.Hour), created),
 	))
-	f.on("GET /users/u1/jobs", 200, jsonList(
+	a.on("GET /users/u1/jobs", 200, jsonList(
 		jobJSON("j1", "c-ok", now.Add(-2*time.Hour), step("verify-credentials", "success"), step("retrieve-accounts", "success")),
 		jobJSON("j2", "c-bad", now.Add(-time.Hour), failedStep("verify-credentials", "invalid-credentials"), step("retrieve-accounts", "pending")),
 		jobJSON("j2-old", "c-bad", now.Add(-3*time.Hour), step("verify-credentials", "success")),
@@ -174,9 +136,9 @@ func TestHealth(t *testing.T) {
 		jobJSON("j4", "c-down", now.Add(-time.Hour), step("verify-credentials", "success"), failedStep("retrieve-accounts", "service-unavailable")),
 		jobJSON("j4-old", "c-down", now.Add(-4*time.Hour), step("verify-credentials", "success")),
 	))
-	f.on("GET /institutions/AU00000", 200, `{"type":"institution","id":"AU00000","name":"Hooli","status":"major-outage"}`)
+	a.on("GET /institutions/AU00000", 200, `{"type":"institution","id":"AU00000","name":"Hooli","status":"major-outage"}`)
 
-	hs, err := f.client(t).Connections.Health(t.Context(), "u1")
+	hs, err := newCoreClient(t, a).Connections.Health(t.Context(), "u1")
 	require.NoError(t, err)
 	require.Len(t, hs, 4)
 	byID := map[string]ConnectionHealth{}
@@ -206,40 +168,40 @@ func TestHealth(t *testing.T) {
 	assert.Equal(t, ActionWaitForInstitution, down.Diagnosis.Action, "the institution's major outage was consulted")
 	assert.False(t, down.NeedsUserAction)
 
-	assert.Equal(t, []string{"GET /users/u1/connections", "GET /users/u1/jobs", "GET /institutions/AU00000"}, f.calls(),
+	assert.Equal(t, []string{"GET /users/u1/connections", "GET /users/u1/jobs", "GET /institutions/AU00000"}, a.calls(),
 		"two requests per user, plus one cached institution look-up")
 }
 
 func TestInstitutionAvailability(t *testing.T) {
-	f := newRouteFake()
-	f.on("GET /institutions/AU00001", 200, `{"type":"institution","id":"AU00001","name":"Big Bank","shortName":"BigB","status":"major-outage"}`)
-	f.on("GET /institutions/AU00002", 200, `{"type":"institution","id":"AU00002","name":"Small Bank","status":"operational"}`)
-	c := f.client(t)
-	a, err := c.Institutions.Availability(t.Context(), "AU00001")
+	a := newCoreAPI(t)
+	a.on("GET /institutions/AU00001", 200, `{"type":"institution","id":"AU00001","name":"Big Bank","shortName":"BigB","status":"major-outage"}`)
+	a.on("GET /institutions/AU00002", 200, `{"type":"institution","id":"AU00002","name":"Small Bank","status":"operational"}`)
+	c := newCoreClient(t, a)
+	av, err := c.Institutions.Availability(t.Context(), "AU00001")
 	require.NoError(t, err)
-	assert.False(t, a.Usable)
-	assert.True(t, a.Advice.TellUserFirst)
-	assert.Contains(t, a.UserMessage, "BigB")
-	a, err = c.Institutions.Availability(t.Context(), "AU00002")
+	assert.False(t, av.Usable)
+	assert.True(t, av.Advice.TellUserFirst)
+	assert.Contains(t, av.UserMessage, "BigB")
+	av, err = c.Institutions.Availability(t.Context(), "AU00002")
 	require.NoError(t, err)
-	assert.True(t, a.Usable)
-	assert.Empty(t, a.UserMessage)
+	assert.True(t, av.Usable)
+	assert.Empty(t, av.UserMessage)
 	_, err = c.Institutions.Availability(t.Context(), "AU00001")
 	require.NoError(t, err)
-	assert.Len(t, f.calls(), 2, "the second look-up of AU00001 is cached")
+	assert.Len(t, a.calls(), 2, "the second look-up of AU00001 is cached")
 }
 
 func TestInstitutionAndConnectorFilters(t *testing.T) {
-	f := newRouteFake()
+	a := newCoreAPI(t)
 	insts := jsonList(
 		`{"type":"institution","id":"AU00001","name":"Commonwealth Bank","shortName":"CommBank","status":"operational","tier":"1"}`,
 		`{"type":"institution","id":"AU00002","name":"Hooli Bank","shortName":"Hooli","status":"major-outage","tier":"1"}`,
 	)
-	f.on("GET /institutions?filter=institution.country.eq%28%27Australia%27%29%2Cinstitution.tier.in%28%271%27%2C%272%27%29%2Cinstitution.stage.eq%28%27live%27%29", 200, insts)
-	f.on("GET /connectors?filter=connector.method.eq%28%27web%27%29%2Cconnector.status.in%28%27operational%27%2C%27major-outage%27%29", 200,
+	a.on("GET /institutions?filter=institution.country.eq%28%27Australia%27%29%2Cinstitution.tier.in%28%271%27%2C%272%27%29%2Cinstitution.stage.eq%28%27live%27%29", 200, insts)
+	a.on("GET /connectors?filter=connector.method.eq%28%27web%27%29%2Cconnector.status.in%28%27operational%27%2C%27major-outage%27%29", 200,
 		jsonList(`{"type":"connector","id":"AU00002","method":"web","status":"major-outage","institution":{"name":"Hooli Bank","shortName":"Hooli"}}`,
 			`{"type":"connector","id":"AU00001","method":"web","status":"operational","institution":{"name":"Commonwealth Bank"}}`))
-	c := f.client(t)
+	c := newCoreClient(t, a)
 	got, err := c.Institutions.List(t.Context(), &InstitutionFilter{Country: []string{"Australia"}, Tier: []string{"1", "2"},
 		Stage: []string{"live"}, Status: []InstitutionStatus{StatusMajorOutage}, Name: "hOOLI"})
 	require.NoError(t, err)
@@ -252,18 +214,18 @@ func TestInstitutionAndConnectorFilters(t *testing.T) {
 	assert.Equal(t, "AU00001", cs[0].ID)
 	_, err = c.Institutions.List(t.Context(), &InstitutionFilter{Country: []string{"O'Brien"}})
 	assert.ErrorIs(t, err, ErrInvalidInput)
-	assert.Len(t, f.calls(), 2, "the bad filter sent nothing")
+	assert.Len(t, a.calls(), 2, "the bad filter sent nothing")
 }
 
 func TestInstitutionLookupSurvivesFirstCallerGivingUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newRouteFake()
+		a := newCoreAPI(t)
 		release := make(chan struct{})
-		f.routes["GET /institutions/AU00001"] = func(req *http.Request) *http.Response {
+		a.onFunc("GET /institutions/AU00001", func(req *http.Request) *http.Response {
 			<-release
-			return jsonRaw(req, 200, `{"type":"institution","id":"AU00001","name":"Big Bank","status":"operational"}`)
-		}
-		c := f.client(t)
+			return coreJSON(200, `{"type":"institution","id":"AU00001","name":"Big Bank","status":"operational"}`)
+		})
+		c := newCoreClient(t, a)
 		short, cancel := context.WithCancel(t.Context())
 		firstDone := make(chan error, 1)
 		go func() {
@@ -273,9 +235,9 @@ func TestInstitutionLookupSurvivesFirstCallerGivingUp(t *testing.T) {
 		synctest.Wait()
 		secondDone := make(chan error, 1)
 		go func() {
-			a, err := c.Institutions.Availability(t.Context(), "AU00001")
+			av, err := c.Institutions.Availability(t.Context(), "AU00001")
 			if err == nil {
-				a.Institution.Name = "changed by a caller" // must not reach the cache
+				av.Institution.Name = "changed by a caller" // must not reach the cache
 			}
 			secondDone <- err
 		}()
@@ -284,23 +246,23 @@ func TestInstitutionLookupSurvivesFirstCallerGivingUp(t *testing.T) {
 		assert.ErrorIs(t, <-firstDone, context.Canceled)
 		close(release)
 		assert.NoError(t, <-secondDone, "the second caller is not failed by the first one's cancellation")
-		a, err := c.Institutions.Availability(t.Context(), "AU00001")
+		av, err := c.Institutions.Availability(t.Context(), "AU00001")
 		require.NoError(t, err)
-		assert.Equal(t, "Big Bank", a.Institution.Name, "callers get copies")
-		assert.Equal(t, []string{"GET /institutions/AU00001"}, f.calls(), "one shared look-up")
+		assert.Equal(t, "Big Bank", av.Institution.Name, "callers get copies")
+		assert.Equal(t, []string{"GET /institutions/AU00001"}, a.calls(), "one shared look-up")
 	})
 }
 
 func TestHealthConsultsStatusForAGenericRefreshFailure(t *testing.T) {
 	now := time.Now().Truncate(time.Second)
-	f := newRouteFake()
-	f.on("GET /users/u1/connections", 200, jsonList(connJSON("c1", "active", now.Add(-time.Hour), now.Add(-10*24*time.Hour))))
-	f.on("GET /users/u1/jobs", 200, jsonList(
+	a := newCoreAPI(t)
+	a.on("GET /users/u1/connections", 200, jsonList(connJSON("c1", "active", now.Add(-time.Hour), now.Add(-10*24*time.Hour))))
+	a.on("GET /users/u1/jobs", 200, jsonList(
 		jobJSON("j2", "c1", now.Add(-time.Hour), step("verify-credentials", "success"),
 			`{"title":"retrieve-accounts","status":"failed","result":{"title":"","detail":""}}`),
 		jobJSON("j1", "c1", now.Add(-5*24*time.Hour), step("verify-credentials", "success"))))
-	f.on("GET /institutions/AU00000", 200, `{"type":"institution","id":"AU00000","status":"major-outage"}`)
-	hs, err := f.client(t).Connections.Health(t.Context(), "u1")
+	a.on("GET /institutions/AU00000", 200, `{"type":"institution","id":"AU00000","status":"major-outage"}`)
+	hs, err := newCoreClient(t, a).Connections.Health(t.Context(), "u1")
 	require.NoError(t, err)
 	require.Len(t, hs, 1)
 	require.NotNil(t, hs[0].Diagnosis)
@@ -308,26 +270,25 @@ func TestHealthConsultsStatusForAGenericRefreshFailure(t *testing.T) {
 }
 
 func TestConnectorStatusFilterAsksForMaintenanceAliases(t *testing.T) {
-	f := newRouteFake()
-	f.on("GET /connectors?filter=connector.status.in%28%27under-maintenance%27%2C%27scheduled-maintenance%27%2C%27under-improvement%27%29", 200, jsonList())
-	_, err := f.client(t).Connectors.List(t.Context(), &ConnectorFilter{Status: []InstitutionStatus{StatusUnderMaintenance}})
+	a := newCoreAPI(t)
+	a.on("GET /connectors?filter=connector.status.in%28%27under-maintenance%27%2C%27scheduled-maintenance%27%2C%27under-improvement%27%29", 200, jsonList())
+	_, err := newCoreClient(t, a).Connectors.List(t.Context(), &ConnectorFilter{Status: []InstitutionStatus{StatusUnderMaintenance}})
 	require.NoError(t, err)
 }
 
 func TestDeleteRetriedIntoNotFoundSucceeds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := newRouteFake()
+		a := newCoreAPI(t)
 		var calls int
-		f.routes["DELETE /users/u1/connections/c1"] = func(req *http.Request) *http.Response {
+		a.onFunc("DELETE /users/u1/connections/c1", func(req *http.Request) *http.Response {
 			calls++
 			if calls == 1 {
-				return jsonRaw(req, 503, `{"type":"list","data":[{"code":"service-unavailable","title":"Unavailable"}]}`)
+				return coreJSON(503, `{"type":"list","data":[{"code":"service-unavailable","title":"Unavailable"}]}`)
 			}
-			return jsonRaw(req, 404, `{"type":"list","data":[{"code":"resource-not-found","title":"Not found"}]}`)
-		}
-		f.on("DELETE /users/u2", 404, `{"type":"list","data":[{"code":"resource-not-found","title":"Not found"}]}`)
-		c, err := NewClient("a2V5OnNlY3JldA==", WithHTTPClient(&http.Client{Transport: f}))
-		require.NoError(t, err)
+			return coreJSON(404, `{"type":"list","data":[{"code":"resource-not-found","title":"Not found"}]}`)
+		})
+		a.on("DELETE /users/u2", 404, `{"type":"list","data":[{"code":"resource-not-found","title":"Not found"}]}`)
+		c := newCoreClient(t, a)
 		assert.NoError(t, c.Connections.Delete(t.Context(), "u1", "c1"), "the 503'd attempt may have deleted it")
 		assert.Equal(t, 2, calls)
 		assert.ErrorIs(t, c.Users.Delete(t.Context(), "u2"), ErrNotFound, "a first-attempt 404 is still an error")
