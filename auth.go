@@ -266,7 +266,7 @@ func (c *Client) fetchToken(ctx context.Context, kind authKind, userID string) (
 	}
 	header := http.Header{
 		"Accept":        {"application/json"},
-		"User-Agent":    {c.userAgent},
+		"User-Agent":    c.userAgentHeader,
 		"Authorization": {"Basic " + c.apiKey.reveal()},
 		"Content-Type":  {"application/x-www-form-urlencoded"},
 		"Basiq-Version": {string(c.version)},

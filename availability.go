@@ -6,11 +6,10 @@ import "context"
 // onboarding screen to check before sending a user to connect.
 type Availability struct {
 	Institution *Institution
-	// Advice is what Basiq's status board recommends for the current status.
-	Advice StatusAdvice
-	// Usable is Advice.Usable: false in a major outage, when Basiq recommends
+	// Advice is what Basiq's status board recommends for the current status;
+	// Advice.Usable is false in a major outage, when Basiq recommends
 	// deferring connections by 1 to 3 hours.
-	Usable bool
+	Advice StatusAdvice
 	// UserMessage is a sentence to show the user before they connect, or ""
 	// when there is nothing to tell them.
 	UserMessage string
@@ -25,7 +24,7 @@ func (s *InstitutionsService) Availability(ctx context.Context, institutionID st
 		return nil, err
 	}
 	adv := inst.Status.Advice()
-	a := &Availability{Institution: inst, Advice: adv, Usable: adv.Usable}
+	a := &Availability{Institution: inst, Advice: adv}
 	name := inst.ShortName
 	if name == "" {
 		name = inst.Name

@@ -172,7 +172,6 @@ type Client struct {
 	apiKey          *secret // behind a pointer: fmt prints only its address when nested
 	baseURL         *url.URL
 	version         APIVersion
-	userAgent       string
 	userAgentHeader []string // []string{userAgent}, shared by every request; never modified
 	jsonHeader      []string // []string{"application/json"}, likewise
 	logger          *slog.Logger
@@ -219,7 +218,6 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		apiKey:          newSecret(apiKey),
 		baseURL:         base,
 		version:         cfg.version,
-		userAgent:       ua,
 		userAgentHeader: []string{ua},
 		jsonHeader:      []string{"application/json"},
 		logger:          cfg.logger,

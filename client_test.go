@@ -278,7 +278,7 @@ func TestNewClientDefaults(t *testing.T) {
 	assert.Equal(t, V3, c.APIVersion())
 	assert.Equal(t, DefaultBaseURL, c.baseURL.String())
 	assert.Equal(t, coreAPIKey, c.apiKey.reveal(), "surrounding white space is trimmed")
-	assert.Equal(t, coreUA, c.userAgent)
+	assert.Equal(t, []string{coreUA}, c.userAgentHeader)
 
 	c, err = NewClient(coreAPIKey, WithAPIVersion(V2_1), nil)
 	require.NoError(t, err)

@@ -37,16 +37,15 @@ func (s *JobsService) Get(ctx context.Context, jobID string) (*Job, error) {
 // (GET /users/{userId}/jobs). On API version 3.0 only jobs from the last 7
 // days are returned. filter may be nil.
 func (s *JobsService) List(ctx context.Context, userID string, filter *JobFilter) ([]Job, error) {
-	var q url.Values
+	var statement string
 	if filter != nil && filter.ConnectionID != "" {
-		f, err := filterExpr("connection.id", []string{filter.ConnectionID})
-		if err != nil {
+		var err error
+		if statement, err = filterExpr("connection.id", []string{filter.ConnectionID}); err != nil {
 			return nil, err
 		}
-		q = url.Values{"filter": {f}}
 	}
 	var list listOf[Job]
-	_, err := s.c.do(ctx, apiRequest{method: http.MethodGet, route: "/users/{userId}/jobs", params: []string{userID}, query: q}, &list)
+	_, err := s.c.do(ctx, apiRequest{method: http.MethodGet, route: "/users/{userId}/jobs", params: []string{userID}, query: filterQuery(statement)}, &list)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package basiq
 import (
 	"context"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/banklink-go/basiq/internal/transport"
@@ -22,17 +21,11 @@ const (
 // idAttrs names the ids in a request's path parameters with the stable keys.
 func idAttrs(r apiRequest) []slog.Attr {
 	var attrs []slog.Attr
-	rest := r.route
-	for i := 0; i < len(r.params); i++ {
-		open := strings.IndexByte(rest, '{')
-		if open < 0 {
+	for i, name := range placeholders(r.route) {
+		if i >= len(r.params) {
 			break
 		}
-		end := strings.IndexByte(rest[open:], '}')
-		if end < 0 {
-			break
-		}
-		switch rest[open+1 : open+end] {
+		switch name {
 		case "userId":
 			attrs = append(attrs, slog.String(logKeyUserID, r.params[i]))
 		case "connectionId":
@@ -40,7 +33,6 @@ func idAttrs(r apiRequest) []slog.Attr {
 		case "jobId":
 			attrs = append(attrs, slog.String(logKeyJobID, r.params[i]))
 		}
-		rest = rest[open+end+1:]
 	}
 	return attrs
 }

@@ -60,34 +60,65 @@ func validateID(name, v string) error {
 	return nil
 }
 
-// expandRoute substitutes escaped params into route's placeholders.
+// expandRoute substitutes escaped params into route's placeholders, after
+// validating each.
 func expandRoute(route string, params []string) (string, error) {
 	var b strings.Builder
-	rest := route
 	i := 0
-	for {
-		open := strings.IndexByte(rest, '{')
-		if open < 0 {
-			b.WriteString(rest)
-			break
+	err := walkRoute(route, func(literal, name string) error {
+		b.WriteString(literal)
+		if name == "" {
+			return nil
 		}
-		end := strings.IndexByte(rest[open:], '}')
-		if end < 0 || i >= len(params) {
-			return "", fmt.Errorf("basiq: internal error: bad route %q", route)
+		if i >= len(params) {
+			return fmt.Errorf("basiq: internal error: too few params for route %q", route)
 		}
-		name := rest[open+1 : open+end]
 		if err := validateID(name, params[i]); err != nil {
-			return "", err
+			return err
 		}
-		b.WriteString(rest[:open])
 		b.WriteString(url.PathEscape(params[i]))
-		rest = rest[open+end+1:]
 		i++
+		return nil
+	})
+	if err != nil {
+		return "", err
 	}
 	if i != len(params) {
 		return "", fmt.Errorf("basiq: internal error: %d params for route %q", len(params), route)
 	}
 	return b.String(), nil
+}
+
+// placeholders returns the names of route's placeholders, in order.
+func placeholders(route string) []string {
+	var names []string
+	_ = walkRoute(route, func(_, name string) error {
+		if name != "" {
+			names = append(names, name)
+		}
+		return nil
+	})
+	return names
+}
+
+// walkRoute calls visit for each literal part of a route template and the
+// placeholder name after it ("" after the last part).
+func walkRoute(route string, visit func(literal, name string) error) error {
+	rest := route
+	for {
+		literal, after, found := strings.Cut(rest, "{")
+		if !found {
+			return visit(rest, "")
+		}
+		name, tail, closed := strings.Cut(after, "}")
+		if !closed {
+			return fmt.Errorf("basiq: internal error: bad route %q", route)
+		}
+		if err := visit(literal, name); err != nil {
+			return err
+		}
+		rest = tail
+	}
 }
 
 // endpoint returns the absolute URL of an escaped path below the base URL.

@@ -152,7 +152,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	if avail.UserMessage != "" {
 		fmt.Fprintf(stdout, "  tell the user first: %s\n", avail.UserMessage)
 	}
-	if !avail.Usable {
+	if !avail.Advice.Usable {
 		fmt.Fprintln(stdout, "  Basiq advises deferring connections to this bank; connecting anyway for the demo.")
 	}
 	// A bank whose login form has a security code or a secondary login id
