@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -305,11 +306,8 @@ func (c *Client) fetchToken(ctx context.Context, kind authKind, userID string) (
 	return tok, nil
 }
 
-var errMalformedToken = &malformedTokenError{}
-
-type malformedTokenError struct{}
-
-func (*malformedTokenError) Error() string { return "token response has no access_token" }
+// errMalformedToken: a 200 from /token without an access token.
+var errMalformedToken = errors.New("token response has no access_token")
 
 func (c *Client) logTokenCache(ctx context.Context, op string, err error) {
 	if c.logger == nil {
