@@ -3,14 +3,21 @@ package basiq
 import "context"
 
 // diagnose runs Diagnose, first looking up the institution's current status
-// (one cached GET /institutions/{id}) when opts has none and the answer
-// depends on it. *instID is the institution when known; if empty it is found
-// from the job's connection (one GET) and stored back.
+// when opts has none and the answer depends on it. *instID is the
+// institution when known, and is stored back when found (see
+// institutionStatus).
 func (c *Client) diagnose(ctx context.Context, job *Job, opts DiagnoseOptions, instID *string) Diagnosis {
-	d := Diagnose(job, opts)
-	if opts.InstitutionStatus != "" || !statusMatters(job, opts) {
-		return d
+	if opts.InstitutionStatus == "" && statusMatters(job, opts) {
+		opts.InstitutionStatus = c.institutionStatus(ctx, job, instID)
 	}
+	return Diagnose(job, opts)
+}
+
+// institutionStatus returns the current status of the job's institution (one
+// GET /institutions/{id}, cached for all pollers), or "" if it cannot be
+// found. When *instID is empty the institution is found from the job's
+// connection (one GET) and stored back.
+func (c *Client) institutionStatus(ctx context.Context, job *Job, instID *string) InstitutionStatus {
 	if *instID == "" {
 		if user, conn := job.owner(); user != "" && conn != "" {
 			if cn, err := c.Connections.Get(ctx, user, conn); err == nil {
@@ -19,14 +26,13 @@ func (c *Client) diagnose(ctx context.Context, job *Job, opts DiagnoseOptions, i
 		}
 	}
 	if *instID == "" {
-		return d
+		return ""
 	}
 	inst, err := c.Institutions.cached(ctx, *instID)
-	if err != nil || inst.Status == "" {
-		return d
+	if err != nil {
+		return ""
 	}
-	opts.InstitutionStatus = inst.Status
-	return Diagnose(job, opts)
+	return inst.Status
 }
 
 // statusMatters reports whether the institution's status changes the

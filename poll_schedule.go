@@ -115,5 +115,6 @@ func (p *Poller) followingRetry() bool {
 
 // diagnose diagnoses job for this poller, remembering the institution found.
 func (p *Poller) diagnose(ctx context.Context, job *Job) Diagnosis {
-	return p.jobs.c.diagnose(ctx, job, DiagnoseOptions{Operation: p.opts.Operation, Attempt: p.opts.Attempt}, &p.instID)
+	opts := DiagnoseOptions{Operation: p.opts.Operation, Attempt: p.opts.Attempt, InstitutionStatus: p.instStatus}
+	return p.jobs.c.diagnose(ctx, job, opts, &p.instID)
 }

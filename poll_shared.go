@@ -33,7 +33,8 @@ type sharedWait struct {
 	done   chan struct{}
 	job    *Job
 	err    error
-	instID string // the job's institution, once known
+	instID string            // the job's institution, once known
+	status InstitutionStatus // its status when the job failed, if the loop needed it
 	refs   int
 	cancel context.CancelFunc
 }
@@ -65,7 +66,7 @@ func (s *JobsService) Wait(ctx context.Context, jobID string, opts *PollOptions)
 		return job, sw.err
 	}
 	p := s.Poller(jobID, opts)
-	p.job, p.instID = job, sw.instID
+	p.job, p.instID, p.instStatus = job, sw.instID, sw.status
 	return p.result(ctx)
 }
 
@@ -91,9 +92,10 @@ func (s *JobsService) join(ctx context.Context, key waitKey, opts *PollOptions) 
 				break
 			}
 		}
-		if sw.err == nil && p.job.Status() == JobFailed {
-			// Find the institution (and cache its status) once for every waiter.
-			p.diagnose(loopCtx, p.job)
+		if sw.err == nil && p.job.Status() == JobFailed &&
+			statusMatters(p.job, DiagnoseOptions{Operation: p.opts.Operation}) {
+			// Look the institution's status up once for every waiter.
+			sw.status = p.jobs.c.institutionStatus(loopCtx, p.job, &p.instID)
 		}
 		sw.job, sw.instID = p.job, p.instID
 		s.waits.mu.Lock()

@@ -114,6 +114,7 @@ type Poller struct {
 	lastChance bool                   // the wait was cut to fit the deadline: the next poll is the last
 	durations  StepDurations
 	instID     string
+	instStatus InstitutionStatus // the institution's status, when already looked up
 	instTried  bool
 	jitter     func() float64 // in [0,1); replaced in simulations
 }
