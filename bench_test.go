@@ -24,10 +24,10 @@ const benchJobID = "b1ef29c9-3f8c-45c9-a823-d819605989c6"
 // benchServer serves POST /token and GET /jobs/{id} (the recorded job) on loopback.
 func benchServer(b *testing.B) (*httptest.Server, *atomic.Int64) {
 	b.Helper()
-	path := filepath.Join("..", "shared", "basiq-spec", "v2.1", "examples", "jobs__getJob.json")
+	path := filepath.Join("testdata", "basiq-spec", "v2.1", "examples", "jobs__getJob.json")
 	job, err := os.ReadFile(path)
 	if err != nil {
-		b.Skipf("recorded Basiq responses not available: %v", err)
+		b.Fatalf("recorded Basiq response missing from testdata: %v", err)
 	}
 	var tokens atomic.Int64
 	mux := http.NewServeMux()

@@ -189,17 +189,17 @@ func withBodyLimit(n int64) Option {
 	return func(c *config) error { c.bodyLimit = n; return nil }
 }
 
-// coreExamplesDir is Basiq's recorded responses, beside the repository.
+// coreExamplesDir is Basiq's recorded responses (testdata/README.md).
 func coreExamplesDir(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join("..", "shared", "basiq-spec", "v2.1", "examples")
+	dir := filepath.Join("testdata", "basiq-spec", "v2.1", "examples")
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("recorded Basiq responses not available: %v", err)
+		t.Fatalf("recorded Basiq responses missing from testdata: %v", err)
 	}
 	return dir
 }
 
-// coreExample reads one recorded response (skipping when ../shared is absent).
+// coreExample reads one recorded response.
 func coreExample(t testing.TB, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(coreExamplesDir(t), name))

@@ -5,8 +5,8 @@ package basiq_test
 // diagnosis built on top of jobs. FuzzJobDecode (decode_test.go) checks that
 // the fast and the lenient job decoders agree; FuzzJobDecodeMethods here
 // checks what the Job methods make of any decoded job. Seeds are the cases
-// below plus, when the folder exists, every recorded Basiq response in
-// ../shared/basiq-spec/v2.1/examples. Run one at a time, e.g.:
+// below plus every recorded Basiq response in
+// testdata/basiq-spec/v2.1/examples. Run one at a time, e.g.:
 //
 //	go test -run '^$' -fuzz '^FuzzJobDecodeMethods$' -fuzztime 60s .
 
@@ -31,13 +31,13 @@ import (
 	"github.com/banklink-go/basiq"
 )
 
-// hardSpecExamples returns every file of Basiq's recorded responses, or
-// nothing when the folder is not there.
+// hardSpecExamples returns every file of Basiq's recorded responses
+// (testdata/README.md).
 func hardSpecExamples(tb testing.TB) [][]byte {
-	dir := filepath.Join("..", "shared", "basiq-spec", "v2.1", "examples")
+	dir := filepath.Join("testdata", "basiq-spec", "v2.1", "examples")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil
+		tb.Fatalf("recorded Basiq responses missing from testdata: %v", err)
 	}
 	var out [][]byte
 	for _, e := range entries {

@@ -12,7 +12,7 @@ import (
 	"github.com/banklink-go/basiq/basiqtest"
 )
 
-// recordedHooli is shared/basiq-spec/v2.1/examples/institutions__getInstitution.json
+// recordedHooli is testdata/basiq-spec/ (in the module root) v2.1/examples/institutions__getInstitution.json
 // without features, logo and links.
 const recordedHooli = `{
   "authorization": "user", "country": "Australia", "type": "institution", "id": "AU00000",
