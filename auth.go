@@ -74,6 +74,9 @@ func newTokenManager(c *Client, cache TokenCache, early time.Duration, maxUsers 
 // still valid. Concurrent callers share one token request; a caller whose
 // context ends stops waiting without failing the others.
 func (c *Client) Token(ctx context.Context) (Token, error) {
+	if err := c.ready(); err != nil {
+		return Token{}, err
+	}
 	if ctx == nil {
 		return Token{}, invalidInput("nil context")
 	}
@@ -83,6 +86,9 @@ func (c *Client) Token(ctx context.Context) (Token, error) {
 // ClientToken returns a CLIENT_ACCESS token bound to userID (for a front end,
 // or for the calls that require one, like Jobs.SubmitMFA), cached per user.
 func (c *Client) ClientToken(ctx context.Context, userID string) (Token, error) {
+	if err := c.ready(); err != nil {
+		return Token{}, err
+	}
 	if ctx == nil {
 		return Token{}, invalidInput("nil context")
 	}

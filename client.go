@@ -169,6 +169,14 @@ type Client struct {
 	// Connectors lists connectors (an institution's access methods) and their status.
 	Connectors *ConnectorsService
 
+	// The services as NewClient made them. Internal code uses these, never
+	// the exported fields above, which a caller may replace (with a stub, or nil).
+	users        *UsersService
+	jobs         *JobsService
+	connections  *ConnectionsService
+	institutions *InstitutionsService
+	connectors   *ConnectorsService
+
 	apiKey          *secret // behind a pointer: fmt prints only its address when nested
 	baseURL         *url.URL
 	version         APIVersion
@@ -226,11 +234,12 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		}, cfg.bodyLimit),
 	}
 	c.tokens = newTokenManager(c, cfg.tokenCache, cfg.earlyRefresh, cfg.clientCacheSize)
-	c.Users = &UsersService{c: c}
-	c.Jobs = newJobsService(c)
-	c.Connections = &ConnectionsService{c: c}
-	c.Institutions = newInstitutionsService(c)
-	c.Connectors = &ConnectorsService{c: c}
+	c.users = &UsersService{c: c}
+	c.jobs = newJobsService(c)
+	c.connections = &ConnectionsService{c: c}
+	c.institutions = newInstitutionsService(c)
+	c.connectors = &ConnectorsService{c: c}
+	c.Users, c.Jobs, c.Connections, c.Institutions, c.Connectors = c.users, c.jobs, c.connections, c.institutions, c.connectors
 	return c, nil
 }
 
@@ -243,11 +252,35 @@ func defaultHTTPClient() *http.Client {
 	return &http.Client{Transport: t, Timeout: 60 * time.Second}
 }
 
-// APIVersion returns the API version the client's tokens are minted for.
-func (c *Client) APIVersion() APIVersion { return c.version }
+// APIVersion returns the API version the client's tokens are minted for
+// ("" for a Client not made by NewClient).
+func (c *Client) APIVersion() APIVersion {
+	if c == nil {
+		return ""
+	}
+	return c.version
+}
+
+// errNotInitialized is returned by every method of a Client, a service or a
+// Poller that was not made by NewClient (a zero value, or nil).
+func errNotInitialized() error {
+	return invalidInput("client not initialized: use NewClient")
+}
+
+// ready reports whether c was made by NewClient. Internal paths call it
+// before touching any field, so that zero values fail instead of panicking.
+func (c *Client) ready() error {
+	if c == nil || c.tokens == nil {
+		return errNotInitialized()
+	}
+	return nil
+}
 
 // String identifies the client without revealing the API key.
 func (c *Client) String() string {
+	if c.ready() != nil {
+		return "basiq.Client{not initialized}"
+	}
 	return fmt.Sprintf("basiq.Client{baseURL: %s, version: %s}", c.baseURL, c.version)
 }
 
@@ -292,5 +325,45 @@ func isLoopback(host string) bool {
 
 // errUnsupported reports a call the configured API version does not have.
 func (c *Client) errUnsupported(call string) error {
+	if err := c.ready(); err != nil {
+		return err
+	}
 	return fmt.Errorf("%w: %s is not available on API version %s", ErrUnsupportedVersion, call, c.version)
+}
+
+// client returns the service's Client; nil for a nil or zero service, whose
+// calls then fail in Client.ready.
+func (s *UsersService) client() *Client {
+	if s == nil {
+		return nil
+	}
+	return s.c
+}
+
+func (s *JobsService) client() *Client {
+	if s == nil {
+		return nil
+	}
+	return s.c
+}
+
+func (s *ConnectionsService) client() *Client {
+	if s == nil {
+		return nil
+	}
+	return s.c
+}
+
+func (s *InstitutionsService) client() *Client {
+	if s == nil {
+		return nil
+	}
+	return s.c
+}
+
+func (s *ConnectorsService) client() *Client {
+	if s == nil {
+		return nil
+	}
+	return s.c
 }

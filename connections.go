@@ -25,8 +25,8 @@ type ConnectionFilter struct {
 // have acted on it: a duplicate would pause the connection and risk locking the
 // user out of their bank.
 func (s *ConnectionsService) Create(ctx context.Context, userID string, cr Credentials) (*Job, error) {
-	if s.c.version != V2_1 {
-		return nil, s.c.errUnsupported("Connections.Create")
+	if s.client().APIVersion() != V2_1 {
+		return nil, s.client().errUnsupported("Connections.Create")
 	}
 	if err := validateID("userId", userID); err != nil {
 		return nil, err
@@ -49,7 +49,7 @@ func (s *ConnectionsService) Create(ctx context.Context, userID string, cr Crede
 // Get returns a connection with its accounts and profile.
 func (s *ConnectionsService) Get(ctx context.Context, userID, connectionID string) (*Connection, error) {
 	var conn Connection
-	_, err := s.c.do(ctx, apiRequest{method: http.MethodGet, route: "/users/{userId}/connections/{connectionId}", params: []string{userID, connectionID}}, &conn)
+	_, err := s.client().do(ctx, apiRequest{method: http.MethodGet, route: "/users/{userId}/connections/{connectionId}", params: []string{userID, connectionID}}, &conn)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +75,7 @@ func (s *ConnectionsService) List(ctx context.Context, userID string, filter *Co
 		}
 	}
 	var list listOf[Connection]
-	_, err := s.c.do(ctx, apiRequest{method: http.MethodGet, route: "/users/{userId}/connections", params: []string{userID}, query: filterQuery(statements...)}, &list)
+	_, err := s.client().do(ctx, apiRequest{method: http.MethodGet, route: "/users/{userId}/connections", params: []string{userID}, query: filterQuery(statements...)}, &list)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func (s *ConnectionsService) Refresh(ctx context.Context, userID, connectionID s
 // RefreshAll starts a refresh job for each of the user's connections.
 func (s *ConnectionsService) RefreshAll(ctx context.Context, userID string) ([]Job, error) {
 	var list listOf[Job]
-	_, err := s.c.do(ctx, apiRequest{method: http.MethodPost, route: "/users/{userId}/connections/refresh", params: []string{userID}}, &list)
+	_, err := s.client().do(ctx, apiRequest{method: http.MethodPost, route: "/users/{userId}/connections/refresh", params: []string{userID}}, &list)
 	if err != nil {
 		return nil, err
 	}
@@ -104,8 +104,8 @@ func (s *ConnectionsService) RefreshAll(ctx context.Context, userID string) ([]J
 // (POST /users/{userId}/connections/{connectionId}, API version 2.1 only).
 // Like Create, it is never retried after the server may have acted on it.
 func (s *ConnectionsService) Update(ctx context.Context, userID, connectionID string, u CredentialsUpdate) (*Job, error) {
-	if s.c.version != V2_1 {
-		return nil, s.c.errUnsupported("Connections.Update")
+	if s.client().APIVersion() != V2_1 {
+		return nil, s.client().errUnsupported("Connections.Update")
 	}
 	if u.Password == "" {
 		return nil, invalidInput("CredentialsUpdate.Password is empty")
@@ -118,13 +118,13 @@ func (s *ConnectionsService) Update(ctx context.Context, userID, connectionID st
 // attempt fails and the retry finds the connection gone, the first attempt
 // did it, and Delete succeeds.
 func (s *ConnectionsService) Delete(ctx context.Context, userID, connectionID string) error {
-	return s.c.remove(ctx, apiRequest{route: "/users/{userId}/connections/{connectionId}", params: []string{userID, connectionID}})
+	return s.client().remove(ctx, apiRequest{route: "/users/{userId}/connections/{connectionId}", params: []string{userID, connectionID}})
 }
 
 // startJob sends a request answered with a job stub; 200 marks it Reused.
 func (s *ConnectionsService) startJob(ctx context.Context, r apiRequest) (*Job, error) {
 	var job Job
-	status, err := s.c.do(ctx, r, &job)
+	status, err := s.client().do(ctx, r, &job)
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ func (s *ConnectionsService) RefreshIfStale(ctx context.Context, userID, connect
 	if fresh(conn.LastUsed, now, maxAge) {
 		return nil, nil
 	}
-	jobs, err := s.c.Jobs.List(ctx, userID, &JobFilter{ConnectionID: connectionID})
+	jobs, err := s.client().jobs.List(ctx, userID, &JobFilter{ConnectionID: connectionID})
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,7 @@ func (s *ConnectionsService) Health(ctx context.Context, userID string) ([]Conne
 	if err != nil {
 		return nil, err
 	}
-	jobs, err := s.c.Jobs.List(ctx, userID, nil)
+	jobs, err := s.client().jobs.List(ctx, userID, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func (s *ConnectionsService) Health(ctx context.Context, userID string) ([]Conne
 					op = OpCreate
 				}
 				instID := cn.Institution.ID
-				d := s.c.diagnose(ctx, &latest, DiagnoseOptions{Operation: op}, &instID)
+				d := s.client().diagnose(ctx, &latest, DiagnoseOptions{Operation: op}, &instID)
 				h.Diagnosis = &d
 				h.NeedsUserAction = h.NeedsUserAction || d.Action.UserMustAct()
 			}

@@ -20,7 +20,7 @@ func (c *Client) diagnose(ctx context.Context, job *Job, opts DiagnoseOptions, i
 func (c *Client) institutionStatus(ctx context.Context, job *Job, instID *string) InstitutionStatus {
 	if *instID == "" {
 		if user, conn := job.owner(); user != "" && conn != "" {
-			if cn, err := c.Connections.Get(ctx, user, conn); err == nil {
+			if cn, err := c.connections.Get(ctx, user, conn); err == nil {
 				*instID = cn.Institution.ID
 			}
 		}
@@ -28,7 +28,7 @@ func (c *Client) institutionStatus(ctx context.Context, job *Job, instID *string
 	if *instID == "" {
 		return ""
 	}
-	inst, err := c.Institutions.cached(ctx, *instID)
+	inst, err := c.institutions.cached(ctx, *instID)
 	if err != nil {
 		return ""
 	}

@@ -235,7 +235,8 @@ func TestInvalidInputAndUnsupportedWrap(t *testing.T) {
 	err := invalidInput("userId %q is empty", "")
 	assert.ErrorIs(t, err, ErrInvalidInput)
 	assert.Equal(t, `basiq: invalid input: userId "" is empty`, err.Error())
-	c := &Client{version: V3}
+	c, err := NewClient("key")
+	require.NoError(t, err)
 	err = c.errUnsupported("Connections.Update")
 	assert.ErrorIs(t, err, ErrUnsupportedVersion)
 	assert.Equal(t, "basiq: not supported by this API version: Connections.Update is not available on API version 3.0", err.Error())

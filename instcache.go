@@ -32,6 +32,9 @@ const institutionFetchTimeout = time.Minute
 // institutionTTL however many callers ask at once. The shared fetch does not
 // run on any one caller's context, so a caller giving up fails nobody else.
 func (s *InstitutionsService) cached(ctx context.Context, id string) (*Institution, error) {
+	if err := s.client().ready(); err != nil {
+		return nil, err
+	}
 	if ctx == nil {
 		return nil, invalidInput("nil context")
 	}

@@ -206,7 +206,7 @@ func (s *InstitutionsService) List(ctx context.Context, filter *InstitutionFilte
 		return nil, err
 	}
 	var list listOf[Institution]
-	if _, err := s.c.do(ctx, apiRequest{method: http.MethodGet, route: "/institutions", query: filterQuery(q...)}, &list); err != nil {
+	if _, err := s.client().do(ctx, apiRequest{method: http.MethodGet, route: "/institutions", query: filterQuery(q...)}, &list); err != nil {
 		return nil, err
 	}
 	out := list.Data[:0]
@@ -221,7 +221,7 @@ func (s *InstitutionsService) List(ctx context.Context, filter *InstitutionFilte
 // Get returns one institution, with its current status and step durations.
 func (s *InstitutionsService) Get(ctx context.Context, institutionID string) (*Institution, error) {
 	var in Institution
-	if _, err := s.c.do(ctx, apiRequest{method: http.MethodGet, route: "/institutions/{institutionId}", params: []string{institutionID}}, &in); err != nil {
+	if _, err := s.client().do(ctx, apiRequest{method: http.MethodGet, route: "/institutions/{institutionId}", params: []string{institutionID}}, &in); err != nil {
 		return nil, err
 	}
 	return &in, nil
@@ -247,7 +247,7 @@ func (s *ConnectorsService) List(ctx context.Context, filter *ConnectorFilter) (
 		return nil, err
 	}
 	var list listOf[Connector]
-	if _, err := s.c.do(ctx, apiRequest{method: http.MethodGet, route: "/connectors", query: filterQuery(q...)}, &list); err != nil {
+	if _, err := s.client().do(ctx, apiRequest{method: http.MethodGet, route: "/connectors", query: filterQuery(q...)}, &list); err != nil {
 		return nil, err
 	}
 	out := list.Data[:0]
@@ -262,7 +262,7 @@ func (s *ConnectorsService) List(ctx context.Context, filter *ConnectorFilter) (
 // Get returns one connector: an institution id and a method ("web", ...).
 func (s *ConnectorsService) Get(ctx context.Context, connectorID, method string) (*Connector, error) {
 	var cn Connector
-	if _, err := s.c.do(ctx, apiRequest{method: http.MethodGet, route: "/connectors/{connectorId}/{method}", params: []string{connectorID, method}}, &cn); err != nil {
+	if _, err := s.client().do(ctx, apiRequest{method: http.MethodGet, route: "/connectors/{connectorId}/{method}", params: []string{connectorID, method}}, &cn); err != nil {
 		return nil, err
 	}
 	return &cn, nil

@@ -26,7 +26,7 @@ type JobFilter struct {
 // Get returns a job with its steps (GET /jobs/{jobId}).
 func (s *JobsService) Get(ctx context.Context, jobID string) (*Job, error) {
 	var job Job
-	_, err := s.c.do(ctx, apiRequest{method: http.MethodGet, route: "/jobs/{jobId}", params: []string{jobID}}, &job)
+	_, err := s.client().do(ctx, apiRequest{method: http.MethodGet, route: "/jobs/{jobId}", params: []string{jobID}}, &job)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func (s *JobsService) List(ctx context.Context, userID string, filter *JobFilter
 		}
 	}
 	var list listOf[Job]
-	_, err := s.c.do(ctx, apiRequest{method: http.MethodGet, route: "/users/{userId}/jobs", params: []string{userID}, query: filterQuery(statement)}, &list)
+	_, err := s.client().do(ctx, apiRequest{method: http.MethodGet, route: "/users/{userId}/jobs", params: []string{userID}, query: filterQuery(statement)}, &list)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func (s *JobsService) SubmitMFA(ctx context.Context, userID, jobID string, answe
 		return nil, invalidInput("no MFA answers")
 	}
 	var job Job
-	_, err := s.c.do(ctx, apiRequest{
+	_, err := s.client().do(ctx, apiRequest{
 		method: http.MethodPost, route: "/jobs/{jobId}/mfa", params: []string{jobID},
 		body: mfaBody{Response: answers}, auth: authClient, userID: userID,
 	}, &job)

@@ -31,6 +31,9 @@ type resumeState struct {
 // or another process) continues polling: the job id, the operation, the steps
 // already reported, and the attempt. It holds no secret.
 func (p *Poller) ResumeToken() (string, error) {
+	if err := p.ready(); err != nil {
+		return "", err
+	}
 	st := resumeState{Job: p.jobID, Op: p.opts.Operation, Inst: p.instID, Attempt: p.opts.Attempt}
 	if len(p.seen) > 0 {
 		st.Seen = make(map[string]string, len(p.seen))

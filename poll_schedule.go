@@ -96,7 +96,7 @@ func (p *Poller) loadDurations(ctx context.Context) {
 		return
 	}
 	p.instTried = true
-	if inst, err := p.jobs.c.Institutions.cached(ctx, p.instID); err == nil {
+	if inst, err := p.jobs.client().institutions.cached(ctx, p.instID); err == nil {
 		p.durations = inst.AverageDuration
 	}
 }
@@ -116,5 +116,5 @@ func (p *Poller) followingRetry() bool {
 // diagnose diagnoses job for this poller, remembering the institution found.
 func (p *Poller) diagnose(ctx context.Context, job *Job) Diagnosis {
 	opts := DiagnoseOptions{Operation: p.opts.Operation, Attempt: p.opts.Attempt, InstitutionStatus: p.instStatus}
-	return p.jobs.c.diagnose(ctx, job, opts, &p.instID)
+	return p.jobs.client().diagnose(ctx, job, opts, &p.instID)
 }

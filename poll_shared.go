@@ -46,6 +46,9 @@ type sharedWait struct {
 // opts' Operation and Attempt, apply to its answer (each gets its own copy of
 // the job); the first caller's intervals and timeout drive the loop.
 func (s *JobsService) Wait(ctx context.Context, jobID string, opts *PollOptions) (*Job, error) {
+	if err := s.client().ready(); err != nil {
+		return nil, err
+	}
 	if ctx == nil {
 		return nil, invalidInput("nil context")
 	}
@@ -95,7 +98,7 @@ func (s *JobsService) join(ctx context.Context, key waitKey, opts *PollOptions) 
 		if sw.err == nil && p.job.Status() == JobFailed &&
 			statusMatters(p.job, DiagnoseOptions{Operation: p.opts.Operation}) {
 			// Look the institution's status up once for every waiter.
-			sw.status = p.jobs.c.institutionStatus(loopCtx, p.job, &p.instID)
+			sw.status = p.jobs.client().institutionStatus(loopCtx, p.job, &p.instID)
 		}
 		sw.job, sw.instID = p.job, p.instID
 		s.waits.mu.Lock()

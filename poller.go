@@ -123,9 +123,9 @@ type Poller struct {
 // until it is used.
 func (s *JobsService) Poller(jobID string, opts *PollOptions) *Poller {
 	o := opts.normalized()
-	jitter := s.jitter
-	if jitter == nil {
-		jitter = defaultJitter
+	jitter := defaultJitter
+	if s != nil && s.jitter != nil {
+		jitter = s.jitter
 	}
 	return &Poller{
 		jobs: s, jobID: jobID, opts: o, instID: o.InstitutionID,
@@ -134,16 +134,35 @@ func (s *JobsService) Poller(jobID string, opts *PollOptions) *Poller {
 	}
 }
 
+// ready reports whether p was made by Jobs.Poller or Jobs.ResumePoller of a
+// Client made by NewClient.
+func (p *Poller) ready() error {
+	if p == nil || p.seen == nil {
+		return errNotInitialized()
+	}
+	return p.jobs.client().ready()
+}
+
 // JobID returns the id of the job being polled.
-func (p *Poller) JobID() string { return p.jobID }
+func (p *Poller) JobID() string {
+	if p == nil {
+		return ""
+	}
+	return p.jobID
+}
 
 // Job returns the job as last observed (nil before the first poll).
-func (p *Poller) Job() *Job { return p.job }
+func (p *Poller) Job() *Job {
+	if p == nil {
+		return nil
+	}
+	return p.job
+}
 
 // Done reports whether the job has finished: every step succeeded (or was
 // skipped), or a step failed (unless it is a Basiq retry being followed).
 func (p *Poller) Done() bool {
-	if p.job == nil {
+	if p == nil || p.job == nil {
 		return false
 	}
 	switch p.job.Status() {
@@ -164,6 +183,9 @@ func (p *Poller) Poll(ctx context.Context) (*Job, error) {
 
 // poll fetches the job and returns the step events it shows.
 func (p *Poller) poll(ctx context.Context) ([]StepEvent, error) {
+	if err := p.ready(); err != nil {
+		return nil, err
+	}
 	now := time.Now()
 	if p.polls == 0 {
 		p.started = now
@@ -335,6 +357,9 @@ func (p *Poller) result(ctx context.Context) (*Job, error) {
 // next waits as the schedule says (not before the first poll), then polls,
 // absorbing transient errors until the timeout.
 func (p *Poller) next(ctx context.Context) ([]StepEvent, error) {
+	if err := p.ready(); err != nil {
+		return nil, err
+	}
 	if ctx == nil {
 		return nil, invalidInput("nil context")
 	}

@@ -138,6 +138,9 @@ func (c *Client) endpoint(escapedPath string, q url.Values) string {
 // the HTTP status of the final answer. A token rejected as expired (403
 // access-denied) or invalid (401) is replaced once and the request replayed once.
 func (c *Client) do(ctx context.Context, r apiRequest, out any) (int, error) {
+	if err := c.ready(); err != nil {
+		return 0, err
+	}
 	if ctx == nil {
 		return 0, invalidInput("nil context")
 	}

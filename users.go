@@ -81,7 +81,7 @@ func (s *UsersService) Create(ctx context.Context, p UserParams) (*User, error) 
 		return nil, invalidInput("UserParams needs Email or Mobile")
 	}
 	var u User
-	if _, err := s.c.do(ctx, apiRequest{method: http.MethodPost, route: "/users", body: p}, &u); err != nil {
+	if _, err := s.client().do(ctx, apiRequest{method: http.MethodPost, route: "/users", body: p}, &u); err != nil {
 		return nil, err
 	}
 	return &u, nil
@@ -90,7 +90,7 @@ func (s *UsersService) Create(ctx context.Context, p UserParams) (*User, error) 
 // Get returns a user with references to their connections and accounts.
 func (s *UsersService) Get(ctx context.Context, userID string) (*User, error) {
 	var u User
-	if _, err := s.c.do(ctx, apiRequest{method: http.MethodGet, route: "/users/{userId}", params: []string{userID}}, &u); err != nil {
+	if _, err := s.client().do(ctx, apiRequest{method: http.MethodGet, route: "/users/{userId}", params: []string{userID}}, &u); err != nil {
 		return nil, err
 	}
 	return &u, nil
@@ -102,7 +102,7 @@ func (s *UsersService) Update(ctx context.Context, userID string, p UserParams) 
 		return nil, invalidInput("UserParams is empty")
 	}
 	var u User
-	if _, err := s.c.do(ctx, apiRequest{method: http.MethodPost, route: "/users/{userId}", params: []string{userID}, body: p}, &u); err != nil {
+	if _, err := s.client().do(ctx, apiRequest{method: http.MethodPost, route: "/users/{userId}", params: []string{userID}, body: p}, &u); err != nil {
 		return nil, err
 	}
 	return &u, nil
@@ -112,5 +112,5 @@ func (s *UsersService) Update(ctx context.Context, userID string, p UserParams) 
 // undone. If an attempt fails and the retry finds the user gone, the first
 // attempt did it, and Delete succeeds.
 func (s *UsersService) Delete(ctx context.Context, userID string) error {
-	return s.c.remove(ctx, apiRequest{route: "/users/{userId}", params: []string{userID}})
+	return s.client().remove(ctx, apiRequest{route: "/users/{userId}", params: []string{userID}})
 }
