@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -38,7 +39,7 @@ type slot struct {
 }
 
 // tokenManager caches SERVER_ACCESS and per-user CLIENT_ACCESS tokens
-// (DESIGN.md §4.1).
+// (see Client.Token and Client.ClientToken).
 type tokenManager struct {
 	c         *Client
 	cache     TokenCache
@@ -213,9 +214,7 @@ func (m *tokenManager) obtain(ctx context.Context, kind authKind, userID, key st
 	m.mu.Unlock()
 
 	if m.cache != nil {
-		if tok, ok, err := m.cache.Get(ctx, key); err != nil {
-			m.c.logTokenCache(ctx, "get", err)
-		} else if ok && usable(tok, rejected) {
+		if tok, ok := m.cacheGet(ctx, key); ok && usable(tok, rejected) {
 			m.store(kind, userID, tok)
 			return tok, nil
 		}
@@ -224,13 +223,72 @@ func (m *tokenManager) obtain(ctx context.Context, kind authKind, userID, key st
 	if err != nil {
 		return Token{}, err
 	}
+	m.store(kind, userID, tok)
 	if m.cache != nil {
-		if err := m.cache.Set(ctx, key, tok); err != nil {
-			m.c.logTokenCache(ctx, "set", err)
+		// The token is ours now, whatever the cache does: Set runs in the
+		// background. The callers of this flight give it a moment
+		// (tokenCacheSetWait, far more than a healthy cache needs), so that
+		// a process started right after this one finds the token there.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			m.cacheSet(context.WithoutCancel(ctx), key, tok)
+		}()
+		wait := time.NewTimer(tokenCacheSetWait)
+		defer wait.Stop()
+		select {
+		case <-done:
+		case <-wait.C:
 		}
 	}
-	m.store(kind, userID, tok)
 	return tok, nil
+}
+
+// tokenCacheTimeout bounds every TokenCache call: a cache that hangs (a Redis
+// behind a network partition) must not hold up the calls waiting for a
+// token. Past it a Get counts as a miss (the SDK mints its own token) and a
+// Set is abandoned.
+const tokenCacheTimeout = time.Second
+
+// tokenCacheSetWait is how long the calls waiting for a minted token wait for
+// the cache's Set before they go on without it.
+const tokenCacheSetWait = 250 * time.Millisecond
+
+// cacheGet asks the shared cache, within tokenCacheTimeout.
+func (m *tokenManager) cacheGet(ctx context.Context, key string) (Token, bool) {
+	type answer struct {
+		tok Token
+		ok  bool
+		err error
+	}
+	gctx, cancel := context.WithTimeout(ctx, tokenCacheTimeout)
+	defer cancel()
+	ch := make(chan answer, 1) // buffered: a cache that ignores gctx finishes in the background
+	go func() {
+		tok, ok, err := m.cache.Get(gctx, key)
+		ch <- answer{tok, ok, err}
+	}()
+	select {
+	case a := <-ch:
+		if a.err != nil {
+			m.c.logTokenCache(ctx, "get", a.err)
+			return Token{}, false
+		}
+		return a.tok, a.ok
+	case <-gctx.Done():
+		m.c.logTokenCache(ctx, "get", gctx.Err())
+		return Token{}, false
+	}
+}
+
+// cacheSet stores a minted token in the shared cache, within
+// tokenCacheTimeout; failures are logged, never returned.
+func (m *tokenManager) cacheSet(ctx context.Context, key string, tok Token) {
+	sctx, cancel := context.WithTimeout(ctx, tokenCacheTimeout)
+	defer cancel()
+	if err := m.cache.Set(sctx, key, tok); err != nil {
+		m.c.logTokenCache(ctx, "set", err)
+	}
 }
 
 // store keeps tok as the client's own copy and schedules its early refresh:
@@ -253,11 +311,12 @@ func (m *tokenManager) store(kind authKind, userID string, tok Token) {
 	s.earlyRetryAt = time.Time{}
 }
 
-// tokenResponse is the body of a 200 from POST /token.
+// tokenResponse is the body of a 200 from POST /token. expires_in is read
+// leniently: 3600, 3600.0 and "3600" all mean an hour.
 type tokenResponse struct {
-	AccessToken string `json:"access_token"`
-	ExpiresIn   int64  `json:"expires_in"`
-	TokenType   string `json:"token_type"`
+	AccessToken string     `json:"access_token"`
+	ExpiresIn   lenientInt `json:"expires_in"`
+	TokenType   string     `json:"token_type"`
 }
 
 // fetchToken mints a token with POST /token.
@@ -296,8 +355,13 @@ func (c *Client) fetchToken(ctx context.Context, kind authKind, userID string) (
 	}
 	c.logRequest(ctx, r, resp.StatusCode, resp.Attempts, start, "")
 	var tr tokenResponse
-	if err := json.Unmarshal(resp.Body, &tr); err != nil || tr.AccessToken == "" {
-		return Token{}, &AuthError{Scope: scope, StatusCode: resp.StatusCode, Err: errMalformedToken}
+	if err := json.Unmarshal(resp.Body, &tr); err != nil {
+		// The decoder's message names types and offsets, never the body's
+		// values: it cannot leak the token.
+		return Token{}, &AuthError{Scope: scope, StatusCode: resp.StatusCode, Err: fmt.Errorf("%w: %w", errMalformedToken, err)}
+	}
+	if tr.AccessToken == "" {
+		return Token{}, &AuthError{Scope: scope, StatusCode: resp.StatusCode, Err: fmt.Errorf("%w: no access_token", errMalformedToken)}
 	}
 	if tr.ExpiresIn <= 0 {
 		tr.ExpiresIn = 3600 // documented lifetime, when the field is missing
@@ -312,8 +376,8 @@ func (c *Client) fetchToken(ctx context.Context, kind authKind, userID string) (
 	return tok, nil
 }
 
-// errMalformedToken: a 200 from /token without an access token.
-var errMalformedToken = errors.New("token response has no access_token")
+// errMalformedToken: a 200 from /token that is not a token.
+var errMalformedToken = errors.New("malformed token response")
 
 func (c *Client) logTokenCache(ctx context.Context, op string, err error) {
 	if c.logger == nil {

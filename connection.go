@@ -8,7 +8,7 @@ import (
 // ConnectionStatus is a connection's status. Unknown values are kept.
 type ConnectionStatus string
 
-// Connection statuses (basiq-api.md §4.4).
+// Connection statuses Basiq documents.
 const (
 	ConnectionPending ConnectionStatus = "pending" // created, credentials not yet verified
 	ConnectionActive  ConnectionStatus = "active"
@@ -43,12 +43,75 @@ type ConnectionLinks struct {
 
 // Profile is the account holder's profile as the bank shows it.
 type Profile struct {
-	FullName       string   `json:"fullName"`
-	FirstName      string   `json:"firstName"`
-	LastName       string   `json:"lastName"`
-	MiddleName     string   `json:"middleName"`
-	PhoneNumbers   []string `json:"phoneNumbers"`
-	EmailAddresses []string `json:"emailAddresses"`
+	FullName          string    `json:"fullName"`
+	FirstName         string    `json:"firstName"`
+	LastName          string    `json:"lastName"`
+	MiddleName        string    `json:"middleName"`
+	PhoneNumbers      []string  `json:"phoneNumbers"`
+	EmailAddresses    []string  `json:"emailAddresses"`
+	PhysicalAddresses []Address `json:"physicalAddresses"`
+}
+
+// UnmarshalJSON decodes a profile leniently: a field of an unexpected shape
+// is left empty rather than failing the connection.
+func (p *Profile) UnmarshalJSON(b []byte) error {
+	var aux struct {
+		FullName          lenientString         `json:"fullName"`
+		FirstName         lenientString         `json:"firstName"`
+		LastName          lenientString         `json:"lastName"`
+		MiddleName        lenientString         `json:"middleName"`
+		PhoneNumbers      lenientStrings        `json:"phoneNumbers"`
+		EmailAddresses    lenientStrings        `json:"emailAddresses"`
+		PhysicalAddresses lenientSlice[Address] `json:"physicalAddresses"`
+	}
+	if json.Unmarshal(b, &aux) != nil {
+		*p = Profile{}
+		return nil
+	}
+	*p = Profile{
+		FullName: string(aux.FullName), FirstName: string(aux.FirstName), LastName: string(aux.LastName),
+		MiddleName: string(aux.MiddleName), PhoneNumbers: aux.PhoneNumbers, EmailAddresses: aux.EmailAddresses,
+		PhysicalAddresses: aux.PhysicalAddresses,
+	}
+	return nil
+}
+
+// Address is a postal address as the bank shows it.
+type Address struct {
+	AddressLine1     string
+	AddressLine2     string
+	AddressLine3     string
+	Postcode         string
+	City             string
+	State            string
+	Country          string
+	CountryCode      string
+	FormattedAddress string // the whole address on one line, as the bank formats it
+}
+
+// UnmarshalJSON decodes an address leniently (null lines, numeric postcodes).
+func (a *Address) UnmarshalJSON(b []byte) error {
+	var aux struct {
+		AddressLine1     lenientString `json:"addressLine1"`
+		AddressLine2     lenientString `json:"addressLine2"`
+		AddressLine3     lenientString `json:"addressLine3"`
+		Postcode         lenientString `json:"postcode"`
+		City             lenientString `json:"city"`
+		State            lenientString `json:"state"`
+		Country          lenientString `json:"country"`
+		CountryCode      lenientString `json:"countryCode"`
+		FormattedAddress lenientString `json:"formattedAddress"`
+	}
+	if json.Unmarshal(b, &aux) != nil {
+		*a = Address{}
+		return nil
+	}
+	*a = Address{
+		AddressLine1: string(aux.AddressLine1), AddressLine2: string(aux.AddressLine2), AddressLine3: string(aux.AddressLine3),
+		Postcode: string(aux.Postcode), City: string(aux.City), State: string(aux.State), Country: string(aux.Country),
+		CountryCode: string(aux.CountryCode), FormattedAddress: string(aux.FormattedAddress),
+	}
+	return nil
 }
 
 // Account is a bank account found through a connection. Money is a decimal string.

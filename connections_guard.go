@@ -69,10 +69,15 @@ type ConnectionHealth struct {
 	// LatestJob is the connection's most recent job in the user's job list
 	// (Basiq lists jobs of the last 7 days on API 3.0), or nil.
 	LatestJob *Job
-	// Refreshing is true while LatestJob is pending or running.
+	// Refreshing is true while a job for the connection is pending or
+	// running: LatestJob, or, when the job does not yet name its connection
+	// and the user has several connections at its institution, a job that
+	// may be this connection's (LatestJob then stays the last one known).
 	Refreshing bool
 	// NeedsUserAction is true when the connection is invalid or the latest job
-	// failed in a way only the user can fix (see Action.UserMustAct).
+	// failed in a way only the user can fix (see Action.UserMustAct), and no
+	// job that might fix it is running (Refreshing is false): ask again when
+	// it ends.
 	NeedsUserAction bool
 	// Diagnosis is set when LatestJob failed. Its Operation is inferred: the
 	// connection's first job (created with it) is a create, later ones refreshes.
@@ -84,6 +89,11 @@ type ConnectionHealth struct {
 // at login" routine in one call. It makes two requests (the user's
 // connections and jobs), plus, only for availability failures, one cached
 // GET /institutions/{id} per institution involved.
+//
+// A job that has not yet named its connection (early in verify-credentials,
+// Basiq's job shows no links.source) is attributed by its institution when
+// the user has one connection there; with several, each of them is reported
+// Refreshing while the job runs.
 func (s *ConnectionsService) Health(ctx context.Context, userID string) ([]ConnectionHealth, error) {
 	conns, err := s.List(ctx, userID, nil)
 	if err != nil {
@@ -93,12 +103,7 @@ func (s *ConnectionsService) Health(ctx context.Context, userID string) ([]Conne
 	if err != nil {
 		return nil, err
 	}
-	byConn := make(map[string][]*Job)
-	for i := range jobs {
-		if id := jobs[i].ConnectionID(); id != "" {
-			byConn[id] = append(byConn[id], &jobs[i])
-		}
-	}
+	byConn, byInst := attributeJobs(conns, jobs)
 	out := make([]ConnectionHealth, 0, len(conns))
 	for _, cn := range conns {
 		h := ConnectionHealth{Connection: cn, NeedsUserAction: cn.Status == ConnectionInvalid}
@@ -121,9 +126,45 @@ func (s *ConnectionsService) Health(ctx context.Context, userID string) ([]Conne
 				h.NeedsUserAction = h.NeedsUserAction || d.Action.UserMustAct()
 			}
 		}
+		for _, j := range byInst[cn.Institution.ID] {
+			if h.LatestJob == nil || jobTime(j).After(jobTime(h.LatestJob)) {
+				h.Refreshing = true
+			}
+		}
+		if h.Refreshing {
+			h.NeedsUserAction = false
+		}
 		out = append(out, h)
 	}
 	return out, nil
+}
+
+// attributeJobs files the user's jobs by connection. A job that names no
+// connection yet goes to the one connection at its institution; when there
+// are several, running ones are returned by institution instead, and
+// finished ones (which always name their connection) are left out.
+func attributeJobs(conns []Connection, jobs []Job) (byConn, byInst map[string][]*Job) {
+	atInst := make(map[string][]string)
+	for _, cn := range conns {
+		atInst[cn.Institution.ID] = append(atInst[cn.Institution.ID], cn.ID)
+	}
+	byConn, byInst = make(map[string][]*Job), make(map[string][]*Job)
+	for i := range jobs {
+		j := &jobs[i]
+		id := j.ConnectionID()
+		if id == "" && j.Institution != nil && j.Institution.ID != "" {
+			switch ids := atInst[j.Institution.ID]; {
+			case len(ids) == 1:
+				id = ids[0]
+			case len(ids) > 1 && !j.Status().Terminal():
+				byInst[j.Institution.ID] = append(byInst[j.Institution.ID], j)
+			}
+		}
+		if id != "" {
+			byConn[id] = append(byConn[id], j)
+		}
+	}
+	return byConn, byInst
 }
 
 func jobTime(j *Job) time.Time {

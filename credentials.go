@@ -76,7 +76,7 @@ func mask(s string) string {
 	return redacted
 }
 
-// credentialsBody is the wire form of a create (basiq-api.md §4.1).
+// credentialsBody is the wire form of a create (POST /users/{userId}/connections).
 type credentialsBody struct {
 	LoginID          string         `json:"loginId"`
 	Password         string         `json:"password"`
@@ -89,7 +89,7 @@ type institutionRef struct {
 	ID string `json:"id"`
 }
 
-// updateBody is the wire form of an update (basiq-api.md §4.7).
+// updateBody is the wire form of an update (POST /users/{userId}/connections/{connectionId}).
 type updateBody struct {
 	Password         string `json:"password"`
 	SecurityCode     string `json:"securityCode,omitempty"`

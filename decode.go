@@ -9,7 +9,8 @@ import (
 )
 
 // Lenient decoding helpers: Basiq's sources disagree on some shapes
-// (basiq-api.md §11), so decoding never fails on a field's form.
+// (detail or details, numbers as strings, null lists), so decoding never
+// fails on a field's form.
 
 // lenientTime decodes an RFC 3339 (or similar) timestamp; anything else is zero.
 type lenientTime time.Time
@@ -85,6 +86,40 @@ func (v *lenientBool) UnmarshalJSON(b []byte) error {
 	var s string
 	_ = json.Unmarshal(b, &s)
 	*v = lenientBool(strings.EqualFold(s, "true"))
+	return nil
+}
+
+// lenientStrings decodes an array of strings (numbers and bools as text, null
+// and other shapes skipped), or a single string as one element.
+type lenientStrings []string
+
+func (l *lenientStrings) UnmarshalJSON(b []byte) error {
+	var items []lenientString
+	if json.Unmarshal(b, &items) != nil {
+		var one lenientString
+		_ = json.Unmarshal(b, &one)
+		items = []lenientString{one}
+	}
+	var out []string
+	for _, s := range items {
+		if s != "" {
+			out = append(out, string(s))
+		}
+	}
+	*l = out
+	return nil
+}
+
+// lenientSlice decodes an array whose elements decode leniently themselves;
+// anything but an array is an empty slice.
+type lenientSlice[T any] []T
+
+func (l *lenientSlice[T]) UnmarshalJSON(b []byte) error {
+	var items []T
+	if json.Unmarshal(b, &items) != nil {
+		items = nil
+	}
+	*l = items
 	return nil
 }
 

@@ -151,7 +151,9 @@ var recordedCases = map[string]func(t *testing.T){
 		assert.True(t, conn.ExpiryDate.IsZero())
 		assert.Equal(t, ResourceRef{Type: "institution", ID: "AU00000", Self: "https://au-api.basiq.io/institutions/AU00000"}, conn.Institution)
 		assert.Equal(t, &Profile{FullName: "Max Wentworth-Smith", FirstName: "Max", LastName: "Wentworth-Smith", MiddleName: "",
-			PhoneNumbers: []string{"040534555 ### 991"}, EmailAddresses: []string{"maxsmith@gmail.com"}}, conn.Profile)
+			PhoneNumbers: []string{"040534555 ### 991"}, EmailAddresses: []string{"maxsmith@gmail.com"},
+			PhysicalAddresses: []Address{{AddressLine1: "91 Fisher Road", Postcode: "2099", City: "Dee Why", State: "NSW",
+				Country: "Australia", CountryCode: "AU", FormattedAddress: "13/91 Fisher Rd, Dee Why NSW 2099, Australia"}}}, conn.Profile)
 		assert.Equal(t, ConnectionLinks{
 			Self: u + "/connections/64011b56-988a-4c2c-bfca-16c836cec23f", User: u,
 			Accounts: u + "/accounts?filter=institution.id.eq('AU00000')", Transactions: u + "/transactions?filter=institution.id.eq('AU00000')",

@@ -36,7 +36,7 @@ func (c *Client) institutionStatus(ctx context.Context, job *Job, instID *string
 }
 
 // statusMatters reports whether the institution's status changes the
-// diagnosis of job: the table of DESIGN.md §4.4 is asked with the two
+// diagnosis of job: Diagnose's table is asked with the two
 // statuses at its ends rather than restated here.
 func statusMatters(job *Job, opts DiagnoseOptions) bool {
 	opts.InstitutionStatus = StatusMajorOutage

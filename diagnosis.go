@@ -43,7 +43,7 @@ func (o Operation) normalize() Operation {
 // Diagnose.
 type Action string
 
-// Actions, following Basiq's guidance on handling jobs (DESIGN.md §4.4).
+// Actions, following Basiq's guidance on handling jobs (see Diagnose).
 const (
 	// ActionNone: nothing to do; the job succeeded or is still running.
 	ActionNone Action = "none"
@@ -115,7 +115,8 @@ const (
 	escalateAttempt = 3
 )
 
-// Error codes Diagnose recognises (basiq-api.md §3.7). Codes are compared
+// Error codes Diagnose recognises (from Basiq's error code pages and job
+// guidance). Codes are compared
 // without regard to case.
 const (
 	codeInvalidCredentials      = "invalid-credentials"
@@ -217,7 +218,7 @@ type Diagnosis struct {
 }
 
 // Diagnose reads a job and recommends what to do, following Basiq's
-// guidance on handling jobs (DESIGN.md §4.4):
+// guidance on handling jobs (https://api.basiq.io/docs/handling-jobs):
 //
 //   - invalid-credentials: on a create (and on an update, where the user has
 //     just typed new details) ActionCheckCredentials; on a refresh, and when
@@ -237,7 +238,8 @@ type Diagnosis struct {
 //     ActionWaitForInstitution in a major outage (retry every hour),
 //     ActionRetryLater after 1 hour in a partial outage, and otherwise
 //     (including an unknown or unchecked status) ActionRetryLater after 10
-//     minutes, then ActionContactSupport from attempt 3.
+//     minutes; with any status but a major outage, ActionContactSupport from
+//     attempt 3 (a couple of retries have not cleared it).
 //   - a failure with no code (or unknown-error) and no detail, Basiq's
 //     generic error: on a create or an update ActionRetry, from attempt 3
 //     ActionContactSupport; on a refresh or an unknown operation, where
@@ -353,6 +355,12 @@ func (d *Diagnosis) diagnoseOutage(status InstitutionStatus, attempt int) {
 		d.set(ActionWaitForInstitution, userMessageWaitForInst)
 		d.RetryAfter, d.RetryEvery = advice.RetryAfter, advice.RetryAfter
 	case StatusPartialOutage:
+		// Basiq's job guidance: with any status but major-outage, a failure
+		// that a couple of retries have not cleared goes to support.
+		if attempt >= escalateAttempt {
+			d.set(ActionContactSupport, userMessageContactSupport)
+			return
+		}
 		d.set(ActionRetryLater, userMessagePartialOutage)
 		d.RetryAfter = advice.RetryAfter
 	default:

@@ -289,7 +289,9 @@ func diagnoseCases() []diagnoseCase {
 		{basiq.StatusMajorOutage, 5, basiq.ActionWaitForInstitution, time.Hour, time.Hour},
 		{"Major Outage", 1, basiq.ActionWaitForInstitution, time.Hour, time.Hour},
 		{basiq.StatusPartialOutage, 1, basiq.ActionRetryLater, time.Hour, 0},
-		{basiq.StatusPartialOutage, 4, basiq.ActionRetryLater, time.Hour, 0},
+		{basiq.StatusPartialOutage, 2, basiq.ActionRetryLater, time.Hour, 0},
+		{basiq.StatusPartialOutage, 3, basiq.ActionContactSupport, 0, 0}, // seed 001: any status but major-outage escalates
+		{basiq.StatusPartialOutage, 4, basiq.ActionContactSupport, 0, 0},
 		{basiq.StatusOperational, 0, basiq.ActionRetryLater, 10 * time.Minute, 0},
 		{basiq.StatusOperational, 1, basiq.ActionRetryLater, 10 * time.Minute, 0},
 		{basiq.StatusOperational, 2, basiq.ActionRetryLater, 10 * time.Minute, 0},

@@ -1,4 +1,4 @@
-// Package basiq is a client for Basiq's API (https://api.basiq.io), the
+// Package basiq is a client for Basiq's API (https://au-api.basiq.io), the
 // Australian open-banking aggregator: users, bank connections, jobs,
 // institutions and connectors.
 //
@@ -25,6 +25,10 @@
 // follows a job step by step (verify-credentials, mfa-challenge,
 // retrieve-accounts, retrieve-transactions); a failed step comes back as a
 // *JobFailedError whose Diagnosis says what to do and what to tell the user.
+// Poller.WaitForStep(ctx, StepVerifyCredentials) is the "keep the user until
+// their login is verified" wait: while the bank's MFA prompt waits for
+// answers it returns an *MFARequiredError (ErrMFARequired); send the answers
+// with Jobs.SubmitMFA and wait again.
 //
 // # Retries
 //

@@ -39,13 +39,15 @@ func (s *InstitutionsService) cached(ctx context.Context, id string) (*Instituti
 		return nil, invalidInput("nil context")
 	}
 	ic := &s.cache
-	ic.mu.Lock()
-	if e, ok := ic.entries[id]; ok && time.Since(e.fetched) < institutionTTL {
-		ic.mu.Unlock()
-		return e.inst.clone(), nil
+	if inst, ok := ic.fresh(id); ok {
+		return inst.clone(), nil
 	}
-	ic.mu.Unlock()
 	ch := ic.group.DoChan(id, func() (any, error) {
+		// A caller that missed the cache may start its flight just after
+		// another flight filled it: look again before fetching.
+		if inst, ok := ic.fresh(id); ok {
+			return inst, nil
+		}
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), institutionFetchTimeout)
 		defer cancel()
 		inst, err := s.Get(fctx, id)
@@ -69,6 +71,16 @@ func (s *InstitutionsService) cached(ctx context.Context, id string) (*Instituti
 		}
 		return res.Val.(*Institution).clone(), nil
 	}
+}
+
+// fresh returns the cached institution when it is younger than institutionTTL.
+func (ic *institutionCache) fresh(id string) (*Institution, bool) {
+	ic.mu.Lock()
+	defer ic.mu.Unlock()
+	if e, ok := ic.entries[id]; ok && time.Since(e.fetched) < institutionTTL {
+		return e.inst, true
+	}
+	return nil, false
 }
 
 // clone returns a copy that shares nothing mutable with in.

@@ -13,7 +13,7 @@ import (
 // Basiq's status board. Unknown values are kept.
 type InstitutionStatus string
 
-// Statuses (DESIGN.md §4.6; basiq-api.md §5.2).
+// Statuses, as Basiq's status board and connector filters spell them.
 const (
 	StatusOperational          InstitutionStatus = "operational"
 	StatusDegradedPerformance  InstitutionStatus = "degraded-performance"
@@ -307,7 +307,7 @@ func statusIn(s InstitutionStatus, want []InstitutionStatus) bool {
 		return true
 	}
 	// Compare canonical forms, so that asking for under-maintenance also finds
-	// scheduled-maintenance and under-improvement (DESIGN.md §4.6).
+	// scheduled-maintenance and under-improvement (see Normalize).
 	s = s.Normalize()
 	for _, w := range want {
 		if s == w.Normalize() {

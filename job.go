@@ -12,7 +12,7 @@ import (
 // StepName is a job step's title. Unknown titles are kept as they are.
 type StepName string
 
-// Step titles documented by Basiq (basiq-api.md §3.3).
+// Step titles documented by Basiq. Others are kept as they are.
 const (
 	StepVerifyCredentials    StepName = "verify-credentials"
 	StepMFAChallenge         StepName = "mfa-challenge"
@@ -25,7 +25,7 @@ const (
 // StepStatus is a job step's status. Unknown statuses are kept as they are.
 type StepStatus string
 
-// Step statuses (basiq-api.md §3.4; "skipped" is seen on intermittent-MFA banks).
+// Step statuses ("skipped" is seen on intermittent-MFA banks).
 const (
 	StepPending    StepStatus = "pending"
 	StepInProgress StepStatus = "in-progress"
@@ -170,14 +170,22 @@ type JobLinks struct {
 // connection, among others. POST endpoints return a job stub (ID and Links
 // only); Jobs.Get returns it with its steps.
 type Job struct {
-	Type        string
-	ID          string
-	JobType     string // v3: "connection", "report", ...
-	Created     time.Time
-	Updated     time.Time
-	Steps       []Step
-	Links       JobLinks
-	Institution *ResourceRef // present on items of Jobs.List only
+	Type    string
+	ID      string
+	JobType string // v3: "connection", "report", ...
+	// PartnerID, ApplicationID and ReportStatus come with v3 report jobs
+	// (ReportStatus is their job-level status, e.g. "success"; connection
+	// jobs have none: see Status). SourceID names the statement or report a
+	// v3 statement job works on, when Basiq sends it.
+	PartnerID     string
+	ApplicationID string
+	ReportStatus  string
+	SourceID      string
+	Created       time.Time
+	Updated       time.Time
+	Steps         []Step
+	Links         JobLinks
+	Institution   *ResourceRef // present on items of Jobs.List only
 	// Reused is true when the API answered a refresh with 200 and a job that was
 	// already running for the connection, instead of starting a new one.
 	Reused bool
@@ -202,15 +210,19 @@ func (j *Job) decodeJSON(b []byte) error {
 // jobWire is a job as documented, with plain field types and no custom
 // decoders below it, so that encoding/json decodes it in one pass.
 type jobWire struct {
-	Type        string     `json:"type"`
-	ID          string     `json:"id"`
-	JobType     string     `json:"jobType"`
-	Created     string     `json:"created"`
-	CreatedDate string     `json:"createdDate"`
-	Updated     string     `json:"updated"`
-	UpdatedDate string     `json:"updatedDate"`
-	Steps       []stepWire `json:"steps"`
-	Links       struct {
+	Type          string     `json:"type"`
+	ID            string     `json:"id"`
+	JobType       string     `json:"jobType"`
+	PartnerID     string     `json:"partnerId"`
+	ApplicationID string     `json:"applicationId"`
+	Status        string     `json:"status"`
+	SourceID      string     `json:"sourceId"`
+	Created       string     `json:"created"`
+	CreatedDate   string     `json:"createdDate"`
+	Updated       string     `json:"updated"`
+	UpdatedDate   string     `json:"updatedDate"`
+	Steps         []stepWire `json:"steps"`
+	Links         struct {
 		Self   string `json:"self"`
 		Source string `json:"source"`
 	} `json:"links"`
@@ -248,6 +260,7 @@ type resultWire struct {
 func (w *jobWire) decodeInto(j *Job) {
 	*j = Job{
 		Type: w.Type, ID: w.ID, JobType: w.JobType,
+		PartnerID: w.PartnerID, ApplicationID: w.ApplicationID, ReportStatus: w.Status, SourceID: w.SourceID,
 		Created: firstParsed(w.Created, w.CreatedDate), Updated: firstParsed(w.Updated, w.UpdatedDate),
 		Links: JobLinks{Self: w.Links.Self, Source: w.Links.Source},
 	}
@@ -302,6 +315,10 @@ func (j *Job) unmarshalLenient(b []byte) error {
 		Type        lenientString `json:"type"`
 		ID          lenientString `json:"id"`
 		JobType     lenientString `json:"jobType"`
+		PartnerID   lenientString `json:"partnerId"`
+		AppID       lenientString `json:"applicationId"`
+		Status      lenientString `json:"status"`
+		SourceID    lenientString `json:"sourceId"`
 		Created     lenientTime   `json:"created"`
 		CreatedDate lenientTime   `json:"createdDate"`
 		Updated     lenientTime   `json:"updated"`
@@ -318,6 +335,7 @@ func (j *Job) unmarshalLenient(b []byte) error {
 	}
 	*j = Job{
 		Type: string(aux.Type), ID: string(aux.ID), JobType: string(aux.JobType),
+		PartnerID: string(aux.PartnerID), ApplicationID: string(aux.AppID), ReportStatus: string(aux.Status), SourceID: string(aux.SourceID),
 		Created: firstTime(aux.Created, aux.CreatedDate), Updated: firstTime(aux.Updated, aux.UpdatedDate),
 		Steps: aux.Steps,
 		Links: JobLinks{Self: string(aux.Links.Self), Source: string(aux.Links.Source)},

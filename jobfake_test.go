@@ -39,6 +39,9 @@ type fakeStep struct {
 	promptAfter time.Duration
 	// rounds is how many prompts the MFA step asks in turn (default 1).
 	rounds int
+	// lingers is how long an answered prompt stays on show while the bank
+	// checks the answer.
+	lingers time.Duration
 }
 
 type fakeFault struct {
@@ -124,8 +127,13 @@ func (f *jobFake) jobJSON(now time.Time) map[string]any {
 			if i > 0 {
 				started = ends[i-1]
 			}
-			if s.mfa && f.answers < max(s.rounds, 1) && !now.Before(started.Add(s.promptAfter)) {
-				st["result"] = map[string]any{"type": "mfa", "method": "token", "description": fmt.Sprintf("Enter code %d", f.answers+1),
+			lingering := f.answers > 0 && now.Before(f.answeredAt.Add(s.lingers))
+			if s.mfa && (f.answers < max(s.rounds, 1) || lingering) && !now.Before(started.Add(s.promptAfter)) {
+				n := f.answers + 1
+				if lingering {
+					n--
+				}
+				st["result"] = map[string]any{"type": "mfa", "method": "token", "description": fmt.Sprintf("Enter code %d", n),
 					"input": []string{"OTP Password"}, "expiryMs": 120000,
 					"links": map[string]any{"response": "https://au-api.basiq.io/jobs/" + fakeJobID + "/mfa"}}
 			}

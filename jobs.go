@@ -5,12 +5,14 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // JobsService reads jobs, answers MFA challenges and polls jobs.
 type JobsService struct {
 	c      *Client
 	waits  waitLoops      // concurrent Waits on one job share a poll loop
+	mfa    mfaLedger      // when this client last answered each job's MFA prompt
 	jitter func() float64 // the pollers' jitter source; nil for math/rand
 }
 
@@ -54,7 +56,9 @@ func (s *JobsService) List(ctx context.Context, userID string, filter *JobFilter
 
 // SubmitMFA answers a job's MFA challenge (POST /jobs/{jobId}/mfa) with one
 // answer per prompt input. It uses the user's CLIENT_ACCESS token, as the API
-// requires. The answers are never logged.
+// requires. The answers are never logged. Pollers of this client then treat
+// the prompt as answered (Poller.WaitForStep waits for the bank's verdict
+// instead of reporting the prompt again).
 func (s *JobsService) SubmitMFA(ctx context.Context, userID, jobID string, answers []string) (*Job, error) {
 	if err := validateID("userId", userID); err != nil {
 		return nil, err
@@ -70,6 +74,7 @@ func (s *JobsService) SubmitMFA(ctx context.Context, userID, jobID string, answe
 	if err != nil {
 		return nil, err
 	}
+	s.mfa.record(jobID, time.Now())
 	return &job, nil
 }
 

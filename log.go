@@ -8,7 +8,7 @@ import (
 	"github.com/banklink-go/basiq/internal/transport"
 )
 
-// Stable log keys (DESIGN.md §6).
+// Stable log keys, shared by every log line of the SDK.
 const (
 	logKeyUserID        = "user_id"
 	logKeyConnectionID  = "connection_id"

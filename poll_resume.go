@@ -23,18 +23,25 @@ type resumeState struct {
 	Inst     string            `json:"i,omitempty"`
 	Attempt  int               `json:"a,omitempty"`
 	Seen     map[string]string `json:"s,omitempty"`
-	Prompted map[string]string `json:"m,omitempty"` // step → signature of the MFA prompt reported
-	FailedAt int64             `json:"f,omitempty"` // unix seconds: first seen failing while following Basiq's retries
+	Prompted map[string]string `json:"m,omitempty"`  // step → signature of the MFA prompt reported
+	FailedAt int64             `json:"f,omitempty"`  // unix seconds: first seen failing while following Basiq's retries
+	Follow   bool              `json:"r,omitempty"`  // PollOptions.FollowBasiqRetries
+	Interval int64             `json:"ri,omitempty"` // PollOptions.RetryInterval, in seconds, when following
 }
 
 // ResumeToken returns an opaque string from which Jobs.ResumePoller (in this
-// or another process) continues polling: the job id, the operation, the steps
-// already reported, and the attempt. It holds no secret.
+// or another process) continues polling: the job id, the operation, the
+// institution, the steps already reported, the attempt, and whether (and how
+// often) to follow Basiq's retries. It holds no secret.
 func (p *Poller) ResumeToken() (string, error) {
 	if err := p.ready(); err != nil {
 		return "", err
 	}
 	st := resumeState{Job: p.jobID, Op: p.opts.Operation, Inst: p.instID, Attempt: p.opts.Attempt}
+	if p.opts.FollowBasiqRetries {
+		st.Follow = true
+		st.Interval = int64(p.opts.RetryInterval / time.Second)
+	}
 	if len(p.seen) > 0 {
 		st.Seen = make(map[string]string, len(p.seen))
 		for k, v := range p.seen {
@@ -64,10 +71,12 @@ func resumeChecksum(body string) string {
 }
 
 // ResumePoller returns a Poller that continues from a ResumeToken. Steps
-// reported before the token was taken are not reported again. Non-zero
-// Operation, InstitutionID and Attempt in opts override the token's. A token
-// that is garbled, truncated or not from this SDK is an error matching
-// ErrInvalidInput.
+// reported before the token was taken are not reported again (an MFA prompt
+// still unanswered is, by Steps and WaitForStep). Non-zero Operation,
+// InstitutionID, Attempt and RetryInterval in opts override the token's, and
+// FollowBasiqRetries is on when either the token or opts asks for it; the
+// other fields of opts apply as given. A token that is garbled, truncated or
+// not from this SDK is an error matching ErrInvalidInput.
 func (s *JobsService) ResumePoller(token string, opts *PollOptions) (*Poller, error) {
 	st, err := decodeResumeToken(token)
 	if err != nil {
@@ -85,6 +94,12 @@ func (s *JobsService) ResumePoller(token string, opts *PollOptions) (*Poller, er
 	}
 	if o.Attempt == 0 {
 		o.Attempt = st.Attempt
+	}
+	if st.Follow {
+		o.FollowBasiqRetries = true
+		if o.RetryInterval <= 0 {
+			o.RetryInterval = time.Duration(st.Interval) * time.Second
+		}
 	}
 	p := s.Poller(st.Job, &o)
 	for k, v := range st.Seen {
@@ -134,7 +149,8 @@ func decodeResumeToken(token string) (resumeState, error) {
 	default:
 		return bad("unknown operation")
 	}
-	if st.Attempt < 0 || st.FailedAt < 0 || len(st.Seen) > 64 || len(st.Prompted) > 64 {
+	if st.Attempt < 0 || st.FailedAt < 0 || st.Interval < 0 || st.Interval > int64(basiqRetryWindow/time.Second) ||
+		len(st.Seen) > 64 || len(st.Prompted) > 64 {
 		return bad("out of range")
 	}
 	return st, nil

@@ -15,7 +15,7 @@ const maxJitter = 500 * time.Millisecond
 
 func defaultJitter() float64 { return rand.Float64() }
 
-// delay is the wait before the next poll (DESIGN.md §4.5):
+// delay is the wait before the next poll:
 //   - after a failed poll, the server's Retry-After, else a backoff;
 //   - while following Basiq's retries of an update, RetryInterval;
 //   - while a step with a known average duration runs, until it is expected

@@ -2,7 +2,10 @@ package basiq
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
+	"time"
 )
 
 // waitLoops lets concurrent Jobs.Wait calls on one job share a poll loop.
@@ -31,20 +34,58 @@ func newWaitKey(jobID string, o PollOptions) waitKey {
 // sharedWait is one poll loop and the callers waiting on it.
 type sharedWait struct {
 	done   chan struct{}
+	cancel context.CancelFunc
+	refs   int // guarded by waitLoops.mu
+
+	mu       sync.Mutex
+	deadline time.Time // the latest deadline of any waiter: the loop polls until then
+	latest   *Job      // the job as last observed, for a waiter whose own deadline passes
+
+	// Set before done is closed.
 	job    *Job
 	err    error
 	instID string            // the job's institution, once known
 	status InstitutionStatus // its status when the job failed, if the loop needed it
-	refs   int
-	cancel context.CancelFunc
+}
+
+// extend makes the loop poll until at least d.
+func (sw *sharedWait) extend(d time.Time) {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if d.After(sw.deadline) {
+		sw.deadline = d
+	}
+}
+
+func (sw *sharedWait) until() time.Time {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	return sw.deadline
+}
+
+func (sw *sharedWait) observed(job *Job) {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	sw.latest = job
+}
+
+func (sw *sharedWait) snapshot() *Job {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	return sw.latest.clone()
 }
 
 // Wait polls jobID until it finishes, like Poller.Wait, but concurrent Waits
 // on the same job id (and the same FollowBasiqRetries choice) share one poll
-// loop, so a hundred waiters make the requests of one. The loop stops when it
-// finishes or when every waiter has gone. Each caller's own ctx, and its
-// opts' Operation and Attempt, apply to its answer (each gets its own copy of
-// the job); the first caller's intervals and timeout drive the loop.
+// loop, so a hundred waiters make the requests of one. Each caller keeps its
+// own deadline (its ctx, and its opts' Timeout) and gets its own copy of the
+// job; its opts' Operation and Attempt apply to its answer. The loop polls as
+// long as its longest-waiting caller needs, at the first caller's intervals,
+// and stops when the job finishes or when every waiter has gone.
+//
+// Wait does not return for an MFA prompt: someone may answer it (Jobs.SubmitMFA)
+// while it waits, and a prompt nobody answers expires and fails the job. To be
+// told about a prompt, use a Poller's WaitForStep or Steps.
 func (s *JobsService) Wait(ctx context.Context, jobID string, opts *PollOptions) (*Job, error) {
 	if err := s.client().ready(); err != nil {
 		return nil, err
@@ -55,14 +96,26 @@ func (s *JobsService) Wait(ctx context.Context, jobID string, opts *PollOptions)
 	if err := validateID("jobId", jobID); err != nil {
 		return nil, err
 	}
-	key := newWaitKey(jobID, opts.normalized())
-	sw := s.join(ctx, key, opts)
+	o := opts.normalized()
+	deadline := time.Now().Add(o.Timeout)
+	key := newWaitKey(jobID, o)
+	sw := s.join(ctx, key, opts, deadline)
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
 	select {
 	case <-sw.done:
 		s.leave(key, sw)
 	case <-ctx.Done():
 		s.leave(key, sw)
 		return nil, ctx.Err()
+	case <-timer.C:
+		s.leave(key, sw)
+		job := sw.snapshot()
+		status := "unknown"
+		if job != nil {
+			status = string(job.Status())
+		}
+		return job, fmt.Errorf("%w: job %s still %s after %s", ErrPollTimeout, jobID, status, o.Timeout)
 	}
 	job := sw.job.clone()
 	if sw.err != nil {
@@ -73,42 +126,61 @@ func (s *JobsService) Wait(ctx context.Context, jobID string, opts *PollOptions)
 	return p.result(ctx)
 }
 
-func (s *JobsService) join(ctx context.Context, key waitKey, opts *PollOptions) *sharedWait {
+// join adds a waiter with the given deadline to the loop for key, starting
+// the loop if there is none.
+func (s *JobsService) join(ctx context.Context, key waitKey, opts *PollOptions, deadline time.Time) *sharedWait {
 	s.waits.mu.Lock()
 	defer s.waits.mu.Unlock()
 	if sw, ok := s.waits.loops[key]; ok {
 		sw.refs++
+		sw.extend(deadline)
 		return sw
 	}
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	sw := &sharedWait{done: make(chan struct{}), refs: 1, cancel: cancel}
+	sw := &sharedWait{done: make(chan struct{}), refs: 1, cancel: cancel, deadline: deadline}
 	if s.waits.loops == nil {
 		s.waits.loops = make(map[waitKey]*sharedWait)
 	}
 	s.waits.loops[key] = sw
 	p := s.Poller(key.jobID, opts)
-	go func() {
-		defer cancel()
-		for !p.Done() {
-			if _, err := p.next(loopCtx); err != nil {
-				sw.err = err
-				break
-			}
-		}
-		if sw.err == nil && p.job.Status() == JobFailed &&
-			statusMatters(p.job, DiagnoseOptions{Operation: p.opts.Operation}) {
-			// Look the institution's status up once for every waiter.
-			sw.status = p.jobs.client().institutionStatus(loopCtx, p.job, &p.instID)
-		}
-		sw.job, sw.instID = p.job, p.instID
-		s.waits.mu.Lock()
-		if s.waits.loops[key] == sw {
-			delete(s.waits.loops, key)
-		}
-		s.waits.mu.Unlock()
-		close(sw.done)
-	}()
+	go s.run(loopCtx, key, sw, p)
 	return sw
+}
+
+// run is the shared loop: it polls until the job is done, the latest
+// waiter's deadline passes, or every waiter has left (loopCtx cancelled).
+func (s *JobsService) run(loopCtx context.Context, key waitKey, sw *sharedWait, p *Poller) {
+	defer sw.cancel()
+	p.started = time.Now()
+	for !p.Done() {
+		until := sw.until()
+		p.opts.Timeout = until.Sub(p.started)
+		_, err := p.next(loopCtx)
+		if err == nil {
+			sw.observed(p.job)
+			continue
+		}
+		if errors.Is(err, ErrPollTimeout) && loopCtx.Err() == nil && sw.until().After(until) {
+			// A waiter with a later deadline joined while this wait was
+			// being cut to the old one: keep going for it.
+			p.lastChance = false
+			continue
+		}
+		sw.err = err
+		break
+	}
+	if sw.err == nil && p.job.Status() == JobFailed &&
+		statusMatters(p.job, DiagnoseOptions{Operation: p.opts.Operation}) {
+		// Look the institution's status up once for every waiter.
+		sw.status = p.jobs.client().institutionStatus(loopCtx, p.job, &p.instID)
+	}
+	sw.job, sw.instID = p.job, p.instID
+	s.waits.mu.Lock()
+	if s.waits.loops[key] == sw {
+		delete(s.waits.loops, key)
+	}
+	s.waits.mu.Unlock()
+	close(sw.done)
 }
 
 // leave drops a waiter; the last one to leave an unfinished loop stops it.

@@ -102,7 +102,9 @@ type Poller struct {
 
 	job        *Job
 	seen       map[StepName]StepStatus
-	prompted   map[StepName]string // per step, the signature of the last MFA prompt reported
+	prompted   map[StepName]string    // per step, the signature of the MFA prompt on show
+	promptAt   map[StepName]time.Time // per step, when this poller first saw that prompt
+	told       map[StepName]string    // per step, the signature of the last prompt handed to the caller
 	polls      int
 	started    time.Time              // first poll
 	lastPoll   time.Time              // last successful poll
@@ -130,6 +132,7 @@ func (s *JobsService) Poller(jobID string, opts *PollOptions) *Poller {
 	return &Poller{
 		jobs: s, jobID: jobID, opts: o, instID: o.InstitutionID,
 		seen: make(map[StepName]StepStatus), stepSeen: make(map[StepName]time.Time), prompted: make(map[StepName]string),
+		promptAt: make(map[StepName]time.Time), told: make(map[StepName]string),
 		jitter: jitter,
 	}
 }
@@ -177,6 +180,9 @@ func (p *Poller) Done() bool {
 // Poll fetches the job once and records what changed. It returns the job as
 // fetched; a failed job is returned without error (see Wait).
 func (p *Poller) Poll(ctx context.Context) (*Job, error) {
+	if err := p.ready(); err != nil {
+		return nil, err
+	}
 	_, err := p.poll(ctx)
 	return p.job, err
 }
@@ -217,6 +223,14 @@ func (p *Poller) poll(ctx context.Context) ([]StepEvent, error) {
 			sig := promptSignature(prompt)
 			newPrompt = p.prompted[st.Title] != sig
 			p.prompted[st.Title] = sig
+			if _, ok := p.promptAt[st.Title]; newPrompt || !ok {
+				p.promptAt[st.Title] = now
+			}
+		} else if _, ok := p.prompted[st.Title]; ok && !st.Status.Done() {
+			// The prompt was withdrawn (answered, or replaced by a wait): the
+			// same prompt shown again is a new prompt.
+			delete(p.prompted, st.Title)
+			delete(p.promptAt, st.Title)
 		}
 		if prev == st.Status && !newPrompt {
 			continue
@@ -284,51 +298,115 @@ func (p *Poller) estimateStart(job *Job, i int, now time.Time) time.Time {
 // prompt (also one that appears on a step already in progress). A failed
 // step's event and an MFA prompt's carry a Diagnosis. A failure ends the
 // sequence, unless FollowBasiqRetries keeps it going through Basiq's retries
-// of an update, whose later step changes are yielded too. Transient poll errors (429, 5xx, network) are retried, not
-// yielded; an error that ends polling (the context, the timeout, a 404) is
-// yielded once with a zero StepEvent. Breaking out of the loop stops polling.
+// of an update, whose later step changes are yielded too. Transient poll
+// errors (429, 5xx, network) are retried, not yielded; an error that ends
+// polling (the context, the timeout, a 404) is yielded once with a zero
+// StepEvent. Breaking out of the loop stops polling.
+//
+// A range that starts after this Poller already saw the job (Poll,
+// WaitForStep, an earlier range) does not repeat starts and successes it
+// reported, but it does begin with what still needs the caller: an MFA
+// prompt not yet answered through this client's Jobs.SubmitMFA, and, on a
+// job that has already failed, the failed step's event. A range never ends
+// silently on a failed job.
 func (p *Poller) Steps(ctx context.Context) iter.Seq2[StepEvent, error] {
 	return func(yield func(StepEvent, error) bool) {
-		for {
+		if err := p.ready(); err != nil {
+			yield(StepEvent{}, err)
+			return
+		}
+		for _, ev := range p.carriedOver() {
+			if !p.yieldEvent(ctx, ev, yield) {
+				return
+			}
+		}
+		for !p.Done() {
 			events, err := p.next(ctx)
 			if err != nil {
 				yield(StepEvent{}, err)
 				return
 			}
 			for _, ev := range events {
-				if _, mfa := ev.Step.MFAPrompt(); mfa || ev.Step.Status == StepFailed {
-					d := p.diagnose(ctx, ev.Job)
-					ev.Diagnosis = &d
-				}
-				if !yield(ev, nil) {
+				if !p.yieldEvent(ctx, ev, yield) {
 					return
 				}
-			}
-			if p.Done() {
-				return
 			}
 		}
 	}
 }
 
+// carriedOver returns the events a new Steps range starts with: the failed
+// step of a job already failed, or a still-unanswered MFA prompt.
+func (p *Poller) carriedOver() []StepEvent {
+	if p.job == nil {
+		return nil
+	}
+	if p.Done() {
+		if st, failed := p.job.FailedStep(); failed {
+			return []StepEvent{{Step: st, Previous: st.Status, Job: p.job}}
+		}
+		return nil
+	}
+	if st, _, ok := p.unansweredPrompt(); ok {
+		return []StepEvent{{Step: st, Previous: st.Status, Job: p.job}}
+	}
+	return nil
+}
+
+// yieldEvent adds the Diagnosis a failure or an MFA prompt carries, and
+// yields ev.
+func (p *Poller) yieldEvent(ctx context.Context, ev StepEvent, yield func(StepEvent, error) bool) bool {
+	prompt, mfa := ev.Step.MFAPrompt()
+	if mfa || ev.Step.Status == StepFailed {
+		d := p.diagnose(ctx, ev.Job)
+		ev.Diagnosis = &d
+	}
+	if mfa {
+		p.told[ev.Step.Title] = promptSignature(prompt)
+	}
+	return yield(ev, nil)
+}
+
 // WaitForStep polls until the named step has succeeded (or been skipped) and
 // returns the job at that moment; the Poller can then keep going (Wait,
-// Steps). It returns *JobFailedError if the job fails first, and the job with
-// a nil error if the job finishes without that step (an MFA challenge that
-// never came, for example).
+// Steps). It is the "keep the user until their credentials are verified,
+// then release them" wait.
+//
+// The bank's MFA challenge comes right after verify-credentials, and a user
+// the bank is still challenging must not be released. So while the job has
+// an mfa-challenge step that is not finished, WaitForStep goes on until that
+// step succeeds or is skipped; and whenever an MFA prompt is waiting for
+// answers, before or right after the step waited for, it returns the job and
+// an *MFARequiredError (matching ErrMFARequired) carrying the prompt.
+// Collect the answers, call Jobs.SubmitMFA, then call WaitForStep again: a
+// prompt answered through this client's Jobs.SubmitMFA is not reported
+// again, and a new prompt (a second question) is. A prompt already reported
+// is reported again only after a fresh poll still shows it unanswered.
+//
+// It returns *JobFailedError if the job fails first, and the job with a nil
+// error if the job finishes without that step.
 func (p *Poller) WaitForStep(ctx context.Context, name StepName) (*Job, error) {
+	if err := p.ready(); err != nil {
+		return nil, err
+	}
+	fresh := false // p.job was fetched by this call
 	for {
 		if p.job != nil {
-			if st, ok := p.job.Step(name); ok && (st.Status == StepSuccess || st.Status == StepSkipped) {
-				return p.job, nil
+			if st, prompt, ok := p.unansweredPrompt(); ok && (fresh || p.told[st.Title] != promptSignature(prompt)) {
+				p.told[st.Title] = promptSignature(prompt)
+				return p.job, &MFARequiredError{Job: p.job, Prompt: clonePrompt(prompt)}
 			}
 			if p.Done() {
 				return p.result(ctx)
+			}
+			if stepReached(p.job, name) {
+				return p.job, nil
 			}
 		}
 		if _, err := p.next(ctx); err != nil {
 			return p.job, err
 		}
+		fresh = true
 	}
 }
 
@@ -337,6 +415,9 @@ func (p *Poller) WaitForStep(ctx context.Context, name StepName) (*Job, error) {
 // Diagnosis that consulted the institution's current status when relevant)
 // when a step failed.
 func (p *Poller) Wait(ctx context.Context) (*Job, error) {
+	if err := p.ready(); err != nil {
+		return nil, err
+	}
 	for !p.Done() {
 		if _, err := p.next(ctx); err != nil {
 			return p.job, err

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Token scopes (basiq-api.md §1).
+// Token scopes, the values of POST /token's scope field.
 const (
 	ScopeServerAccess = "SERVER_ACCESS"
 	ScopeClientAccess = "CLIENT_ACCESS"
@@ -65,6 +65,13 @@ func (t Token) LogValue() slog.Value {
 //     token that is expired, or that the API just rejected.
 //   - Errors never fail an API call: the SDK logs them at warn level and falls
 //     back to its own copy or to fetching a token.
+//   - Each call gets its own deadline of one second (its ctx carries it),
+//     whatever the caller's: a Get that has not answered by then counts as a
+//     miss and the SDK mints a token; a Set runs in the background, and the
+//     callers waiting for the new token wait at most 250 ms for it. A cache
+//     that hangs (a Redis behind a network partition) therefore costs at most
+//     about a second once per token lifetime, never a failed call. Honour
+//     ctx: a Get or Set that ignores it keeps a goroutine until it returns.
 //   - Both methods must be safe for concurrent use.
 //
 // The cache is consulted only when the client's own copy is missing, expiring
@@ -76,11 +83,12 @@ type TokenCache interface {
 
 // MemoryTokenCache is an in-memory TokenCache, safe for concurrent use. Share
 // one between clients of the same process to share their tokens. Expired
-// entries are dropped, and at most 10,000 entries are kept.
+// entries are dropped, and at most 10,000 entries are kept. The zero value is
+// an empty cache ready to use; NewMemoryTokenCache is equivalent.
 type MemoryTokenCache struct {
 	mu      sync.Mutex
 	entries map[string]Token
-	now     func() time.Time
+	now     func() time.Time // nil: time.Now
 }
 
 const memoryTokenCacheMax = 10000
@@ -92,10 +100,13 @@ func NewMemoryTokenCache() *MemoryTokenCache {
 
 // Get returns the unexpired token stored under key.
 func (m *MemoryTokenCache) Get(_ context.Context, key string) (Token, bool, error) {
+	if m == nil {
+		return Token{}, false, invalidInput("nil *MemoryTokenCache")
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	tok, ok := m.entries[key]
-	if ok && !tok.Valid(m.now()) {
+	if ok && !tok.Valid(m.clock()) {
 		delete(m.entries, key)
 		return Token{}, false, nil
 	}
@@ -105,8 +116,14 @@ func (m *MemoryTokenCache) Get(_ context.Context, key string) (Token, bool, erro
 // Set stores tok under key, evicting expired entries (then the soonest to
 // expire) when full.
 func (m *MemoryTokenCache) Set(_ context.Context, key string, tok Token) error {
+	if m == nil {
+		return invalidInput("nil *MemoryTokenCache")
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.entries == nil {
+		m.entries = make(map[string]Token)
+	}
 	if _, exists := m.entries[key]; !exists && len(m.entries) >= memoryTokenCacheMax {
 		m.evict()
 	}
@@ -114,8 +131,15 @@ func (m *MemoryTokenCache) Set(_ context.Context, key string, tok Token) error {
 	return nil
 }
 
+func (m *MemoryTokenCache) clock() time.Time {
+	if m.now == nil {
+		return time.Now()
+	}
+	return m.now()
+}
+
 func (m *MemoryTokenCache) evict() {
-	now := m.now()
+	now := m.clock()
 	var soonestKey string
 	var soonest time.Time
 	for k, t := range m.entries {
@@ -134,6 +158,9 @@ func (m *MemoryTokenCache) evict() {
 
 // Len returns the number of entries, expired or not.
 func (m *MemoryTokenCache) Len() int {
+	if m == nil {
+		return 0
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.entries)

@@ -38,7 +38,7 @@ type tokenResponse struct {
 	TokenType   string `json:"token_type"`
 }
 
-// postToken serves POST /token (basiq-api.md §1).
+// postToken serves POST /token.
 func (s *Server) postToken(c *call) reply {
 	ver := strings.TrimSpace(c.req.Header.Get("basiq-version"))
 	if ver == "" {

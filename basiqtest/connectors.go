@@ -2,7 +2,7 @@ package basiqtest
 
 import "net/http"
 
-// Connector methods. Basiq spells open banking two ways (basiq-api.md §5.3,
+// Connector methods. Basiq spells open banking two ways (Basiq's connector documentation,
 // open question 8): the 3.0 connector schema's method enum (DATA3) says
 // "openbanking", the filter grammar and the 2.x documents "open-banking".
 // The fake accepts both everywhere (GET /connectors/{id}/{method} and
@@ -36,7 +36,7 @@ type connector struct {
 	method string
 }
 
-// connectorView is the wire form of a connector (basiq-api.md §5.3).
+// connectorView is the wire form of a connector (GET /connectors/{id}/{method}).
 type connectorView struct {
 	Type          string            `json:"type"`
 	ID            string            `json:"id"`

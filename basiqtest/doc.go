@@ -76,8 +76,8 @@
 //	erlich / aviato       account-not-accessible-requires-user-action, retrieve-accounts
 //	jianYang / nothotdog  service-unavailable, retrieve-transactions
 //
-// Basiq documents MFA answers for the first six logins only (basiq-api.md
-// §8). On a bank that asks, the fake gives laurieBream, ashMann, the failing
+// Basiq documents MFA answers for the first six logins only (its Testing
+// page). On a bank that asks, the fake gives laurieBream, ashMann, the failing
 // logins and logins added with SetLoginPassword jared's one-time-password
 // challenge, answered ["1234"]: that answer is the fake's own invention.
 //

@@ -12,7 +12,7 @@ type clause struct {
 	values []string
 }
 
-// parseFilter parses Basiq's filter grammar (basiq-api.md §5.4): statements
+// parseFilter parses Basiq's filter grammar (?filter=prop.op('v'),...): statements
 // separated by commas, each a dotted property, an operator and single-quoted
 // values in parentheses, e.g. institution.stage.eq('live'),institution.tier.in('1','2').
 func parseFilter(s string) ([]clause, bool) {

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// institutionView is the wire form of an institution (basiq-api.md §5.2).
+// institutionView is the wire form of an institution (GET /institutions/{id}).
 type institutionView struct {
 	Type                    string       `json:"type"`
 	ID                      string       `json:"id"`

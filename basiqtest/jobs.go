@@ -145,7 +145,7 @@ func (s *Server) jobStub(j *job) jobStub {
 	return jobStub{Type: "job", ID: j.id, Links: selfLink{Self: s.jobURL(j.id)}}
 }
 
-// jobView is the wire form of a job (basiq-api.md §3.1, §3.5).
+// jobView is the wire form of a job (GET /jobs/{jobId}, and items of GET /users/{userId}/jobs).
 type jobView struct {
 	Type        string          `json:"type"`
 	ID          string          `json:"id"`

@@ -41,7 +41,8 @@ func (c *call) param(name string) string { return c.params[name] }
 // version is the API version of the caller's token.
 func (c *call) version() string { return c.tok.version }
 
-// newRoutes returns the endpoint table (basiq-api.md §1 lists the scopes).
+// newRoutes returns the endpoint table, with the token scopes Basiq's API
+// reference gives each route.
 func newRoutes() []route {
 	v2 := []string{"2.0", "2.1"}
 	mfa := []string{"2.1", "3.0"}

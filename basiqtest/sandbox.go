@@ -1,6 +1,6 @@
 package basiqtest
 
-// The sandbox's bank side (basiq-api.md §8): which logins exist, with which
+// The sandbox's bank side (Basiq's Testing page): which logins exist, with which
 // password, who they are, how their bank challenges them for MFA, and how the
 // documented unhappy-path users fail.
 

@@ -33,6 +33,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -47,7 +48,7 @@ import (
 func main() { demo.Main("connect", run) }
 
 // sandboxLogin is one of the logins Basiq documents for its sandbox banks,
-// with its password and the answers to its MFA challenge (basiq-api.md §8).
+// with its password and the answers to its MFA challenge (Basiq's Testing page).
 type sandboxLogin struct {
 	password string
 	mfa      []string // nil when none are documented
@@ -209,25 +210,19 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 
 	p := c.Jobs.Poller(job.ID, &pollOpts)
 	var failure *basiq.Diagnosis
-	released := false
-	for ev, err := range p.Steps(ctx) {
-		if err != nil {
-			return fmt.Errorf("following job %s: %w", job.ID, err)
-		}
+	// Keep the user only until their credentials are verified. WaitForStep
+	// never releases a user the bank is still challenging: while an MFA prompt
+	// waits for answers it returns *MFARequiredError; answer it, then wait again.
+	for {
+		waited, err := p.WaitForStep(ctx, basiq.StepVerifyCredentials)
 		elapsed := time.Since(start).Seconds()
-		st := ev.Step
+		var mfaErr *basiq.MFARequiredError
+		var failed *basiq.JobFailedError
 		switch {
-		case st.Status == basiq.StepFailed:
-			code := ""
-			if st.Result != nil {
-				code = st.Result.Code
-			}
-			fmt.Fprintf(stdout, "[%5.1fs] %-22s failed: %s\n", elapsed, st.Title, code)
-			failure = ev.Diagnosis
-		case ev.Diagnosis != nil && ev.Diagnosis.Action == basiq.ActionAnswerMFA:
-			prompt := ev.Diagnosis.MFA
+		case errors.As(err, &mfaErr):
+			prompt := mfaErr.Prompt
 			fmt.Fprintf(stdout, "[%5.1fs] %-22s the bank asks: %s %q (expires in %s)\n",
-				elapsed, st.Title, prompt.Description, prompt.Input, demo.Human(prompt.Expiry))
+				elapsed, basiq.StepMFAChallenge, prompt.Description, prompt.Input, demo.Human(prompt.Expiry))
 			if len(answers) == 0 {
 				return fmt.Errorf("the bank asks for MFA (%s); run again with -mfa %q", strings.Join(prompt.Input, ", "), strings.Repeat("answer,", max(len(prompt.Input)-1, 0))+"answer")
 			}
@@ -235,18 +230,46 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 				return fmt.Errorf("answering the MFA challenge: %w", err)
 			}
 			// Answers are secrets too: say how many, not what.
-			fmt.Fprintf(stdout, "[%5.1fs] %-22s answered (%d answer(s) sent)\n", time.Since(start).Seconds(), st.Title, len(answers))
+			fmt.Fprintf(stdout, "[%5.1fs] %-22s answered (%d answer(s) sent)\n", time.Since(start).Seconds(), basiq.StepMFAChallenge, len(answers))
+			continue
+		case errors.As(err, &failed):
+			code := ""
+			if failed.Step.Result != nil {
+				code = failed.Step.Result.Code
+			}
+			fmt.Fprintf(stdout, "[%5.1fs] %-22s failed: %s\n", elapsed, failed.Step.Title, code)
+			failure = &failed.Diagnosis
+		case err != nil:
+			return fmt.Errorf("following job %s: %w", job.ID, err)
 		default:
-			fmt.Fprintf(stdout, "[%5.1fs] %-22s %s\n", elapsed, st.Title, describe(st.Status))
-		}
-
-		// Keep the user only until their credentials are verified (and any
-		// MFA answered); a real app returns to the user here and lets a
-		// background goroutine follow the rest of the job.
-		if !released && (st.Status == basiq.StepSuccess || st.Status == basiq.StepSkipped) &&
-			(st.Title == basiq.StepVerifyCredentials || st.Title == basiq.StepMFAChallenge) && !mfaPending(ev.Job) {
-			released = true
+			for _, name := range []basiq.StepName{basiq.StepVerifyCredentials, basiq.StepMFAChallenge} {
+				if st, ok := waited.Step(name); ok {
+					fmt.Fprintf(stdout, "[%5.1fs] %-22s %s\n", elapsed, st.Title, describe(st.Status))
+				}
+			}
+			// A real app returns to the user here and lets a background
+			// goroutine follow the rest of the job (p.Wait, or p.Steps for progress).
 			fmt.Fprintln(stdout, "credentials verified — the user can carry on; fetching accounts in the background")
+		}
+		break
+	}
+	if failure == nil {
+		// The rest of the job: Steps does not repeat what WaitForStep saw.
+		for ev, err := range p.Steps(ctx) {
+			if err != nil {
+				return fmt.Errorf("following job %s: %w", job.ID, err)
+			}
+			st := ev.Step
+			if st.Status == basiq.StepFailed {
+				code := ""
+				if st.Result != nil {
+					code = st.Result.Code
+				}
+				fmt.Fprintf(stdout, "[%5.1fs] %-22s failed: %s\n", time.Since(start).Seconds(), st.Title, code)
+				failure = ev.Diagnosis
+				continue
+			}
+			fmt.Fprintf(stdout, "[%5.1fs] %-22s %s\n", time.Since(start).Seconds(), st.Title, describe(st.Status))
 		}
 	}
 	job = p.Job()
@@ -284,9 +307,6 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return fmt.Errorf("%w: %s failed with %s; action %s", demo.ErrDiagnosed, d.Step, demo.OrDash(d.Code), d.Action)
 	}
 
-	if !released { // a job with no verify-credentials step
-		fmt.Fprintln(stdout, "credentials verified — the user can carry on; fetching accounts in the background")
-	}
 	fmt.Fprintf(stdout, "Job finished in %.1fs\n", time.Since(start).Seconds())
 	conn, err := c.Connections.Get(ctx, user.ID, job.ConnectionID())
 	if err != nil {
@@ -298,13 +318,6 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	}
 	fmt.Fprintln(stdout)
 	return printHealth(ctx, stdout, c, user.ID)
-}
-
-// mfaPending reports whether the job has an MFA challenge still to come or
-// to answer.
-func mfaPending(job *basiq.Job) bool {
-	st, ok := job.Step(basiq.StepMFAChallenge)
-	return ok && !st.Status.Done()
 }
 
 func describe(s basiq.StepStatus) string {

@@ -43,7 +43,7 @@ type fakeStatus struct{ id, status, why string }
 // every call.
 func fakeStatuses() []fakeStatus {
 	return []fakeStatus{
-		// basiq-api.md §5.2: no Basiq source shows this value; the SDK
+		// No Basiq source shows this value; the SDK
 		// accepts it, in case it appears, as under-maintenance.
 		{"AU00003", string(basiq.StatusScheduledMaintenance),
 			"a hypothetical maintenance alias: no Basiq source shows it, but the SDK treats it as under-maintenance"},

@@ -16,7 +16,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// checkRetry decides whether an attempt is retried (DESIGN.md §4.2):
+// checkRetry decides whether an attempt is retried:
 //   - GET/DELETE (and replayable requests): network errors, 429, 500, 502, 503, 504
 //     and 403 throttling;
 //   - any other request: 429 and 403 throttling (the server refused before acting),
@@ -93,7 +93,7 @@ func notSent(err error) bool {
 }
 
 // IsThrottled reports whether a response is Basiq's rate limiting: 429, or a
-// 403 whose error says "Invalid request" (basiq-api.md §1, §7).
+// 403 whose error says "Invalid request" (Basiq throttles with both).
 func IsThrottled(status int, body []byte) bool {
 	if status == http.StatusTooManyRequests {
 		return true

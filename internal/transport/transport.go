@@ -55,7 +55,7 @@ type Response struct {
 	Attempts   int
 }
 
-// Transport performs requests with the retry policy of DESIGN.md §4.2.
+// Transport performs requests with the SDK's retry policy (see checkRetry).
 type Transport struct {
 	hc        *http.Client
 	policy    Policy
@@ -64,8 +64,8 @@ type Transport struct {
 
 // New returns a Transport sending through hc (http.DefaultClient when nil).
 //
-// go-retryablehttp closes the client's idle connections when it gives up; hc
-// is shared with its owner (its transport may be http.DefaultTransport), so
+// Redirects are never followed (see refuseRedirect). go-retryablehttp closes
+// the client's idle connections when it gives up; hc is shared with its owner (its transport may be http.DefaultTransport), so
 // the Transport sends through a copy of hc whose RoundTripper hides
 // CloseIdleConnections, leaving other users' connections alone.
 func New(hc *http.Client, p Policy, bodyLimit int64) *Transport {
@@ -81,8 +81,18 @@ func New(hc *http.Client, p Policy, bodyLimit int64) *Transport {
 		rt = http.DefaultTransport
 	}
 	own.Transport = keepIdle{rt}
+	// The API never redirects. Following one would re-send the request, with
+	// its bearer token and body (a bank password, on a credential POST), to
+	// wherever the Location header points, over plain http if it says so,
+	// and report the redirect target's answer as the API's. The copy refuses
+	// every redirect: the 3xx itself is the answer, and the caller's client
+	// keeps its own policy.
+	own.CheckRedirect = refuseRedirect
 	return &Transport{hc: &own, policy: p, bodyLimit: bodyLimit}
 }
+
+// refuseRedirect makes http.Client return a redirect response as it is.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // keepIdle is a RoundTripper without CloseIdleConnections.
 type keepIdle struct{ rt http.RoundTripper }

@@ -168,7 +168,7 @@ func fakePollOptions(timeScale float64) basiq.PollOptions {
 	}
 }
 
-// SandboxLogin is a login of Basiq's sandbox banks (basiq-api.md §8).
+// SandboxLogin is a login of Basiq's sandbox banks (Basiq's Testing page).
 type SandboxLogin struct {
 	Login, Password string
 	// Code is the result.code the login always fails with; "" for a login
@@ -177,7 +177,7 @@ type SandboxLogin struct {
 }
 
 // FailingLogins returns Basiq's three sandbox logins that always fail
-// (basiq-api.md §8), a fresh slice on every call.
+// (Basiq's Testing page), a fresh slice on every call.
 func FailingLogins() []SandboxLogin {
 	return []SandboxLogin{
 		{"bighead", "password", "invalid-credentials"},
