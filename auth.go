@@ -31,10 +31,11 @@ const earlyRetryPause = 30 * time.Second
 // slot is the client's own copy of one token.
 type slot struct {
 	tok          Token
-	refreshAt    time.Time // start of the early-refresh window
-	earlyBusy    bool      // a background refresh is running
-	earlyRetryAt time.Time // no background refresh before this
-	rejected     string    // the access token the API last rejected
+	refreshAt    time.Time     // start of the early-refresh window
+	earlyBusy    bool          // a background refresh is running
+	earlyRetryAt time.Time     // no background refresh before this
+	rejected     string        // the access token the API last rejected
+	life         time.Duration // tok's remaining life when it was stored
 	elem         *list.Element
 }
 
@@ -145,6 +146,26 @@ func (m *tokenManager) get(ctx context.Context, kind authKind, userID string) (T
 	}
 	m.mu.Unlock()
 	return m.shared(ctx, kind, userID, time.Time{})
+}
+
+// getFresh is get for a token that must stay valid for a while after it is
+// handed out (a Consent UI link): one with less than minLife left (or, for
+// short-lived tokens, less than half a token's life) is replaced, through the
+// same single flight as any other token request.
+func (m *tokenManager) getFresh(ctx context.Context, kind authKind, userID string, minLife time.Duration) (Token, error) {
+	tok, err := m.get(ctx, kind, userID)
+	if err != nil {
+		return Token{}, err
+	}
+	m.mu.Lock()
+	if s := m.slotFor(kind, userID, false); s != nil && s.tok.AccessToken == tok.AccessToken && s.life > 0 {
+		minLife = min(minLife, s.life/2)
+	}
+	m.mu.Unlock()
+	if tok.ExpiresAt.Sub(m.now()) >= minLife {
+		return tok, nil
+	}
+	return m.shared(ctx, kind, userID, tok.ExpiresAt)
 }
 
 // refreshEarly replaces a token nearing expiry while callers keep using it.
@@ -307,6 +328,7 @@ func (m *tokenManager) store(kind authKind, userID string, tok Token) {
 	defer m.mu.Unlock()
 	s := m.slotFor(kind, userID, true)
 	s.tok = tok
+	s.life = tok.ExpiresAt.Sub(now)
 	s.refreshAt = tok.ExpiresAt.Add(-margin + time.Duration(m.spread()*float64(margin/2)))
 	s.earlyRetryAt = time.Time{}
 }

@@ -57,6 +57,7 @@ type config struct {
 	earlyRefresh    time.Duration
 	clientCacheSize int
 	bodyLimit       int64
+	consentBaseURL  string
 }
 
 // WithBaseURL points the client at another server (a proxy, or basiqtest).
@@ -155,6 +156,14 @@ func WithTokenRefreshBefore(d time.Duration) Option {
 	}
 }
 
+// WithConsentBaseURL points Consents.URL at another Consent UI (basiqtest's
+// consent page, in tests and demos) instead of DefaultConsentBaseURL. Like the
+// base URL it must be https, or http on a loopback host, with no credentials,
+// query or fragment; its path is kept.
+func WithConsentBaseURL(u string) Option {
+	return func(c *config) error { c.consentBaseURL = u; return nil }
+}
+
 // Client is a Basiq API client. It is safe for concurrent use; create one
 // per API key and share it.
 type Client struct {
@@ -168,6 +177,8 @@ type Client struct {
 	Institutions *InstitutionsService
 	// Connectors lists connectors (an institution's access methods) and their status.
 	Connectors *ConnectorsService
+	// Consents builds Consent UI links and reads and revokes consents (API 3.0).
+	Consents *ConsentsService
 
 	// The services as NewClient made them. Internal code uses these, never
 	// the exported fields above, which a caller may replace (with a stub, or nil).
@@ -176,9 +187,11 @@ type Client struct {
 	connections  *ConnectionsService
 	institutions *InstitutionsService
 	connectors   *ConnectorsService
+	consents     *ConsentsService
 
 	apiKey          *secret // behind a pointer: fmt prints only its address when nested
 	baseURL         *url.URL
+	consentBase     *url.URL
 	version         APIVersion
 	userAgentHeader []string // []string{userAgent}, shared by every request; never modified
 	jsonHeader      []string // []string{"application/json"}, likewise
@@ -205,6 +218,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		earlyRefresh:    5 * time.Minute,
 		clientCacheSize: 1024,
 		bodyLimit:       defaultBodyLimit,
+		consentBaseURL:  DefaultConsentBaseURL,
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -218,6 +232,10 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	consentBase, err := parseBaseURL(cfg.consentBaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("%w (WithConsentBaseURL)", err)
+	}
 	ua := "basiq-go/" + Version
 	if cfg.userAgent != "" {
 		ua = cfg.userAgent + " " + ua
@@ -225,6 +243,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	c := &Client{
 		apiKey:          newSecret(apiKey),
 		baseURL:         base,
+		consentBase:     consentBase,
 		version:         cfg.version,
 		userAgentHeader: []string{ua},
 		jsonHeader:      []string{"application/json"},
@@ -239,7 +258,9 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	c.connections = &ConnectionsService{c: c}
 	c.institutions = newInstitutionsService(c)
 	c.connectors = &ConnectorsService{c: c}
+	c.consents = &ConsentsService{c: c}
 	c.Users, c.Jobs, c.Connections, c.Institutions, c.Connectors = c.users, c.jobs, c.connections, c.institutions, c.connectors
+	c.Consents = c.consents
 	return c, nil
 }
 

@@ -3,6 +3,7 @@ package basiq
 import (
 	"context"
 	"net/http"
+	"time"
 )
 
 // ConnectionsService creates, reads, refreshes, updates and deletes a user's
@@ -43,7 +44,8 @@ func (s *ConnectionsService) Create(ctx context.Context, userID string, cr Crede
 		LoginID: cr.LoginID, Password: cr.Password, SecurityCode: cr.SecurityCode,
 		SecondaryLoginID: cr.SecondaryLoginID, Institution: institutionRef{ID: cr.InstitutionID},
 	}
-	return s.startJob(ctx, apiRequest{method: http.MethodPost, route: "/users/{userId}/connections", params: []string{userID}, body: body})
+	return s.startJob(ctx, apiRequest{method: http.MethodPost, route: "/users/{userId}/connections", params: []string{userID}, body: body},
+		jobOrigin{instID: cr.InstitutionID})
 }
 
 // Get returns a connection with its accounts and profile.
@@ -87,7 +89,8 @@ func (s *ConnectionsService) List(ctx context.Context, userID string, filter *Co
 // (status 200) instead of a new one, and the returned job has Reused set.
 // Prefer RefreshIfStale: Basiq asks integrators to keep ad hoc refreshes to a minimum.
 func (s *ConnectionsService) Refresh(ctx context.Context, userID, connectionID string) (*Job, error) {
-	return s.startJob(ctx, apiRequest{method: http.MethodPost, route: "/users/{userId}/connections/{connectionId}/refresh", params: []string{userID, connectionID}})
+	return s.startJob(ctx, apiRequest{method: http.MethodPost, route: "/users/{userId}/connections/{connectionId}/refresh", params: []string{userID, connectionID}},
+		jobOrigin{userID: userID, connID: connectionID})
 }
 
 // RefreshAll starts a refresh job for each of the user's connections.
@@ -111,7 +114,8 @@ func (s *ConnectionsService) Update(ctx context.Context, userID, connectionID st
 		return nil, invalidInput("CredentialsUpdate.Password is empty")
 	}
 	body := updateBody(u)
-	return s.startJob(ctx, apiRequest{method: http.MethodPost, route: "/users/{userId}/connections/{connectionId}", params: []string{userID, connectionID}, body: body})
+	return s.startJob(ctx, apiRequest{method: http.MethodPost, route: "/users/{userId}/connections/{connectionId}", params: []string{userID, connectionID}, body: body},
+		jobOrigin{userID: userID, connID: connectionID})
 }
 
 // Delete removes a connection. Data already fetched stays on the user. If an
@@ -121,13 +125,39 @@ func (s *ConnectionsService) Delete(ctx context.Context, userID, connectionID st
 	return s.client().remove(ctx, apiRequest{route: "/users/{userId}/connections/{connectionId}", params: []string{userID, connectionID}})
 }
 
+// Purge removes the accounts and transactions the connection brought to the
+// user (POST /users/{userId}/connections/{connectionId}/purge), keeping the
+// connection: a later refresh fetches them again (the way to pick up
+// updated enrichment). Basiq purges only active connections. To remove the
+// connection too, Purge and then Delete. API version 3.0 only.
+func (s *ConnectionsService) Purge(ctx context.Context, userID, connectionID string) error {
+	c := s.client()
+	if c.APIVersion() != V3 {
+		return c.errUnsupported("Connections.Purge")
+	}
+	_, err := c.do(ctx, apiRequest{method: http.MethodPost, route: "/users/{userId}/connections/{connectionId}/purge", params: []string{userID, connectionID}}, nil)
+	return err
+}
+
+// jobOrigin is what this client knows of a job it started: its institution
+// (a create), or its user and connection (a refresh or an update).
+type jobOrigin struct {
+	instID, userID, connID string
+}
+
 // startJob sends a request answered with a job stub; 200 marks it Reused.
-func (s *ConnectionsService) startJob(ctx context.Context, r apiRequest) (*Job, error) {
+func (s *ConnectionsService) startJob(ctx context.Context, r apiRequest, origin jobOrigin) (*Job, error) {
 	var job Job
 	status, err := s.client().do(ctx, r, &job)
 	if err != nil {
 		return nil, err
 	}
 	job.Reused = status == http.StatusOK
+	if !job.Reused && job.ID != "" {
+		// A job this client has just started: its pollers know its state.
+		// (It started before this answer came back: a poller waiting from
+		// now on never looks too early.)
+		s.client().jobs.started.record(job.ID, time.Now(), origin)
+	}
 	return &job, nil
 }

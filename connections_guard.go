@@ -2,7 +2,10 @@ package basiq
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -18,6 +21,11 @@ import (
 //     or running: that job, to poll instead of starting another. Two requests.
 //   - (job, nil) with a new refresh job otherwise (never used, or stale, and
 //     idle). Three requests.
+//
+// An open-banking connection has 20 refreshes a day: when its jobs of the
+// last 24 hours already number 20, RefreshIfStale sends no refresh and
+// returns a *RefreshLimitError (matching ErrRateLimited) saying when the next
+// one is possible.
 //
 // maxAge must be positive. Errors from any request are returned as they are.
 func (s *ConnectionsService) RefreshIfStale(ctx context.Context, userID, connectionID string, maxAge time.Duration) (*Job, error) {
@@ -56,7 +64,68 @@ func (s *ConnectionsService) RefreshIfStale(ctx context.Context, userID, connect
 	if fresh(lastDone, now, maxAge) {
 		return nil, nil
 	}
+	if err := checkRefreshLimit(conn, jobs, now); err != nil {
+		return nil, err
+	}
 	return s.Refresh(ctx, userID, connectionID)
+}
+
+// Basiq allows an open-banking connection 20 refreshes a day (the CDR's
+// limit). The SDK counts the connection's jobs over the last 24 hours
+// (Basiq lists 7 days of them): rolling, since Basiq does not say when its
+// day starts, so a refresh the SDK allows is never the 21st.
+const (
+	cdrRefreshesPerDay = 20
+	cdrRefreshWindow   = 24 * time.Hour
+)
+
+// RefreshLimitError is returned by Connections.RefreshIfStale, without any
+// refresh request, when an open-banking connection has used its 20 refreshes
+// of the last 24 hours. It matches ErrRateLimited.
+type RefreshLimitError struct {
+	ConnectionID string
+	Used, Limit  int       // jobs of the connection in the window, and the limit
+	RetryAt      time.Time // when the oldest of them leaves the window
+}
+
+// Error describes the limit.
+func (e *RefreshLimitError) Error() string {
+	return oneLine(fmt.Sprintf("basiq: connection %s used %d of its %d open-banking refreshes in 24 hours; next one possible at %s",
+		orUnknown(e.ConnectionID), e.Used, e.Limit, e.RetryAt.UTC().Format(time.RFC3339)))
+}
+
+// Is matches ErrRateLimited.
+func (e *RefreshLimitError) Is(target error) bool { return target == ErrRateLimited }
+
+// isOpenBanking reports an open-banking connection (Basiq spells the method
+// "open-banking" and "openbanking").
+func isOpenBanking(method string) bool {
+	m := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(method), "-", ""))
+	return m == "openbanking"
+}
+
+// checkRefreshLimit declines a refresh that would exceed the CDR limit of an
+// open-banking connection, counting its jobs in the window.
+func checkRefreshLimit(conn *Connection, jobs []Job, now time.Time) error {
+	if !isOpenBanking(conn.Method) {
+		return nil
+	}
+	var in []time.Time
+	for i := range jobs {
+		if id := jobs[i].ConnectionID(); id != "" && id != conn.ID {
+			continue
+		}
+		if at := jobTime(&jobs[i]); !at.IsZero() && now.Sub(at) < cdrRefreshWindow {
+			in = append(in, at)
+		}
+	}
+	if len(in) < cdrRefreshesPerDay {
+		return nil
+	}
+	slices.SortFunc(in, func(a, b time.Time) int { return a.Compare(b) })
+	// The refresh becomes possible when enough of them have left the window.
+	return &RefreshLimitError{ConnectionID: conn.ID, Used: len(in), Limit: cdrRefreshesPerDay,
+		RetryAt: in[len(in)-cdrRefreshesPerDay].Add(cdrRefreshWindow)}
 }
 
 func fresh(t, now time.Time, maxAge time.Duration) bool {

@@ -262,6 +262,7 @@ var recordedCases = map[string]func(t *testing.T){
 		assert.Equal(t, StepDurations{
 			VerifyCredentials: 8154 * time.Millisecond, RetrieveAccounts: 3820 * time.Millisecond,
 			RetrieveTransactions: 7127 * time.Millisecond, RetrieveMeta: 12487 * time.Millisecond, Total: 31588 * time.Millisecond,
+			Reported: true,
 		}, in.AverageDuration)
 		assert.Equal(t, 8154*time.Millisecond, in.AverageDuration.For(StepVerifyCredentials))
 		assert.Equal(t, 3820*time.Millisecond, in.AverageDuration.For(StepRetrieveAccounts))

@@ -6,9 +6,17 @@ import "context"
 // when opts has none and the answer depends on it. *instID is the
 // institution when known, and is stored back when found (see
 // institutionStatus).
+//
+// The client's API version and the institution, when known, go into opts.
 func (c *Client) diagnose(ctx context.Context, job *Job, opts DiagnoseOptions, instID *string) Diagnosis {
+	if opts.APIVersion == "" {
+		opts.APIVersion = c.version
+	}
 	if opts.InstitutionStatus == "" && statusMatters(job, opts) {
 		opts.InstitutionStatus = c.institutionStatus(ctx, job, instID)
+	}
+	if opts.InstitutionID == "" {
+		opts.InstitutionID = *instID
 	}
 	return Diagnose(job, opts)
 }

@@ -53,7 +53,9 @@ const (
 	ActionCheckCredentials Action = "check-credentials"
 	// ActionUpdateCredentials: saved login details stopped working, most likely
 	// because the user changed their password. When the user next returns,
-	// ask for their current details and call Connections.Update.
+	// ask for their current details: on API 2.1 call Connections.Update; on
+	// 3.0 send them to the Consent UI with the connection's id
+	// (Diagnosis.Consent, Consents.URL), where they enter them.
 	ActionUpdateCredentials Action = "update-credentials"
 	// ActionDisableMFA: the bank asked for a kind of multi-factor
 	// authentication Basiq does not support. The user tries logging in
@@ -154,6 +156,14 @@ const (
 
 // DiagnoseOptions is what Diagnose needs to know beyond the job itself.
 type DiagnoseOptions struct {
+	// APIVersion is the API version the job runs under; zero means V3, the
+	// default. On 3.0 every remedy that needs the user's credentials or
+	// consent goes through the Consent UI (Diagnosis.Consent), and the user
+	// messages speak of reconnecting the bank.
+	APIVersion APIVersion
+	// InstitutionID is the job's institution, when known (a v3 job does not
+	// name it); it goes into Diagnosis.Consent for a new connection.
+	InstitutionID string
 	// Operation is what started the job; OpUnknown when not known.
 	Operation Operation
 	// InstitutionStatus is the institution's current status (from
@@ -215,6 +225,12 @@ type Diagnosis struct {
 	// MFA is the prompt to answer when Action is ActionAnswerMFA (a copy);
 	// nil otherwise.
 	MFA *StepResult
+	// Consent, on API 3.0, is the Consent UI link's options that let the
+	// user fix the problem (pass them to Consents.URL): the connection's id
+	// for an existing connection (a credential update or re-authorisation),
+	// the institution for a new one. Nil when the fix needs no Consent UI,
+	// and always on API 2.1.
+	Consent *ConsentURLOptions
 }
 
 // Diagnose reads a job and recommends what to do, following Basiq's
@@ -271,6 +287,9 @@ func Diagnose(job *Job, opts DiagnoseOptions) Diagnosis {
 	if step, ok := job.FailedStep(); ok {
 		d.Step = step.Title
 		d.diagnoseFailure(step.Result, opts.InstitutionStatus, attempt)
+		if opts.APIVersion != V2_1 {
+			d.throughConsentUI(opts.InstitutionID)
+		}
 		return d
 	}
 	for _, s := range job.Steps {

@@ -10,7 +10,8 @@ import (
 )
 
 // ExampleDiagnose acts on the diagnosis of a refresh job whose
-// verify-credentials step failed, as GET /jobs/{id} returns it.
+// verify-credentials step failed, as GET /jobs/{id} returns it, on API 3.0
+// (the default), where the user fixes their login in the Consent UI.
 func ExampleDiagnose() {
 	const body = `{
 	  "type": "job", "id": "57d6ab28-1fd4-4851-b9d2-81ca2884de21", "jobType": "connection",
@@ -31,6 +32,7 @@ func ExampleDiagnose() {
 	}
 
 	d := basiq.Diagnose(&job, basiq.DiagnoseOptions{
+		APIVersion:        basiq.V3, // the default; Jobs.Wait fills in the client's
 		Operation:         basiq.OpRefresh,
 		InstitutionStatus: basiq.StatusOperational, // from c.Institutions.Get
 		Attempt:           1,
@@ -40,9 +42,12 @@ func ExampleDiagnose() {
 	case d.Action == basiq.ActionNone:
 		fmt.Println("nothing to do")
 	case d.Action.UserMustAct():
-		// Save the action and show the message when the user next signs in;
-		// for ActionUpdateCredentials, follow with c.Connections.Update.
+		// Save the action and show the message when the user next signs in.
 		fmt.Println("tell the user:", d.UserMessage)
+		if d.Consent != nil {
+			// Then send them to c.Consents.URL(ctx, d.UserID, d.Consent).
+			fmt.Printf("through the Consent UI: connectionId=%s\n", d.Consent.ConnectionID)
+		}
 	case d.Action == basiq.ActionContactSupport:
 		fmt.Println("report to Basiq support:", d.UserID, d.ConnectionID, d.JobID)
 	default:
@@ -69,7 +74,8 @@ func ExampleDiagnose() {
 	fmt.Println("tell the user:", d.UserMessage)
 
 	// Output:
-	// tell the user: We couldn't log in to your bank with your saved details. If you've changed your internet banking password, please enter your current login details.
+	// tell the user: We couldn't log in to your bank with your saved details. If you've changed your internet banking password, please reconnect your bank with your current login details.
+	// through the Consent UI: connectionId=05b14a4a-189a-412a-a8c3-88adf2fc47f4
 	// action: update-credentials
 	// detail for support: Cannot login to target institution using supplied credentials. Please check credentials and try again.
 	// level=WARN msg="basiq job failed" diagnosis.user_id=bfa52043-e154-4adf-94d1-7f0544affc45 diagnosis.connection_id=05b14a4a-189a-412a-a8c3-88adf2fc47f4 diagnosis.job_id=57d6ab28-1fd4-4851-b9d2-81ca2884de21 diagnosis.action=update-credentials diagnosis.operation=refresh diagnosis.code=invalid-credentials diagnosis.step=verify-credentials diagnosis.institution_status=operational

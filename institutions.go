@@ -32,6 +32,10 @@ type StepDurations struct {
 	RetrieveTransactions time.Duration
 	RetrieveMeta         time.Duration
 	Total                time.Duration
+	// Reported is true when the institution gave averages at all
+	// (stats.averageDurationMs was not missing or null). Reported zeros mean
+	// the steps take no time worth waiting for.
+	Reported bool
 }
 
 // For returns the average duration of a step, or 0 when unknown.
@@ -71,6 +75,7 @@ func (d *StepDurations) UnmarshalJSON(b []byte) error {
 	*d = StepDurations{
 		VerifyCredentials: ms(aux.Avg.VerifyCredentials), RetrieveAccounts: ms(aux.Avg.RetrieveAccounts),
 		RetrieveTransactions: ms(aux.Avg.RetrieveTransactions), RetrieveMeta: ms(aux.Avg.RetrieveMeta), Total: ms(aux.Avg.Total),
+		Reported: true,
 	}
 	return nil
 }

@@ -27,6 +27,10 @@ type jobFake struct {
 	status     InstitutionStatus
 	avg        map[StepName]time.Duration
 	faults     map[int]fakeFault // by 1-based index of the job GET
+	// v3 makes the job look like an API 3.0 job straight from the Consent
+	// UI: links.source (the connection) appears only once
+	// verify-credentials has ended, and jobType is "connection".
+	v3 bool
 }
 
 type fakeStep struct {
@@ -140,12 +144,19 @@ func (f *jobFake) jobJSON(now time.Time) map[string]any {
 		}
 		steps = append(steps, st)
 	}
-	return map[string]any{
+	links := map[string]any{"self": "https://au-api.basiq.io/jobs/" + fakeJobID,
+		"source": "https://au-api.basiq.io/users/" + fakeUserID + "/connections/" + fakeConnID}
+	job := map[string]any{
 		"type": "job", "id": fakeJobID, "created": f.start.UTC().Format(time.RFC3339), "updated": now.UTC().Format(time.RFC3339),
-		"steps": steps,
-		"links": map[string]any{"self": "https://au-api.basiq.io/jobs/" + fakeJobID,
-			"source": "https://au-api.basiq.io/users/" + fakeUserID + "/connections/" + fakeConnID},
+		"steps": steps, "links": links,
 	}
+	if f.v3 {
+		job["jobType"] = "connection"
+		if ends[0].IsZero() {
+			delete(links, "source")
+		}
+	}
+	return job
 }
 
 func (f *jobFake) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -172,6 +183,11 @@ func (f *jobFake) RoundTrip(req *http.Request) (*http.Response, error) {
 				"data": []any{map[string]any{"type": "error", "code": "service-unavailable", "title": "Unavailable"}}}, h), nil
 		}
 		return jsonResponse(req, 200, f.jobJSON(now), nil), nil
+	case path == "/users/"+fakeUserID+"/connections/"+fakeConnID+"/refresh" && req.Method == http.MethodPost:
+		// The job starts now (a fake made for one job: its clock restarts).
+		f.start = now
+		return jsonResponse(req, 202, map[string]any{"type": "job", "id": fakeJobID,
+			"links": map[string]any{"self": "https://au-api.basiq.io/jobs/" + fakeJobID}}, nil), nil
 	case path == "/jobs/"+fakeJobID+"/mfa" && req.Method == http.MethodPost:
 		f.answeredAt = now
 		f.answers++

@@ -10,10 +10,13 @@ import (
 
 // JobsService reads jobs, answers MFA challenges and polls jobs.
 type JobsService struct {
-	c      *Client
-	waits  waitLoops      // concurrent Waits on one job share a poll loop
-	mfa    mfaLedger      // when this client last answered each job's MFA prompt
-	jitter func() float64 // the pollers' jitter source; nil for math/rand
+	c        *Client
+	waits    waitLoops            // concurrent Waits on one job share a poll loop
+	mfa      jobLedger[struct{}]  // when this client last answered each job's MFA prompt
+	started  jobLedger[jobOrigin] // the jobs this client started (not reused ones), and when
+	learned  stepLearner          // step durations observed by this client's pollers
+	connInst connInstitutions     // institution of each connection pollers looked up
+	jitter   func() float64       // the pollers' jitter source; nil for math/rand
 }
 
 func newJobsService(c *Client) *JobsService {
@@ -74,7 +77,7 @@ func (s *JobsService) SubmitMFA(ctx context.Context, userID, jobID string, answe
 	if err != nil {
 		return nil, err
 	}
-	s.mfa.record(jobID, time.Now())
+	s.mfa.record(jobID, time.Now(), struct{}{})
 	return &job, nil
 }
 

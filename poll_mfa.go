@@ -54,7 +54,7 @@ func (p *Poller) unansweredPrompt() (Step, *StepResult, bool) {
 		}
 		seen, ok := p.promptAt[st.Title]
 		if ok {
-			if answered, ok := p.jobs.mfa.lastAnswer(p.jobID); ok && !answered.Before(seen) {
+			if answered, _, ok := p.jobs.mfa.get(p.jobID); ok && !answered.Before(seen) {
 				return Step{}, nil, false
 			}
 		}
@@ -94,45 +94,53 @@ func clonePrompt(r *StepResult) *StepResult {
 	return &c
 }
 
-// mfaLedger remembers when this client last answered each job's MFA prompt,
-// so that pollers do not report a prompt the bank is still checking. It is
-// bounded: entries older than mfaLedgerTTL go first when it is full.
-type mfaLedger struct {
+// jobLedger remembers something per job id: when this client last answered
+// a job's MFA prompt (so that pollers do not report a prompt the bank is
+// still checking), or how this client started a job (so that pollers need
+// not look at a job they know has only just begun). It is bounded: entries
+// older than jobLedgerTTL go first when it is full.
+type jobLedger[V any] struct {
 	mu sync.Mutex
-	at map[string]time.Time
+	m  map[string]ledgerEntry[V]
+}
+
+type ledgerEntry[V any] struct {
+	at time.Time
+	v  V
 }
 
 const (
-	mfaLedgerMax = 4096
-	// mfaLedgerTTL outlives any MFA prompt (Basiq's last two minutes).
-	mfaLedgerTTL = 15 * time.Minute
+	jobLedgerMax = 4096
+	// jobLedgerTTL outlives any MFA prompt (Basiq's last two minutes) and the
+	// first step of any job.
+	jobLedgerTTL = 15 * time.Minute
 )
 
-func (l *mfaLedger) record(jobID string, at time.Time) {
+func (l *jobLedger[V]) record(jobID string, at time.Time, v V) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.at == nil {
-		l.at = make(map[string]time.Time)
+	if l.m == nil {
+		l.m = make(map[string]ledgerEntry[V])
 	}
-	if _, ok := l.at[jobID]; !ok && len(l.at) >= mfaLedgerMax {
-		for id, t := range l.at {
-			if at.Sub(t) > mfaLedgerTTL {
-				delete(l.at, id)
+	if _, ok := l.m[jobID]; !ok && len(l.m) >= jobLedgerMax {
+		for id, e := range l.m {
+			if at.Sub(e.at) > jobLedgerTTL {
+				delete(l.m, id)
 			}
 		}
-		for id := range l.at {
-			if len(l.at) < mfaLedgerMax {
+		for id := range l.m {
+			if len(l.m) < jobLedgerMax {
 				break
 			}
-			delete(l.at, id)
+			delete(l.m, id)
 		}
 	}
-	l.at[jobID] = at
+	l.m[jobID] = ledgerEntry[V]{at, v}
 }
 
-func (l *mfaLedger) lastAnswer(jobID string) (time.Time, bool) {
+func (l *jobLedger[V]) get(jobID string) (time.Time, V, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	t, ok := l.at[jobID]
-	return t, ok
+	e, ok := l.m[jobID]
+	return e.at, e.v, ok
 }

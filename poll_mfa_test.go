@@ -162,11 +162,11 @@ func TestStepReached(t *testing.T) {
 	assert.False(t, stepReached(job(StepSuccess), StepRetrieveAccounts), "a step the job does not have")
 }
 
-func TestMFALedgerIsBounded(t *testing.T) {
-	var l mfaLedger
+func TestJobLedgerIsBounded(t *testing.T) {
+	var l jobLedger[struct{}]
 	now := time.Now()
-	for i := range mfaLedgerMax + 100 {
-		l.record(string(rune('a'+i%26))+time.Duration(i).String(), now.Add(time.Duration(i)*time.Second))
+	for i := range jobLedgerMax + 100 {
+		l.record(string(rune('a'+i%26))+time.Duration(i).String(), now.Add(time.Duration(i)*time.Second), struct{}{})
 	}
-	assert.LessOrEqual(t, len(l.at), mfaLedgerMax)
+	assert.LessOrEqual(t, len(l.m), jobLedgerMax)
 }

@@ -18,16 +18,20 @@ func defaultJitter() float64 { return rand.Float64() }
 // delay is the wait before the next poll:
 //   - after a failed poll, the server's Retry-After, else a backoff;
 //   - while following Basiq's retries of an update, RetryInterval;
-//   - while a step with a known average duration runs, until it is expected
-//     to end (plus a little slack);
+//   - while a step with an expected duration runs, until it is expected to
+//     end (plus a little slack); once it is overdue, every MinInterval (or a
+//     tenth of the step's duration, if longer) for half its duration more,
+//     since steps end around their average, then backing off;
 //   - otherwise MinInterval, growing by half each poll that shows no change,
 //     up to MaxInterval.
 //
-// A random delay of up to 10% (at most 500 ms) is added so that many pollers
-// do not poll in step.
+// A random delay is added so that many pollers do not poll in step: up to
+// 10% of the wait, at most 500 ms, or at most the slack when the wait aims
+// at a step's expected end.
 func (p *Poller) delay(now time.Time) time.Duration {
 	o := p.opts
 	var d time.Duration
+	jitterCap := maxJitter
 	switch {
 	case p.lastErr != nil && p.retryHint > 0:
 		d = max(p.retryHint, o.MinInterval)
@@ -36,16 +40,21 @@ func (p *Poller) delay(now time.Time) time.Duration {
 	case p.followingRetry():
 		d = o.RetryInterval
 	default:
-		if until, ok := p.expectedEnd(now); ok && until > 0 {
+		until, avg, ok := p.expectedEnd(now)
+		switch {
+		case ok && until > 0:
 			d = min(max(until+pollSlack, o.MinInterval), o.MaxInterval)
-		} else if ok {
-			// The step is overdue: look again soon, then less often.
+			jitterCap = pollSlack
+		case ok && -until < avg/2:
+			// Overdue, but within the usual spread of the step's duration.
+			d = min(max(avg/10, o.MinInterval), o.MaxInterval)
+		case ok:
 			d = p.backoff(max(p.unchanged-1, 0))
-		} else {
+		default:
 			d = p.backoff(p.unchanged)
 		}
 	}
-	return d + time.Duration(float64(min(d/10, maxJitter))*p.jitter())
+	return d + time.Duration(float64(min(d/10, jitterCap))*p.jitter())
 }
 
 // backoff grows from MinInterval by half for each of n unchanged polls.
@@ -57,27 +66,67 @@ func (p *Poller) backoff(n int) time.Duration {
 	return min(time.Duration(d), p.opts.MaxInterval)
 }
 
-// expectedEnd returns how long until the current step should end, when the
-// institution's average for it is known. An MFA challenge waits on the user,
+// expectedEnd returns how long until the current step should end, and its
+// expected duration, when one is known. An MFA challenge waits on the user,
 // so it has no expected end.
-func (p *Poller) expectedEnd(now time.Time) (time.Duration, bool) {
+func (p *Poller) expectedEnd(now time.Time) (until, avg time.Duration, ok bool) {
 	if p.job == nil {
-		return 0, false
+		return 0, 0, false
 	}
 	st, ok := p.job.CurrentStep()
-	if !ok {
-		return 0, false
+	if !ok || st.Title == StepMFAChallenge {
+		return 0, 0, false
 	}
-	avg := p.durations.For(st.Title)
-	if avg <= 0 {
-		return 0, false
+	avg = p.expectedDuration(st.Title)
+	if avg <= 0 && !p.durations.Reported {
+		return 0, 0, false
 	}
 	start, ok := p.stepSeen[st.Title]
 	if !ok {
 		start = p.lastChange()
 	}
-	return start.Add(avg).Sub(now), true
+	return start.Add(avg).Sub(now), avg, true
 }
+
+// firstWait is how long to wait before the first poll of a job this client
+// has just started (Connections.Create, Refresh, Update). Until
+// verify-credentials' expected end it can only be verifying credentials, so
+// an earlier look shows nothing new, save one early look at
+// earlyLookShare of a long step's expected duration: steps end around their
+// average, and an early look halves how late an early finish is seen (and
+// anchors the steps after it). The job's institution comes from how it was
+// started (the create's institution, the refreshed connection's). Zero for
+// any other job: it may have finished long ago.
+func (p *Poller) firstWait(ctx context.Context) time.Duration {
+	began, origin, ok := p.jobs.started.get(p.jobID)
+	if !ok {
+		return 0
+	}
+	p.begun = began
+	if p.instID == "" && origin.instID != "" {
+		p.instID = origin.instID
+	}
+	if p.instID == "" && origin.connID != "" {
+		if id, err := p.jobs.institutionOf(ctx, origin.userID, origin.connID); err == nil {
+			p.instID = id
+		}
+		p.connTried = true
+	}
+	p.loadDurations(ctx)
+	avg := p.expectedDuration(StepVerifyCredentials)
+	if avg >= earlyLookMin {
+		return time.Until(began.Add(time.Duration(earlyLookShare * float64(avg))))
+	}
+	return time.Until(began.Add(avg + pollSlack))
+}
+
+// An early look at a step is taken at this share of its expected duration,
+// for steps expected to take at least earlyLookMin (shorter ones leave no
+// room for it before the expected end, MinInterval apart).
+const (
+	earlyLookShare = 0.85
+	earlyLookMin   = 6 * time.Second
+)
 
 // lastChange is when the last step change was seen (or polling started).
 func (p *Poller) lastChange() time.Time {
@@ -92,6 +141,7 @@ func (p *Poller) lastChange() time.Time {
 
 // loadDurations fetches the institution's step averages once.
 func (p *Poller) loadDurations(ctx context.Context) {
+	p.discoverInstitution(ctx)
 	if p.instTried || p.instID == "" {
 		return
 	}

@@ -118,6 +118,8 @@ type Poller struct {
 	instID     string
 	instStatus InstitutionStatus // the institution's status, when already looked up
 	instTried  bool
+	connTried  bool           // the job's connection was looked up for its institution
+	begun      time.Time      // when this client started the job, if it did
 	jitter     func() float64 // in [0,1); replaced in simulations
 }
 
@@ -193,7 +195,7 @@ func (p *Poller) poll(ctx context.Context) ([]StepEvent, error) {
 		return nil, err
 	}
 	now := time.Now()
-	if p.polls == 0 {
+	if p.started.IsZero() {
 		p.started = now
 	}
 	p.polls++
@@ -236,6 +238,9 @@ func (p *Poller) poll(ctx context.Context) ([]StepEvent, error) {
 			continue
 		}
 		p.seen[st.Title] = st.Status
+		if st.Status == StepSuccess && prev == StepInProgress {
+			p.learnStep(st.Title, now)
+		}
 		if st.Status == StepInProgress || (st.Status.Done() && !known) {
 			if _, ok := p.stepSeen[st.Title]; !ok {
 				p.stepSeen[st.Title] = p.estimateStart(job, i, now)
@@ -273,19 +278,26 @@ func promptSignature(r *StepResult) string {
 // estimateStart estimates when step i started, knowing it started after the
 // last poll and by now: when the previous step's expected end (from the
 // institution's averages) falls in that window it is the best guess, else now.
+//
+// A step seen ending only at a poll after its expected end (its end is
+// known to lie between the last poll and now) is taken to have ended
+// halfway between them.
 func (p *Poller) estimateStart(job *Job, i int, now time.Time) time.Time {
+	if i == 0 && !p.begun.IsZero() && p.begun.Before(now) {
+		return p.begun // this client started the job
+	}
 	if i == 0 || p.lastPoll.IsZero() {
 		return now
 	}
 	prev := job.Steps[i-1].Title
 	began, ok := p.stepSeen[prev]
-	avg := p.durations.For(prev)
+	avg := p.expectedDuration(prev)
 	if !ok || avg <= 0 {
 		return now
 	}
 	est := began.Add(avg)
 	if est.Before(p.lastPoll) {
-		est = p.lastPoll
+		return p.lastPoll.Add(now.Sub(p.lastPoll) / 2)
 	}
 	if est.After(now) {
 		est = now
@@ -444,6 +456,14 @@ func (p *Poller) next(ctx context.Context) ([]StepEvent, error) {
 	if ctx == nil {
 		return nil, invalidInput("nil context")
 	}
+	if p.started.IsZero() {
+		p.started = time.Now()
+	}
+	if p.polls == 0 {
+		if err := p.wait(ctx, p.firstWait(ctx)); err != nil {
+			return nil, err
+		}
+	}
 	for {
 		if p.polls > 0 {
 			if err := p.sleep(ctx); err != nil {
@@ -452,11 +472,7 @@ func (p *Poller) next(ctx context.Context) ([]StepEvent, error) {
 		}
 		// The poll itself (its retries, a token fetch) must not carry the
 		// wait past its timeout either.
-		start := p.started
-		if p.polls == 0 {
-			start = time.Now()
-		}
-		pctx, cancel := context.WithDeadline(ctx, start.Add(p.opts.Timeout))
+		pctx, cancel := context.WithDeadline(ctx, p.started.Add(p.opts.Timeout))
 		events, err := p.poll(pctx)
 		timedOut := pctx.Err() != nil
 		cancel()
@@ -473,6 +489,26 @@ func (p *Poller) next(ctx context.Context) ([]StepEvent, error) {
 			return nil, err
 		}
 		p.unchanged++
+	}
+}
+
+// wait sleeps for d (nothing when d <= 0), no longer than the deadline
+// allows for a poll afterwards.
+func (p *Poller) wait(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	d = min(d, time.Until(p.started.Add(p.opts.Timeout))-lastPollReserve)
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

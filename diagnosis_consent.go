@@ -1,0 +1,36 @@
+package basiq
+
+// User messages on API 3.0, where the user fixes their login in Basiq's
+// Consent UI rather than in the application.
+const (
+	userMessageCheckCredentialsV3  = "Your bank didn't accept those login details. Please connect your bank again and check them as you enter them; it can help to first log in on your bank's website (not its app) to make sure they work."
+	userMessageUpdateCredentialsV3 = "We couldn't log in to your bank with your saved details. If you've changed your internet banking password, please reconnect your bank with your current login details."
+	userMessageDisableMFAV3        = "Your bank asked for a kind of multi-factor authentication we can't use. Please try logging in to your bank's website without it, then reconnect your bank here."
+	userMessageRetryV3             = "Something went wrong while connecting to your bank. Please try connecting again."
+)
+
+// throughConsentUI adapts a failure's diagnosis to API 3.0: a remedy that
+// needs the user's credentials or consent is a trip through the Consent UI,
+// for the existing connection, or for a new one at instID.
+func (d *Diagnosis) throughConsentUI(instID string) {
+	switch d.Action {
+	case ActionCheckCredentials:
+		d.UserMessage = userMessageCheckCredentialsV3
+	case ActionUpdateCredentials:
+		d.UserMessage = userMessageUpdateCredentialsV3
+	case ActionDisableMFA:
+		d.UserMessage = userMessageDisableMFAV3
+	case ActionRetry:
+		d.UserMessage = userMessageRetryV3
+	case ActionReconnect:
+	default:
+		return
+	}
+	if d.ConnectionID != "" && d.Operation != OpCreate {
+		// Credential update (web) or re-authorisation (open banking) of the
+		// connection the user already has.
+		d.Consent = &ConsentURLOptions{ConnectionID: d.ConnectionID}
+		return
+	}
+	d.Consent = &ConsentURLOptions{Action: ConsentConnect, InstitutionID: instID}
+}

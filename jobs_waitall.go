@@ -1,0 +1,60 @@
+package basiq
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// JobOutcome is how one job of Jobs.WaitAll ended.
+type JobOutcome struct {
+	JobID string
+	// Job is the job as last observed (nil if it was never fetched).
+	Job *Job
+	// Err is nil when every step succeeded; a *JobFailedError (with its
+	// Diagnosis) when a step failed; otherwise what ended the wait (a
+	// timeout, an API error such as a 404, the context).
+	Err error
+}
+
+// Failed returns the job's failure, when a step failed.
+func (o JobOutcome) Failed() (*JobFailedError, bool) {
+	var failed *JobFailedError
+	ok := errors.As(o.Err, &failed)
+	return failed, ok
+}
+
+// WaitAll waits for every job concurrently (typically the job ids a Consent
+// UI redirect carries: ParseConsentRedirect) and returns one outcome per id,
+// in the order given. Each job is waited on as by Jobs.Wait, through the
+// shared poll loops: WaitAll makes no more requests than separate Waits
+// would, and shares loops with any concurrent Wait on the same ids. A job's
+// failure is its own outcome's Err; WaitAll itself fails only on bad input
+// (no ids, an invalid id: nothing is polled) or when ctx ends, and then
+// still returns the outcomes, the unfinished ones with ctx's error.
+func (s *JobsService) WaitAll(ctx context.Context, jobIDs []string, opts *PollOptions) ([]JobOutcome, error) {
+	if err := s.client().ready(); err != nil {
+		return nil, err
+	}
+	if ctx == nil {
+		return nil, invalidInput("nil context")
+	}
+	if len(jobIDs) == 0 {
+		return nil, invalidInput("no job ids to wait for")
+	}
+	for _, id := range jobIDs {
+		if err := validateID("jobId", id); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]JobOutcome, len(jobIDs))
+	var wg sync.WaitGroup
+	for i, id := range jobIDs {
+		wg.Go(func() {
+			job, err := s.Wait(ctx, id, opts)
+			out[i] = JobOutcome{JobID: id, Job: job, Err: err}
+		})
+	}
+	wg.Wait()
+	return out, ctx.Err()
+}
