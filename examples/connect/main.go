@@ -242,8 +242,9 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		case err != nil:
 			return fmt.Errorf("following job %s: %w", job.ID, err)
 		default:
-			for _, name := range []basiq.StepName{basiq.StepVerifyCredentials, basiq.StepMFAChallenge} {
-				if st, ok := waited.Step(name); ok {
+			// Where the job stands now (Steps below reports what follows).
+			for _, st := range waited.Steps {
+				if st.Status != basiq.StepPending {
 					fmt.Fprintf(stdout, "[%5.1fs] %-22s %s\n", elapsed, st.Title, describe(st.Status))
 				}
 			}
