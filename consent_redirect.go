@@ -121,8 +121,10 @@ func RedactURL(raw string) string {
 		}
 	}
 	u.RawQuery = strings.Join(parts, "&")
-	if u.Fragment != "" {
-		u.Fragment, u.RawFragment = redacted, ""
+	frag := u.Fragment != ""
+	u.Fragment, u.RawFragment = "", ""
+	if frag {
+		return u.String() + "#" + redacted
 	}
 	return u.String()
 }

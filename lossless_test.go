@@ -90,7 +90,8 @@ var v21Decoders = map[string]losslessDecoder{
 // status" of the operation they belong to. Errors of every operation decode
 // as an *APIError.
 var v3Decoders = map[string]losslessDecoder{
-	"GET /jobs/{jobId} 200": decodeAs[Job],
+	"GET /jobs/{jobId} 200":            decodeAs[Job],
+	"GET /users/{userId}/consents 200": decodeList[Consent],
 }
 
 // v3NotWrapped lists the operations whose examples the SDK cannot receive

@@ -96,6 +96,9 @@ func (s *JobsService) Wait(ctx context.Context, jobID string, opts *PollOptions)
 	if err := validateID("jobId", jobID); err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	o := opts.normalized()
 	deadline := time.Now().Add(o.Timeout)
 	key := newWaitKey(jobID, o)
