@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -236,9 +237,18 @@ func assertLossless(t *testing.T, src string, body []byte, decode losslessDecode
 	}
 }
 
-func allowedLoss(key string) bool {
+// allowedPatterns is losslessAllowed, compiled once.
+var allowedPatterns = sync.OnceValue(func() []*regexp.Regexp {
+	var out []*regexp.Regexp
 	for _, a := range losslessAllowed {
-		if regexp.MustCompile(a.pattern).MatchString(key) {
+		out = append(out, regexp.MustCompile(a.pattern))
+	}
+	return out
+})
+
+func allowedLoss(key string) bool {
+	for _, re := range allowedPatterns() {
+		if re.MatchString(key) {
 			return true
 		}
 	}
