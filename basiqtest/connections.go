@@ -25,6 +25,8 @@ type connection struct {
 	accounts           []account
 	profile            *profileView // nil until credentials are verified
 	seq                int
+
+	consentFields // openbanking.go: method, expiry, consent, purge, CDR refreshes
 }
 
 // credentials are what the end user typed for their bank.
@@ -81,9 +83,7 @@ func (s *Server) institutionRef(id string) institutionRef {
 
 // connectionView renders conn for a token: status, createdDate and lastUsed
 // only for SERVER_ACCESS; mfaEnabled from 2.1; method and expiryDate on 3.0
-// (DATA3 requires both; expiryDate is for open-banking consents and empty,
-// "", for the fake's web connections). detail selects the GET-one shape over
-// the list-item shape.
+// (v3Fields). detail selects the GET-one shape over the list-item shape.
 func (s *Server) connectionView(conn *connection, tok *token, detail bool) connectionView {
 	filter := "?filter=institution.id.eq('" + conn.instID + "')"
 	v := connectionView{
@@ -104,8 +104,7 @@ func (s *Server) connectionView(conn *connection, tok *token, detail bool) conne
 		v.MFAEnabled = &mfa
 	}
 	if tok.version == "3.0" {
-		none := ""
-		v.Method, v.ExpiryDate = methodWeb, &none
+		v.Method, v.ExpiryDate = conn.v3Fields()
 	}
 	if !detail {
 		v.Links.Institution = s.institutionURL(conn.instID)

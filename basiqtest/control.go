@@ -62,14 +62,17 @@ func (s *Server) SetLoginPassword(loginID, password string) {
 
 // Connect creates a connection for userID as if the end user had finished
 // Basiq's Consent UI with these bank credentials, and returns the id of its
-// job (what the Consent UI hands back in ?jobIds=). This is how tests on
-// API version 3.0 get connections, since 3.0 has no credential POST. The job
-// runs like one started by POST /users/{userId}/connections, except for MFA:
-// the real Consent UI asks the end user for the bank's MFA answer and checks
-// it before it hands back the job ids, so a Connect job has no mfa-challenge
-// step even on a bank that asks (the connection still reports mfaEnabled, and
-// on a user-mfa-intermittent bank the job counts as one that asked). Later
-// refreshes of the connection do get the step, answered with POST
+// job (what the Consent UI hands back in ?jobIds=). It is the short form of
+// CompleteConsent's default flow with one login: the user's active consent
+// is reused, or one is made, and on an open-banking institution the
+// connection is an open-banking one. This is how tests on API version 3.0
+// get connections, since 3.0 has no credential POST. The job runs like one
+// started by POST /users/{userId}/connections, except for MFA: the real
+// Consent UI asks the end user for the bank's MFA answer and checks it
+// before it hands back the job ids, so a Connect job has no mfa-challenge
+// step even on a bank that asks (the connection still reports mfaEnabled,
+// and on a user-mfa-intermittent bank the job counts as one that asked).
+// Later refreshes of a web connection do get the step, answered with POST
 // /jobs/{jobId}/mfa, as with Basiq.
 func (s *Server) Connect(userID, institutionID, loginID, password string) (jobID string, err error) {
 	if strings.TrimSpace(loginID) == "" || password == "" {
@@ -87,6 +90,13 @@ func (s *Server) Connect(userID, institutionID, loginID, password string) (jobID
 	if inst == nil {
 		return "", errors.New("basiqtest: unknown institution " + institutionID)
 	}
-	j := s.connect(u, inst, credentials{loginID: loginID, password: password}, now, origin{version: "3.0", consentUI: true})
-	return j.id, nil
+	plans, err := s.planLogins(u, inst, []ConsentLogin{{LoginID: loginID, Password: password}}, false)
+	if err != nil {
+		return "", err
+	}
+	c := s.activeConsent(u, now)
+	if c == nil {
+		c = s.newConsent(u, now)
+	}
+	return s.consentConnect(u, c, plans[0], now).id, nil
 }

@@ -1,11 +1,13 @@
 // Package basiqtest is an in-process fake of the Basiq API for tests and
 // examples, in the spirit of net/http/httptest.
 //
-// It speaks Basiq's wire format (API versions 2.0, 2.1 and 3.0): POST /token,
-// users, connections (create, get, list, refresh, refresh all, update
-// credentials, delete), jobs (get, list, MFA answers), institutions and
+// It speaks Basiq's wire format, API version 3.0 unless a token asks for
+// 2.0 or 2.1: POST /token, users, connections (get, list, refresh, refresh
+// all, delete, purge; create and update credentials on 2.x), jobs (get,
+// list, MFA answers), consents (list, delete), institutions and
 // connectors, with Basiq's error envelope, status codes, scopes and input
-// validation.
+// validation. It also plays Basiq's hosted Consent UI, where 3.0
+// connections are made (CompleteConsent, ConsentPage).
 //
 //	srv := basiqtest.NewServer()
 //	defer srv.Close()
@@ -18,6 +20,80 @@
 // httptest.Server.Client); to go through the socket, use your own
 // http.Client with Server.URL.
 //
+// # Connecting a bank on API 3.0: the Consent UI
+//
+// On 3.0 an application does not post bank credentials. It mints a
+// CLIENT_ACCESS token bound to the user (POST /token with basiq-version 3.0
+// and the form scope=CLIENT_ACCESS&userId=…), sends the user's browser to
+// Basiq's Consent UI, https://consent.basiq.io/home?token=…&state=…, and
+// learns the outcome from the redirect back to its Redirect URL, which
+// carries jobId, jobIds (comma-separated) and state. In a test,
+// CompleteConsent plays the user in the Consent UI:
+//
+//	redirect, err := srv.CompleteConsent(consentURL, basiqtest.WithConsentLogins(
+//		basiqtest.ConsentLogin{InstitutionID: "AU00000", LoginID: "gavinBelson", Password: "hooli2016"}))
+//	// redirect: https://app.example/basiq/callback?jobId=…&jobIds=…&state=…
+//
+// It checks the URL as the real Consent UI would (the token, the action,
+// institutionId, connectionId, state), captures or reuses the user's
+// consent, makes one connection per login and starts its job, and builds
+// the redirect. The actions (none or null, connect, manage, extend,
+// update, reauthorise), connectionId (credential update, bank
+// re-authorisation), cancelling (WithConsentCancel) and abandoning a
+// bank's authorisation (ConsentLogin.Abandon) are described at
+// CompleteConsent. For browser demos the fake serves a small consent page
+// at ConsentPageURL (also mountable: ConsentPage); point the application's
+// consent links there and its Redirect URL at the application
+// (WithConsentRedirectURL). Connect is the short form of the default flow
+// with one login.
+//
+// The user's consents (GET /users/{userId}/consents, with a SERVER_ACCESS
+// token or the user's CLIENT_ACCESS token) keep their history: active, then
+// revoked or expired ones. DELETE /users/{userId}/consents/{consentId}
+// (SERVER_ACCESS) deletes the consent and the connections made under it.
+// The application's consent policy, which consents snapshot, is set with
+// SetConsentPolicy.
+//
+// Where Basiq's documents say nothing, the fake picks:
+//   - a redirect with no job (cancel, manage, extend, every login
+//     abandoned) carries state only: Basiq documents no error or cancel
+//     parameter;
+//   - institutions with an open-banking connector (AU10001 to AU10004,
+//     AU10006 and AU10007 in the catalogue) connect through the Consent UI
+//     by open banking: method "open-banking" (the spelling of DATA3's
+//     connection example), expiryDate the consent's expiry (one year by
+//     default), no mfa-challenge step ever; the other institutions connect
+//     over the web (method "web", expiryDate ""). A user with a web
+//     connection to an institution cannot add an open-banking one to it;
+//   - an open-banking connection may be refreshed 20 times in any rolling
+//     24 hours (Basiq: 20 a day); the 21st refresh answers 429
+//     too-many-requests with the time the next one is allowed (Basiq
+//     documents no status). A refresh answered with a job already running
+//     costs nothing; refresh all leaves a connection at its limit out;
+//   - an open-banking connection whose authorisation the user abandoned is
+//     pre-init: it cannot be refreshed (400) until the user goes through
+//     the Consent UI again, with connectionId or the same login;
+//   - purge (POST /users/{userId}/connections/{connectionId}/purge, 3.0,
+//     SERVER_ACCESS) takes only active connections (400 parameter-not-valid
+//     otherwise); it deletes the connection's accounts and transactions,
+//     and the next job that succeeds on the connection brings new ones;
+//   - action=update with changed scopes deletes every connection of the
+//     user, those made with 2.x credentials too; revoking or deleting a
+//     consent deletes the connections made under it; a consent that expires
+//     deletes nothing, its status turns expired;
+//   - action=payment (Basiq Payments) is not simulated; the fake reads at
+//     most 16 KiB of a consent URL and 4 KiB of state.
+//
+// # Connecting a bank on API 2.1: credentials
+//
+// On 2.0 and 2.1 an application posts the user's bank credentials
+// (POST /users/{userId}/connections, with a SERVER_ACCESS token or the
+// user's CLIENT_ACCESS token), polls the job, and on 2.1 answers MFA
+// challenges (POST /jobs/{jobId}/mfa); a refresh that fails with
+// invalid-credentials is fixed by posting new credentials (POST
+// /users/{userId}/connections/{connectionId}). These routes answer 404
+// "Route not found for this API version" to 3.0 tokens, as Basiq's do.
+//
 // # What is served
 //
 // Links in responses point where Basiq's do, but the fake serves only the
@@ -28,8 +104,9 @@
 //   - the connections filter takes Basiq's bare properties (status,
 //     institution.id, id) and, more leniently than Basiq, the same with a
 //     "connection." prefix;
-//   - 3.0 connections carry method "web" and expiryDate "" (DATA3 requires
-//     both; the date is for open-banking consents only);
+//   - 3.0 connections carry method and expiryDate (DATA3 requires both):
+//     "web" and "" for web connections, "open-banking" and the
+//     authorisation's expiry for open-banking ones;
 //   - a connector's open-banking method is reported as "openbanking" (the
 //     DATA3 enum) to 3.0 tokens and "open-banking" to 2.x tokens; both
 //     spellings are accepted in GET /connectors/{id}/{method} and in
@@ -89,15 +166,19 @@
 // so parallel tests do not affect one another). Hooli (AU00000) and HooliGov
 // (AU00004) never ask. MFA exists from API 2.1: a job started with a 2.0
 // token has no mfa-challenge step (and takes no intermittent turn). A job
-// from Connect has none either, since the Consent UI takes the MFA answer
-// before it hands the job back. The catalogue also
+// from the Consent UI (CompleteConsent, Connect, the consent page) has none
+// either, since the Consent UI takes the MFA answer before it hands the job
+// back, and jobs of open-banking connections never have one. On
+// open-banking institutions the sandbox logins stand for the user's login
+// at the bank's own authorisation page. The catalogue also
 // holds a dozen or so illustrative real-world institutions (invented ids)
 // across tiers, stages and statuses, including a partial and a major outage.
 //
 // # Control and inspection
 //
-// Tests steer the fake with SetInstitutionStatus, SetLoginOutcome,
-// SetLoginPassword, Connect (the Consent UI of API 3.0), ExpireTokens and
-// InjectFault (statuses with Retry-After, delays, connection resets, truncated
-// bodies), and inspect it with Job, Requests, RequestCount and TokenRequests.
+// Tests steer the fake with CompleteConsent and Connect (the Consent UI of
+// API 3.0), SetConsentPolicy, SetInstitutionStatus, SetLoginOutcome,
+// SetLoginPassword, ExpireTokens and InjectFault (statuses with
+// Retry-After, delays, connection resets, truncated bodies), and inspect it
+// with Job, Requests, RequestCount and TokenRequests.
 package basiqtest

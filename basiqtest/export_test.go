@@ -23,3 +23,20 @@ func (s *Server) PendingFaults() int {
 	defer s.mu.Unlock()
 	return len(s.faults)
 }
+
+// TransactionsPurged reports whether the connection's transactions are
+// purged and not retrieved since (the marker transactions code reads).
+func (s *Server) TransactionsPurged(connID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advance(s.cfg.now())
+	c := s.st.conns[connID]
+	return c != nil && c.transactionsPurged()
+}
+
+// PageSessions returns how many consent page sessions the fake keeps.
+func (s *Server) PageSessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.st.sessions)
+}

@@ -100,7 +100,8 @@ type origin struct {
 // runs as if the bank did not ask, and takes no intermittent turn), and
 // that the Consent UI asks for and checks the answer itself before it hands
 // the job back (a Connect job has no mfa-challenge step, though the bank
-// took its turn and the connection is mfaEnabled).
+// took its turn and the connection is mfaEnabled). Open-banking
+// connections never get the step: the bank's own authorisation replaces it.
 func (s *Server) startJob(conn *connection, op string, now time.Time, hold bool, o origin) *job {
 	j := &job{
 		id: newUUID(), seq: s.st.next(), op: op, version: o.version,
@@ -111,7 +112,7 @@ func (s *Server) startJob(conn *connection, op string, now time.Time, hold bool,
 		j.stepStart = now.Add(duplicateHold)
 	}
 	titles := []string{StepVerifyCredentials}
-	if o.version != "2.0" && s.asksMFA(conn) {
+	if o.version != "2.0" && !conn.openBanking() && s.asksMFA(conn) {
 		conn.mfaEnabled = true
 		if !o.consentUI {
 			titles = append(titles, StepMFAChallenge)

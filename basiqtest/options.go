@@ -17,6 +17,8 @@ type config struct {
 	inMemory     bool
 	failureSteps map[string]string
 	logLimit     int
+
+	consentRedirect string // consent_flow.go: the application's Redirect URL
 }
 
 func defaultConfig() config {

@@ -207,6 +207,9 @@ func (s *Server) succeeded(j *job, st *jobStep, at time.Time) {
 		}
 	default:
 		st.result = linkResult{Type: "link", URL: userPath + "/transactions" + filter}
+		if conn != nil {
+			conn.purged = false // the transactions are back (purge.go)
+		}
 	}
 }
 

@@ -26,6 +26,9 @@ func (s *Server) refreshTarget(conn *connection, c *call) (j *job, reused bool, 
 		e := newError(o.Code, o.Title, o.Detail)
 		return nil, false, errorReply(http.StatusBadRequest, e), false
 	}
+	if rp, ok := s.refreshAllowed(conn, c.now); !ok { // openbanking.go: pre-init, CDR limit
+		return nil, false, rp, false
+	}
 	return s.startJob(conn, opRefresh, c.now, false, origin{version: c.version()}), false, reply{}, true
 }
 

@@ -53,7 +53,7 @@ func NewServer(opts ...Option) *Server {
 	if cfg.apiKey == "" {
 		cfg.apiKey = newAPIKey()
 	}
-	s := &Server{cfg: cfg, routes: newRoutes(), st: newState(cfg), counts: map[string]int{},
+	s := &Server{cfg: cfg, routes: append(newRoutes(), consentRoutes()...), st: newState(cfg), counts: map[string]int{},
 		done: make(chan struct{}), tokenKey: make([]byte, 32)}
 	_, _ = rand.Read(s.tokenKey) // crypto/rand.Read never fails (Go 1.24+).
 	if cfg.inMemory {
@@ -112,6 +112,10 @@ func (s *Server) Client() *http.Client { return s.client }
 // serveHTTP is the fake's handler: log, injected faults, routing, then the
 // endpoint.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == consentPagePath { // the Consent UI, not the API: no log, no faults
+		s.serveConsentPage(w, r)
+		return
+	}
 	entry := Request{
 		Method: r.Method,
 		Path:   r.URL.Path,

@@ -13,6 +13,8 @@ type state struct {
 	outcomes map[string]Outcome // forced failures by login id
 	seq      int                // creation counter, for stable ordering
 
+	consentState // consent.go: the consent policy, consent page sessions
+
 	// Jobs that may still change by the clock (progress.go): their next
 	// changes, earliest first, and indexes of them by connection and by
 	// institution and login.

@@ -14,6 +14,8 @@ type user struct {
 	created time.Time
 	conns   []string // connection ids, oldest first
 	jobs    []string // job ids, oldest first
+
+	consents []*consent // consent.go: oldest first
 }
 
 // userFields are the user properties a client sets (CORE3 UserPostResponse).

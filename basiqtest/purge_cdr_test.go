@@ -1,0 +1,133 @@
+package basiqtest_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/banklink-go/basiq/basiqtest"
+)
+
+// accountIDs lists a connection's account ids.
+func (e *consentEnv) accountIDs(connID string) []string {
+	e.t.Helper()
+	var ids []string
+	for _, a := range e.connection(connID)["accounts"].(map[string]any)["data"].([]any) {
+		ids = append(ids, a.(map[string]any)["id"].(string))
+	}
+	return ids
+}
+
+func TestPurge(t *testing.T) {
+	e := newConsentEnv(t)
+	ids := jobIDs(t, e.complete(consentURL(e.client), basiqtest.WithConsentLogins(
+		login("AU00000", "gavinBelson", "hooli2016"), login("AU10001", "jared", "django"), login("AU00000", "bighead", "password"))))
+	web, ob, invalid := e.connOf(ids[0]), e.connOf(ids[1]), e.connOf(ids[2])
+	purge := func(tok, connID string) resp {
+		return e.send("POST", "/users/"+e.user+"/connections/"+connID+"/purge", tok, nil)
+	}
+
+	before := e.accountIDs(web)
+	require.Len(t, before, 3)
+	assert.False(t, e.srv.TransactionsPurged(web))
+	r := purge(e.server, web)
+	require.Equal(t, http.StatusNoContent, r.Status, "body: %s", r.Body)
+	assert.Empty(t, r.Body)
+	assert.Empty(t, e.accountIDs(web), "the accounts are gone")
+	assert.True(t, e.srv.TransactionsPurged(web), "and so are the transactions")
+	c := e.connection(web)
+	assert.Equal(t, "active", c["status"], "the connection stays")
+	user := e.send("GET", "/users/"+e.user, e.server, nil).JSON(t)
+	assert.EqualValues(t, 3, user["accounts"].(map[string]any)["count"], "only the open-banking connection's accounts are left")
+	assert.Equal(t, http.StatusNoContent, purge(e.server, web).Status, "purging again is fine")
+	assert.Equal(t, http.StatusNoContent, purge(e.server, ob).Status, "open banking too")
+
+	// A refresh brings the data back (Basiq's purge-then-refresh for new Enrich results).
+	r = e.send("POST", "/users/"+e.user+"/connections/"+web+"/refresh", e.server, nil)
+	require.Equal(t, http.StatusAccepted, r.Status)
+	assert.Equal(t, succeeded(), e.steps(r.JSON(t)["id"].(string)))
+	after := e.accountIDs(web)
+	assert.Len(t, after, 3)
+	assert.NotEqual(t, before, after, "new accounts")
+	assert.False(t, e.srv.TransactionsPurged(web))
+
+	// Only active connections, only SERVER_ACCESS, only 3.0.
+	requireError(t, purge(e.server, invalid), http.StatusBadRequest, "parameter-not-valid",
+		"Only active connections can be purged; this connection is invalid.")
+	requireError(t, purge(e.client, web), http.StatusForbidden, "forbidden-access")
+	requireError(t, purge(e.serverToken("2.1"), web), http.StatusNotFound, "resource-not-found", "Route not found for this API version")
+	requireError(t, purge(e.server, "8cda72db-b11f-4b8e-a4ca-3c5b1de4e4b5"), http.StatusNotFound, "resource-not-found")
+	requireError(t, purge(e.server, "not-an-id"), http.StatusBadRequest, "parameter-not-valid")
+	requireError(t, e.send("GET", "/users/"+e.user+"/connections/"+web+"/purge", e.server, nil), http.StatusMethodNotAllowed, "method-not-allowed")
+	require.Equal(t, http.StatusNoContent, e.send("DELETE", "/users/"+e.user+"/connections/"+web, e.server, nil).Status)
+	requireError(t, purge(e.server, web), http.StatusNotFound, "resource-not-found", "Requested connection does not exist.")
+	assert.Equal(t, 9, e.srv.RequestCount("POST", "/users/{userId}/connections/{connectionId}/purge"), "every POST above was routed as a purge")
+}
+
+// A connection whose job is still running is pending, not active.
+func TestPurgePendingConnection(t *testing.T) {
+	clock := newFakeClock()
+	e := newConsentEnv(t, basiqtest.WithClock(clock.Now), basiqtest.WithTimeScale(1))
+	ids := jobIDs(t, e.complete(consentURL(e.client), basiqtest.WithConsentLogins(login("AU00000", "gavinBelson", "hooli2016"))))
+	conn := e.connOf(ids[0])
+	requireError(t, e.send("POST", "/users/"+e.user+"/connections/"+conn+"/purge", e.server, nil), http.StatusBadRequest, "parameter-not-valid",
+		"Only active connections can be purged; this connection is pending.")
+	clock.Add(time.Minute)
+	assert.Equal(t, http.StatusNoContent, e.send("POST", "/users/"+e.user+"/connections/"+conn+"/purge", e.server, nil).Status)
+}
+
+func TestCDRRefreshLimit(t *testing.T) {
+	clock := newFakeClock()
+	e := newConsentEnv(t, basiqtest.WithClock(clock.Now), basiqtest.WithTokenTTL(1000*time.Hour))
+	ids := jobIDs(t, e.complete(consentURL(e.client), basiqtest.WithConsentLogins(
+		login("AU10001", "gavinBelson", "hooli2016"), login("AU00000", "jared", "django"))))
+	ob, web := e.connOf(ids[0]), e.connOf(ids[1])
+	refresh := func(connID string) resp {
+		return e.send("POST", "/users/"+e.user+"/connections/"+connID+"/refresh", e.server, nil)
+	}
+
+	start := clock.Now()
+	for i := range 20 {
+		r := refresh(ob)
+		require.Equal(t, http.StatusAccepted, r.Status, "refresh %d: %s", i+1, r.Body)
+		clock.Add(time.Minute)
+	}
+	e21 := requireError(t, refresh(ob), http.StatusTooManyRequests, "too-many-requests")
+	assert.Contains(t, e21.Data[0].Detail, "20 refreshes in 24 hours")
+	assert.Contains(t, e21.Data[0].Detail, start.Add(24*time.Hour).UTC().Format(time.RFC3339))
+	requireError(t, refresh(ob), http.StatusTooManyRequests, "too-many-requests", e21.Data[0].Detail)
+
+	// Web connections have no such limit; refresh-all leaves the limited one out.
+	for range 25 {
+		require.Equal(t, http.StatusAccepted, refresh(web).Status)
+	}
+	r := e.send("POST", "/users/"+e.user+"/connections/refresh", e.server, nil)
+	require.Equal(t, http.StatusAccepted, r.Status)
+	data := r.JSON(t)["data"].([]any)
+	require.Len(t, data, 1)
+	st, _ := e.srv.Job(data[0].(map[string]any)["id"].(string))
+	assert.Equal(t, web, st.ConnectionID)
+
+	// A rolling 24 hours: a second before the first refresh leaves the
+	// window there is still none; then there is exactly one, and so on.
+	clock.Add(start.Add(24*time.Hour - time.Second).Sub(clock.Now()))
+	requireError(t, refresh(ob), http.StatusTooManyRequests, "too-many-requests")
+	clock.Add(time.Second)
+	assert.Equal(t, http.StatusAccepted, refresh(ob).Status)
+	requireError(t, refresh(ob), http.StatusTooManyRequests, "too-many-requests")
+	clock.Add(time.Minute)
+	assert.Equal(t, http.StatusAccepted, refresh(ob).Status)
+
+	// A refresh that answers with the running job starts nothing and costs nothing.
+	slow := newConsentEnv(t, basiqtest.WithClock(clock.Now), basiqtest.WithTimeScale(1), basiqtest.WithTokenTTL(1000*time.Hour))
+	ids = jobIDs(t, slow.complete(consentURL(slow.client), basiqtest.WithConsentLogins(login("AU10001", "gavinBelson", "hooli2016"))))
+	conn := slow.connOf(ids[0])
+	for range 30 {
+		r := slow.send("POST", "/users/"+slow.user+"/connections/"+conn+"/refresh", slow.server, nil)
+		require.Equal(t, http.StatusOK, r.Status, "the consent job is still running")
+		assert.Equal(t, ids[0], r.JSON(t)["id"])
+	}
+}
