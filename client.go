@@ -168,6 +168,10 @@ type Client struct {
 	Institutions *InstitutionsService
 	// Connectors lists connectors (an institution's access methods) and their status.
 	Connectors *ConnectorsService
+	// Accounts reads a user's bank accounts.
+	Accounts *AccountsService
+	// Transactions reads a user's transactions, page by page.
+	Transactions *TransactionsService
 
 	// The services as NewClient made them. Internal code uses these, never
 	// the exported fields above, which a caller may replace (with a stub, or nil).
@@ -176,6 +180,8 @@ type Client struct {
 	connections  *ConnectionsService
 	institutions *InstitutionsService
 	connectors   *ConnectorsService
+	accounts     *AccountsService
+	transactions *TransactionsService
 
 	apiKey          *secret // behind a pointer: fmt prints only its address when nested
 	baseURL         *url.URL
@@ -240,6 +246,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	c.institutions = newInstitutionsService(c)
 	c.connectors = &ConnectorsService{c: c}
 	c.Users, c.Jobs, c.Connections, c.Institutions, c.Connectors = c.users, c.jobs, c.connections, c.institutions, c.connectors
+	c.accounts, c.transactions = &AccountsService{c: c}, &TransactionsService{c: c}
+	c.Accounts, c.Transactions = c.accounts, c.transactions
 	return c, nil
 }
 
