@@ -393,29 +393,49 @@ func (w *txWire) date(name, s string) time.Time {
 }
 
 // decodeTransactionsPage decodes one page of GET /users/{userId}/transactions.
+// The walk goes first: it counts the items, so that the page is decoded
+// into a slice of the right size (no regrowing, no spare capacity), and
+// notes unknown members and malformed items by index.
 func decodeTransactionsPage(body []byte) ([]txWire, string, error) {
+	type note struct {
+		i     int
+		extra extraMembers
+		bad   bool
+	}
+	var notes []note
+	n := 0
+	walked := walkList(body, transactionShape,
+		func(i int, extra extraMembers) {
+			n = i + 1
+			if extra != nil {
+				notes = append(notes, note{i: i, extra: extra})
+			}
+		},
+		func(i int) {
+			n = i + 1
+			notes = append(notes, note{i: i, bad: true})
+		})
 	var pg struct {
 		Data  []txWire `json:"data"`
 		Links struct {
 			Next string `json:"next"`
 		} `json:"links"`
 	}
+	pg.Data = make([]txWire, 0, n)
 	if err := json.Unmarshal(body, &pg); err != nil && !isTypeError(err) {
 		return nil, "", err
 	}
-	ok := walkList(body, transactionShape,
-		func(i int, extra extraMembers) {
-			if i < len(pg.Data) {
-				pg.Data[i].extra = extra
-			}
-		},
-		func(i int) {
-			if i < len(pg.Data) {
-				pg.Data[i].bad = errors.New("not a JSON object")
-			}
-		})
-	if !ok {
+	if !walked {
 		return nil, "", errors.New("the page is not a list with a data array")
+	}
+	for _, nt := range notes {
+		if nt.i >= len(pg.Data) {
+			break
+		}
+		pg.Data[nt.i].extra = nt.extra
+		if nt.bad {
+			pg.Data[nt.i].bad = errors.New("not a JSON object")
+		}
 	}
 	return pg.Data, pg.Links.Next, nil
 }
