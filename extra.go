@@ -150,9 +150,11 @@ func (w *jsonWalk) str() ([]byte, bool) {
 	}
 }
 
-// skip steps over one value starting at w.i.
+// skip steps over one value starting at w.i; it fails, without moving, at
+// anything that cannot start a value.
 func (w *jsonWalk) skip() bool {
-	if w.peek() == 0 {
+	switch w.peek() {
+	case 0, ',', ':', '}', ']':
 		return false
 	}
 	depth := 0
