@@ -1,4 +1,4 @@
-package basiq_test
+package basiq
 
 import (
 	"context"
@@ -7,12 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/banklink-go/basiq"
 	"github.com/banklink-go/basiq/basiqtest"
 )
 
@@ -37,21 +37,24 @@ type txPages struct {
 	total  int
 }
 
-var recordOnce sync.Once
-var recorded *txPages
+// recordedTxPages is recorded once per test binary, for every benchmark.
+var (
+	txRecordOnce sync.Once
+	txRecorded   *txPages
+)
 
 func recordTxPages(tb testing.TB) *txPages {
 	tb.Helper()
-	recordOnce.Do(func() {
+	txRecordOnce.Do(func() {
 		srv := basiqtest.NewServer(basiqtest.InMemory(), basiqtest.WithTimeScale(0),
 			basiqtest.WithTransactionsPerAccount(benchTxPerAccount))
 		defer srv.Close()
-		c, err := basiq.NewClient(srv.APIKey(), basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()))
+		c, err := NewClient(srv.APIKey(), WithBaseURL(srv.URL), WithHTTPClient(srv.Client()))
 		if err != nil {
 			tb.Fatal(err)
 		}
 		ctx := context.Background()
-		u, err := c.Users.Create(ctx, basiq.UserParams{Email: "bench@example.com"})
+		u, err := c.Users.Create(ctx, UserParams{Email: "bench@example.com"})
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -97,9 +100,9 @@ func recordTxPages(tb testing.TB) *txPages {
 			p.total += pg.Count
 			next = pg.Links.Next
 		}
-		recorded = p
+		txRecorded = p
 	})
-	return recorded
+	return txRecorded
 }
 
 // replayServer serves the recorded pages (and tokens) on loopback.
@@ -133,7 +136,7 @@ func replayServer(tb testing.TB, p *txPages) *httptest.Server {
 func BenchmarkTransactionsAll(b *testing.B) {
 	p := recordTxPages(b)
 	srv := replayServer(b, p)
-	c, err := basiq.NewClient("a2V5OnNlY3JldA==", basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()))
+	c, err := NewClient("a2V5OnNlY3JldA==", WithBaseURL(srv.URL), WithHTTPClient(srv.Client()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -294,4 +297,123 @@ func BenchmarkTransactionsAllRaw(b *testing.B) {
 			b.Fatalf("%d transactions, want %d", n, p.total)
 		}
 	}
+}
+
+// heapProbe measures the live heap at chosen points (forcing a collection
+// there), relative to a baseline.
+type heapProbe struct {
+	base, peak uint64
+	page       int
+}
+
+func (h *heapProbe) start() {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	h.base = ms.HeapAlloc
+}
+
+func (h *heapProbe) sample(pageBytes int) {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	if ms.HeapAlloc > h.base && ms.HeapAlloc-h.base > h.peak {
+		h.peak = ms.HeapAlloc - h.base
+	}
+	h.page = max(h.page, pageBytes)
+}
+
+func (h *heapProbe) report(b *testing.B) {
+	b.ReportMetric(float64(h.peak), "peak-heap-B")
+	b.ReportMetric(float64(h.page), "page-B")
+	b.ReportMetric(float64(h.peak)/float64(h.page), "peak/page")
+}
+
+// BenchmarkTransactionsPeakHeap streams the 100,000 transactions and samples
+// the live heap right after each page is decoded, while its body is still
+// held (the most the SDK ever holds: the body, and the page decoded from
+// it), and at every 100th transaction handed to the caller. page-B is the
+// largest page body; peak/page the ratio the target bounds (under 2).
+//
+//	go test -run '^$' -bench 'PeakHeap' -benchtime 1x .
+func BenchmarkTransactionsPeakHeap(b *testing.B) {
+	p := recordTxPages(b)
+	srv := replayServer(b, p)
+	c, err := NewClient(coreAPIKey, WithBaseURL(srv.URL), WithHTTPClient(srv.Client()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := c.Token(ctx); err != nil {
+		b.Fatal(err)
+	}
+	var h heapProbe
+	c.pageDecoded = func(body []byte) {
+		h.sample(len(body))
+		runtime.KeepAlive(body)
+	}
+	for b.Loop() {
+		h.start()
+		n := 0
+		for tx, err := range c.Transactions.All(ctx, p.userID, nil) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n++; n%100 == 0 {
+				h.sample(0)
+			}
+			runtime.KeepAlive(tx)
+		}
+		if n != p.total {
+			b.Fatalf("%d transactions, want %d", n, p.total)
+		}
+	}
+	h.report(b)
+}
+
+// BenchmarkTransactionsPeakHeapRaw is the same measure of the hand-written
+// pager: right after each page is decoded, with the decoder's buffer held.
+func BenchmarkTransactionsPeakHeapRaw(b *testing.B) {
+	p := recordTxPages(b)
+	srv := replayServer(b, p)
+	hc := srv.Client()
+	ctx := context.Background()
+	var h heapProbe
+	for b.Loop() {
+		h.start()
+		n := 0
+		next := srv.URL + p.first
+		for next != "" {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
+			req.Header.Set("Authorization", "Bearer bench-token")
+			resp, err := hc.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var page struct {
+				Data  []rawTx `json:"data"`
+				Links struct {
+					Next string `json:"next"`
+				} `json:"links"`
+			}
+			dec := json.NewDecoder(resp.Body)
+			if err := dec.Decode(&page); err != nil {
+				b.Fatal(err)
+			}
+			h.sample(int(resp.ContentLength))
+			runtime.KeepAlive(dec)
+			resp.Body.Close()
+			for i := range page.Data {
+				if n++; n%100 == 0 {
+					h.sample(0)
+				}
+				runtime.KeepAlive(&page.Data[i])
+			}
+			next = page.Links.Next
+		}
+		if n != p.total {
+			b.Fatalf("%d transactions, want %d", n, p.total)
+		}
+	}
+	h.report(b)
 }

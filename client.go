@@ -191,6 +191,9 @@ type Client struct {
 	logger          *slog.Logger
 	http            *transport.Transport
 	tokens          *tokenManager
+	// pageDecoded, when set (by tests), sees each list page's body right
+	// after the page is decoded, while the body is still held.
+	pageDecoded func(body []byte)
 }
 
 // NewClient returns a client for the given API key (as shown in Basiq's

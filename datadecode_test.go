@@ -2,6 +2,7 @@ package basiq
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -112,12 +113,31 @@ func TestTransactionKeepsUnknownMembers(t *testing.T) {
 	assert.Equal(t, []string{"ok", ""}, tx.Enrich.Tags)
 
 	// The page decoder gives the same transaction.
-	items, _, err := decodeTransactionsPage([]byte(`{"data":[` + doc + `]}`))
+	txs, errs, err := pageTransactions([]byte(`{"data":[` + doc + `]}`))
 	require.NoError(t, err)
-	require.Len(t, items, 1)
-	fromPage, err := transactionItem(&items[0])
-	require.NoError(t, err)
-	assert.Equal(t, tx, fromPage)
+	require.Len(t, txs, 1)
+	require.NoError(t, errs[0])
+	assert.Equal(t, tx, txs[0])
+}
+
+// pageTransactions decodes a page body as Transactions.All does: each
+// item's transaction or error.
+func pageTransactions(body []byte) ([]Transaction, []error, error) {
+	pg := &listPage{shape: transactionShape}
+	if err := pg.decodeJSON(body); err != nil {
+		return nil, nil, err
+	}
+	var txs []Transaction
+	var errs []error
+	for _, it := range pg.page.items {
+		if it.notObject {
+			txs, errs = append(txs, Transaction{}), append(errs, errors.New("not a JSON object"))
+			continue
+		}
+		tx, err := transactionFromPage(body[it.start:it.end], it.extra)
+		txs, errs = append(txs, tx), append(errs, err)
+	}
+	return txs, errs, nil
 }
 
 func TestAccountDecodesDocumentedShape(t *testing.T) {
@@ -162,8 +182,10 @@ func FuzzTransactionsPage(f *testing.F) {
 	f.Add([]byte(`{"data":[{"id":"a","x":{"y":[1,{"z":"\""}]}},42,null,"s"]}`))
 	f.Add([]byte(`{"data":[{"id":"a\\","enrich":{"tags":[[],{}]}}]}`))
 	f.Add([]byte(`{"data":[]}`))
+	f.Add([]byte(`{"data":[{"id":"a"} {"id":"b"}]}`))
+	f.Add([]byte(`{"data":[{"id":"a","x":tru}],"links":{"next":"n"}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		items, _, err := decodeTransactionsPage(body)
+		txs, errs, err := pageTransactions(body)
 		if err != nil {
 			return
 		}
@@ -171,27 +193,31 @@ func FuzzTransactionsPage(f *testing.F) {
 			Data []json.RawMessage `json:"data"`
 		}
 		if json.Unmarshal(body, &raw) != nil {
-			t.Fatalf("page accepted but not valid JSON: %q", body)
+			for _, err := range errs {
+				if err != nil {
+					return // the malformed part is an item, reported as its error
+				}
+			}
+			t.Fatalf("page accepted with no item error, but not valid JSON: %q", body)
 		}
-		if len(raw.Data) != len(items) {
-			t.Fatalf("%d items for %d members", len(items), len(raw.Data))
+		if len(raw.Data) != len(txs) {
+			t.Fatalf("%d items for %d members", len(txs), len(raw.Data))
 		}
-		for i := range items {
-			got, err := transactionItem(&items[i])
+		for i := range txs {
 			var single Transaction
 			serr := json.Unmarshal(raw.Data[i], &single)
 			trimmed := strings.TrimSpace(string(raw.Data[i]))
-			if err != nil {
-				if strings.HasPrefix(trimmed, "{") && !strings.Contains(err.Error(), "error") {
-					t.Fatalf("item %d: %v", i, err)
+			if errs[i] != nil {
+				if strings.HasPrefix(trimmed, "{") && !strings.Contains(errs[i].Error(), "an error (code") {
+					t.Fatalf("item %d: %v", i, errs[i])
 				}
 				continue
 			}
 			if serr != nil {
 				t.Fatalf("item %d decodes in a page, not alone: %v", i, serr)
 			}
-			if !reflect.DeepEqual(got, single) {
-				t.Fatalf("item %d:\npage   %+v\nsingle %+v", i, got, single)
+			if !reflect.DeepEqual(txs[i], single) {
+				t.Fatalf("item %d:\npage   %+v\nsingle %+v", i, txs[i], single)
 			}
 		}
 	})

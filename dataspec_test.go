@@ -320,11 +320,11 @@ func TestDataTypesDecodeSpecWithoutLoss(t *testing.T) {
 			return tx, json.Unmarshal(b, &tx)
 		}},
 		{"transaction in a page", specSchema(t, d, "/users/{userId}/transactions", true), func(b []byte) (any, error) {
-			items, _, err := decodeTransactionsPage([]byte(`{"type":"list","data":[` + string(b) + `]}`))
-			if err != nil || len(items) != 1 {
-				return nil, fmt.Errorf("%d items, %v", len(items), err)
+			txs, errs, err := pageTransactions([]byte(`{"type":"list","data":[` + string(b) + `]}`))
+			if err != nil || len(txs) != 1 {
+				return nil, fmt.Errorf("%d items, %v", len(txs), err)
 			}
-			return transactionItem(&items[0])
+			return txs[0], errs[0]
 		}},
 	} {
 		for _, examples := range []bool{false, true} {

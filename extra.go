@@ -3,6 +3,9 @@ package basiq
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"hash"
+	"hash/fnv"
 	"strconv"
 )
 
@@ -192,23 +195,20 @@ func (w *jsonWalk) skip() bool {
 // object walks the object at w.i against s, adding unknown members to extra
 // under prefix (the dotted path of the object's members). static says the
 // object sits at s.path (not inside an array), so that known object members
-// take their precomputed paths. It reports false when the input is not well
+// take their precomputed paths. When id is not nil, the raw value of an
+// "id" member is put there. It reports false when the input is not well
 // formed.
-func (w *jsonWalk) object(s *shape, prefix string, static bool, extra *extraMembers) bool {
+func (w *jsonWalk) object(s *shape, prefix string, static bool, extra *extraMembers, id *[]byte) bool {
 	if w.peek() != '{' {
 		return false
 	}
 	w.i++
+	if w.peek() == '}' {
+		w.i++
+		return true
+	}
 	for {
-		switch w.peek() {
-		case '}':
-			w.i++
-			return true
-		case ',':
-			w.i++
-			continue
-		case '"':
-		default:
+		if w.peek() != '"' {
 			return false
 		}
 		rawKey, ok := w.str()
@@ -222,14 +222,15 @@ func (w *jsonWalk) object(s *shape, prefix string, static bool, extra *extraMemb
 		if f == nil && bytes.IndexByte(rawKey, '\\') >= 0 {
 			f = s.fields[unescapeKey(rawKey)]
 		}
-		if f != nil && f.accepts(c) {
+		switch {
+		case f != nil && f.accepts(c):
 			var ok bool
 			switch {
 			case c == '{' && f.kind == shapeObject:
 				if static {
-					ok = w.object(f, f.path, true, extra)
+					ok = w.object(f, f.path, true, extra, nil)
 				} else {
-					ok = w.object(f, prefix+memberName(rawKey)+".", false, extra)
+					ok = w.object(f, prefix+memberName(rawKey)+".", false, extra, nil)
 				}
 			case c == '[' && f.kind == shapeArray && f.elem != nil:
 				ok = w.array(f.elem, prefix+memberName(rawKey), extra)
@@ -239,12 +240,23 @@ func (w *jsonWalk) object(s *shape, prefix string, static bool, extra *extraMemb
 			if !ok {
 				return false
 			}
-			continue
+			if id != nil && string(rawKey) == "id" {
+				*id = w.b[start:w.i]
+			}
+		case !w.skip():
+			return false
+		default:
+			extra.add(prefix+memberName(rawKey), w.b[start:w.i])
 		}
-		if !w.skip() {
+		switch w.peek() {
+		case ',':
+			w.i++
+		case '}':
+			w.i++
+			return true
+		default:
 			return false
 		}
-		extra.add(prefix+memberName(rawKey), w.b[start:w.i])
 	}
 }
 
@@ -253,20 +265,15 @@ func (w *jsonWalk) object(s *shape, prefix string, static bool, extra *extraMemb
 // whole, as prefix[i]. The prefix is built only when needed.
 func (w *jsonWalk) array(elem *shape, prefix string, extra *extraMembers) bool {
 	w.i++ // '['
+	if w.peek() == ']' {
+		w.i++
+		return true
+	}
 	for n := 0; ; n++ {
 		c := w.peek()
-		for c == ',' {
-			w.i++
-			c = w.peek()
-		}
 		switch {
-		case c == ']':
-			w.i++
-			return true
-		case c == 0:
-			return false
 		case c == '{' && elem.kind == shapeObject:
-			if !w.object(elem, prefix+"["+strconv.Itoa(n)+"].", false, extra) {
+			if !w.object(elem, prefix+"["+strconv.Itoa(n)+"].", false, extra, nil) {
 				return false
 			}
 		default:
@@ -277,6 +284,15 @@ func (w *jsonWalk) array(elem *shape, prefix string, extra *extraMembers) bool {
 			if !elem.accepts(c) {
 				extra.add(prefix+"["+strconv.Itoa(n)+"]", w.b[start:w.i])
 			}
+		}
+		switch w.peek() {
+		case ',':
+			w.i++
+		case ']':
+			w.i++
+			return true
+		default:
+			return false
 		}
 	}
 }
@@ -305,72 +321,129 @@ func unescapeKey(raw []byte) string {
 func walkObject(b []byte, s *shape) (extraMembers, bool) {
 	var extra extraMembers
 	w := jsonWalk{b: b}
-	if !w.object(s, "", true, &extra) {
+	if !w.object(s, "", true, &extra, nil) || w.peek() != 0 {
 		return nil, false
 	}
 	return extra, true
 }
 
-// walkList walks a list page {"data":[item, ...], ...}: item(i, extra) is
-// called for each element that is an object, bad(i) for each that is not.
-// It reports false when the page is not an object with a data array.
-func walkList(b []byte, s *shape, item func(i int, extra extraMembers), bad func(i int)) bool {
+// pageItem is one member of a list page's data array: where it lies in the
+// body, what its shape does not know, and whether it is an object at all.
+type pageItem struct {
+	start, end int
+	extra      extraMembers
+	notObject  bool
+}
+
+// scannedPage is a list page as scanListPage finds it.
+type scannedPage struct {
+	items []pageItem
+	links []byte // the raw links member, if any
+	keys  uint64 // a fingerprint of the items' ids, in order
+}
+
+// scanListPage walks a list page {"data":[item, ...], "links":{...}, ...}
+// in one pass: the place of each item (decoded later, one at a time), the
+// unknown members of each against s, the links member and a fingerprint
+// of the ids. It fails when the page is not an object with a data array,
+// or is not well formed outside its items; an item that is not well formed
+// is found when it is decoded.
+func scanListPage(b []byte, s *shape) (scannedPage, error) {
+	var pg scannedPage
+	bad := errors.New("the page is not a list with a data array")
 	w := jsonWalk{b: b}
 	if w.peek() != '{' {
-		return false
+		return pg, bad
 	}
 	w.i++
+	h := fnv.New64a()
 	sawData := false
-	for {
-		switch w.peek() {
-		case '}':
-			return sawData
-		case ',':
-			w.i++
-			continue
-		case '"':
-		default:
-			return false
+	for first := true; ; first = false {
+		c := w.peek()
+		if c == '}' && first {
+			break
+		}
+		if c != '"' {
+			return pg, bad
 		}
 		key, ok := w.str()
 		if !ok || w.peek() != ':' {
-			return false
+			return pg, bad
 		}
 		w.i++
-		if string(key) != "data" {
-			if !w.skip() {
-				return false
+		switch {
+		case string(key) == "data" && w.peek() == '[':
+			sawData = true
+			if !w.items(s, &pg, h) {
+				return pg, bad
 			}
+		default:
+			start := w.i
+			if !w.skip() || !json.Valid(w.b[start:w.i]) {
+				return pg, bad
+			}
+			if string(key) == "links" {
+				pg.links = w.b[start:w.i]
+			}
+			if string(key) == "data" {
+				return pg, bad
+			}
+		}
+		if w.peek() == ',' {
+			w.i++
 			continue
 		}
-		if w.peek() != '[' {
-			return false
+		if w.peek() != '}' {
+			return pg, bad
 		}
-		sawData = true
+		break
+	}
+	w.i++
+	if !sawData || w.peek() != 0 {
+		return pg, bad
+	}
+	pg.keys = h.Sum64()
+	return pg, nil
+}
+
+// items walks the data array, recording each item.
+func (w *jsonWalk) items(s *shape, pg *scannedPage, h hash.Hash64) bool {
+	w.i++ // '['
+	if w.peek() == ']' {
 		w.i++
-		for n := 0; ; {
-			c := w.peek()
-			if c == ']' {
-				w.i++
-				break
-			}
-			if c == ',' {
-				w.i++
-				continue
-			}
-			if c == '{' {
-				var extra extraMembers
-				if !w.object(s, "", true, &extra) {
-					return false
-				}
-				item(n, extra)
-			} else {
+		return true
+	}
+	var sep [1]byte
+	for {
+		start := w.i
+		it := pageItem{start: start}
+		if w.peek() == '{' {
+			var id []byte
+			if !w.object(s, "", true, &it.extra, &id) {
+				// Not well formed: the item's own decoding reports where.
+				w.i, it.extra, id = start, nil, nil
 				if !w.skip() {
 					return false
 				}
-				bad(n)
 			}
-			n++
+			_, _ = h.Write(id)
+		} else {
+			it.notObject = true
+			if !w.skip() {
+				return false
+			}
+		}
+		_, _ = h.Write(sep[:])
+		it.end = w.i
+		pg.items = append(pg.items, it)
+		switch w.peek() {
+		case ',':
+			w.i++
+		case ']':
+			w.i++
+			return true
+		default:
+			return false
 		}
 	}
 }

@@ -2,6 +2,7 @@ package basiq
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -35,34 +36,48 @@ var (
 // listAll gives up (a server handing out ever new cursors to nothing).
 const maxEmptyPages = 16
 
-// listSource is how listAll reads one kind of list: W is an item as decoded
-// from a page, T what the caller gets.
-type listSource[W, T any] struct {
-	// decode reads one page body: its items and links.next ("" on the last
-	// page). An error means the page as a whole is malformed.
-	decode func(body []byte) (items []W, next string, err error)
-	// item turns a decoded item into what is yielded; an error means the
-	// item is malformed (the iteration then ends with that error).
-	item func(w *W) (T, error)
-	// key identifies an item, to notice a page that repeats the previous one.
-	key func(w *W) string
+// listSource is how listAll reads one kind of list of T.
+type listSource[T any] struct {
+	// shape is the wire form of an item (extra.go).
+	shape *shape
+	// item decodes one item from its raw JSON, with the members its shape
+	// does not know; an error means the item is malformed (the iteration
+	// then ends with that error).
+	item func(raw []byte, extra extraMembers) (T, error)
 }
 
-// listPage is the out value of one page's Client.do: it hands the body to
-// the source's decoder without json.Unmarshal scanning it first.
-type listPage[W any] struct {
-	decode  func(body []byte) ([]W, string, error)
-	items   []W
+// listPage is the out value of one page's Client.do: the body, kept, and
+// where its items lie. Items are decoded one at a time as they are yielded,
+// so a page costs its body and one item, never the body and all its items.
+type listPage struct {
+	shape   *shape
+	observe func(body []byte) // Client.pageDecoded
+	body    []byte
+	page    scannedPage
 	next    string
 	decoded bool
 }
 
-func (p *listPage[W]) decodeJSON(b []byte) error {
-	items, next, err := p.decode(b)
+func (p *listPage) decodeJSON(b []byte) error {
+	pg, err := scanListPage(b, p.shape)
 	if err != nil {
 		return err
 	}
-	p.items, p.next, p.decoded = items, next, true
+	if len(pg.links) > 0 {
+		var links struct {
+			Next *string `json:"next"`
+		}
+		if json.Unmarshal(pg.links, &links) != nil {
+			return errors.New("the page's links.next is not a string")
+		}
+		if links.Next != nil {
+			p.next = *links.Next
+		}
+	}
+	p.body, p.page, p.decoded = b, pg, true
+	if p.observe != nil {
+		p.observe(b)
+	}
 	return nil
 }
 
@@ -71,7 +86,7 @@ func (p *listPage[W]) decodeJSON(b []byte) error {
 // every item of the one before, and stops fetching when the caller stops.
 // Any error (a request that failed after its retries, a malformed page or
 // item, an untrusted link, a loop) is yielded once, last.
-func listAll[W, T any](ctx context.Context, c *Client, first apiRequest, src listSource[W, T]) iter.Seq2[T, error] {
+func listAll[T any](ctx context.Context, c *Client, first apiRequest, src listSource[T]) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
 		if err := c.ready(); err != nil {
@@ -88,7 +103,7 @@ func listAll[W, T any](ctx context.Context, c *Client, first apiRequest, src lis
 		var prevKeys uint64
 		empty := 0
 		for pageNo := 1; ; pageNo++ {
-			pg := &listPage[W]{decode: src.decode}
+			pg := &listPage{shape: src.shape, observe: c.pageDecoded}
 			if _, err := c.do(ctx, r, pg); err != nil {
 				yield(zero, err)
 				return
@@ -97,22 +112,27 @@ func listAll[W, T any](ctx context.Context, c *Client, first apiRequest, src lis
 				yield(zero, fmt.Errorf("basiq: GET %s: page %d has an empty body", firstPath, pageNo))
 				return
 			}
-			if len(pg.items) == 0 {
+			items := pg.page.items
+			if len(items) == 0 {
 				if empty++; empty > maxEmptyPages && pg.next != "" {
 					yield(zero, fmt.Errorf("%w: %d empty pages in a row from GET %s", ErrPagingLoop, empty, firstPath))
 					return
 				}
 			} else {
 				empty = 0
-				keys := pageKeys(pg.items, src.key)
-				if pageNo > 1 && keys == prevKeys {
+				if pageNo > 1 && pg.page.keys == prevKeys {
 					yield(zero, fmt.Errorf("%w: page %d of GET %s repeats page %d", ErrPagingLoop, pageNo, firstPath, pageNo-1))
 					return
 				}
-				prevKeys = keys
+				prevKeys = pg.page.keys
 			}
-			for i := range pg.items {
-				t, err := src.item(&pg.items[i])
+			for i := range items {
+				it := &items[i]
+				var t T
+				err := errors.New("not a JSON object")
+				if !it.notObject {
+					t, err = src.item(pg.body[it.start:it.end], it.extra)
+				}
 				if err != nil {
 					yield(zero, fmt.Errorf("basiq: GET %s: page %d, item %d: %w", firstPath, pageNo, i+1, err))
 					return
@@ -122,7 +142,7 @@ func listAll[W, T any](ctx context.Context, c *Client, first apiRequest, src lis
 				}
 			}
 			next := pg.next
-			pg.items = nil // the next page replaces this one in memory
+			pg.body, pg.page = nil, scannedPage{} // the next page replaces this one in memory
 			if next == "" {
 				return
 			}
@@ -141,17 +161,6 @@ func listAll[W, T any](ctx context.Context, c *Client, first apiRequest, src lis
 			r.next = link
 		}
 	}
-}
-
-// pageKeys fingerprints a page by its items' keys, in order.
-func pageKeys[W any](items []W, key func(*W) string) uint64 {
-	h := fnv.New64a()
-	var n [1]byte
-	for i := range items {
-		_, _ = h.Write([]byte(key(&items[i])))
-		_, _ = h.Write(n[:]) // a separator: ("ab","c") differs from ("a","bc")
-	}
-	return h.Sum64()
 }
 
 func hashString(s string) uint64 {

@@ -294,6 +294,9 @@ func TestTransactionsAllMalformed(t *testing.T) {
 		{"data not an array", `{"type":"list","data":{"id":"t3"}}`, []string{"t1"}, "not a list with a data array"},
 		{"an item not an object", `{"data":[` + txJSON("t3") + `,42,` + txJSON("t5") + `]}`, []string{"t1", "t3"}, "page 2, item 2: not a JSON object"},
 		{"a null item", `{"data":[null]}`, []string{"t1"}, "page 2, item 1: not a JSON object"},
+		{"a broken item", `{"data":[` + txJSON("t3") + `,{"id":"t4","x":tru},` + txJSON("t5") + `]}`, []string{"t1", "t3"}, "page 2, item 2: invalid character"},
+		{"links.next not a string", `{"data":[],"links":{"next":42}}`, []string{"t1"}, "links.next is not a string"},
+		{"garbage after the page", pageJSON("", "t3") + `x`, []string{"t1"}, "not a list"},
 		{"an array", `[` + txJSON("t3") + `]`, []string{"t1"}, "decoding response"},
 		{"empty body", ``, []string{"t1"}, "empty body"},
 	} {
@@ -316,6 +319,7 @@ func TestTransactionsAllCancelled(t *testing.T) {
 	a := newPagedAPI(t, threePages())
 	c := newCoreClient(t, a.coreAPI)
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	var ids []string
 	var errs []error
 	for tx, err := range c.Transactions.All(ctx, pageUser, nil) {

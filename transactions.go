@@ -240,8 +240,7 @@ type txWire struct {
 		Connection  string `json:"connection"`
 	} `json:"links"`
 
-	extra extraMembers // from walkObject/walkList
-	bad   error        // the item is malformed (walkList)
+	extra extraMembers // from walkObject or scanListPage
 }
 
 type codeTitleWire struct {
@@ -392,66 +391,21 @@ func (w *txWire) date(name, s string) time.Time {
 	return d
 }
 
-// decodeTransactionsPage decodes one page of GET /users/{userId}/transactions.
-// The walk goes first: it counts the items, so that the page is decoded
-// into a slice of the right size (no regrowing, no spare capacity), and
-// notes unknown members and malformed items by index.
-func decodeTransactionsPage(body []byte) ([]txWire, string, error) {
-	type note struct {
-		i     int
-		extra extraMembers
-		bad   bool
-	}
-	var notes []note
-	n := 0
-	walked := walkList(body, transactionShape,
-		func(i int, extra extraMembers) {
-			n = i + 1
-			if extra != nil {
-				notes = append(notes, note{i: i, extra: extra})
-			}
-		},
-		func(i int) {
-			n = i + 1
-			notes = append(notes, note{i: i, bad: true})
-		})
-	var pg struct {
-		Data  []txWire `json:"data"`
-		Links struct {
-			Next string `json:"next"`
-		} `json:"links"`
-	}
-	pg.Data = make([]txWire, 0, n)
-	if err := json.Unmarshal(body, &pg); err != nil && !isTypeError(err) {
-		return nil, "", err
-	}
-	if !walked {
-		return nil, "", errors.New("the page is not a list with a data array")
-	}
-	for _, nt := range notes {
-		if nt.i >= len(pg.Data) {
-			break
-		}
-		pg.Data[nt.i].extra = nt.extra
-		if nt.bad {
-			pg.Data[nt.i].bad = errors.New("not a JSON object")
-		}
-	}
-	return pg.Data, pg.Links.Next, nil
-}
-
-// transactionItem yields a page's item: an error for a malformed one, or an
+// transactionFromPage decodes one transaction of a page, given the members
+// the page's walk found unknown: an error for a malformed one, or for an
 // error envelope's member where a transaction should be.
-func transactionItem(w *txWire) (Transaction, error) {
-	if w.bad != nil {
-		return Transaction{}, w.bad
+func transactionFromPage(raw []byte, extra extraMembers) (Transaction, error) {
+	var w txWire
+	if err := json.Unmarshal(raw, &w); err != nil && !isTypeError(err) {
+		return Transaction{}, err
 	}
 	if w.Type == "error" {
 		// Basiq's error envelope is a list too: never read it as transactions.
 		var code string
-		_ = json.Unmarshal(w.extra["code"], &code)
+		_ = json.Unmarshal(extra["code"], &code)
 		return Transaction{}, fmt.Errorf("the page holds an error (code %q) where a transaction should be", oneLine(code))
 	}
+	w.extra = extra
 	return w.transaction(), nil
 }
 
@@ -558,11 +512,7 @@ func (s *TransactionsService) All(ctx context.Context, userID string, filter *Tr
 	}
 	return listAll(ctx, s.client(), apiRequest{
 		method: http.MethodGet, route: "/users/{userId}/transactions", params: []string{userID}, query: q,
-	}, listSource[txWire, Transaction]{
-		decode: decodeTransactionsPage,
-		item:   transactionItem,
-		key:    func(w *txWire) string { return w.ID },
-	})
+	}, listSource[Transaction]{shape: transactionShape, item: transactionFromPage})
 }
 
 // Get returns one transaction (GET /users/{userId}/transactions/{transactionId}).
