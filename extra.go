@@ -327,17 +327,17 @@ func walkObject(b []byte, s *shape) (extraMembers, bool) {
 	return extra, true
 }
 
-// pageItem is one member of a list page's data array: where it lies in the
-// body, what its shape does not know, and whether it is an object at all.
+// pageItem is one member of a list page's data array: what its shape does
+// not know, and whether it is an object at all.
 type pageItem struct {
-	start, end int
-	extra      extraMembers
-	notObject  bool
+	extra     extraMembers
+	notObject bool
 }
 
 // scannedPage is a list page as scanListPage finds it.
 type scannedPage struct {
 	items []pageItem
+	data  []byte // the raw data array
 	links []byte // the raw links member, if any
 	keys  uint64 // a fingerprint of the items' ids, in order
 }
@@ -374,9 +374,11 @@ func scanListPage(b []byte, s *shape) (scannedPage, error) {
 		switch {
 		case string(key) == "data" && w.peek() == '[':
 			sawData = true
+			start := w.i
 			if !w.items(s, &pg, h) {
 				return pg, bad
 			}
+			pg.data = w.b[start:w.i]
 		default:
 			start := w.i
 			if !w.skip() || !json.Valid(w.b[start:w.i]) {
@@ -416,7 +418,7 @@ func (w *jsonWalk) items(s *shape, pg *scannedPage, h hash.Hash64) bool {
 	var sep [1]byte
 	for {
 		start := w.i
-		it := pageItem{start: start}
+		var it pageItem
 		if w.peek() == '{' {
 			var id []byte
 			if !w.object(s, "", true, &it.extra, &id) {
@@ -434,7 +436,6 @@ func (w *jsonWalk) items(s *shape, pg *scannedPage, h hash.Hash64) bool {
 			}
 		}
 		_, _ = h.Write(sep[:])
-		it.end = w.i
 		pg.items = append(pg.items, it)
 		switch w.peek() {
 		case ',':

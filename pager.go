@@ -40,19 +40,20 @@ const maxEmptyPages = 16
 type listSource[T any] struct {
 	// shape is the wire form of an item (extra.go).
 	shape *shape
-	// item decodes one item from its raw JSON, with the members its shape
-	// does not know; an error means the item is malformed (the iteration
-	// then ends with that error).
-	item func(raw []byte, extra extraMembers) (T, error)
+	// items returns the decoder of one page's items, given its data array
+	// ("[...]"): each call decodes the next item, given the members its
+	// shape does not know. An error means the item is malformed (the
+	// iteration then ends with that error).
+	items func(data []byte) func(extra extraMembers) (T, error)
 }
 
-// listPage is the out value of one page's Client.do: the body, kept, and
-// where its items lie. Items are decoded one at a time as they are yielded,
-// so a page costs its body and one item, never the body and all its items.
+// listPage is the out value of one page's Client.do: the page as walked,
+// keeping its data array (in the body). Items are decoded one at a time as
+// they are yielded, so a page costs its body and one item, never the body
+// and all its items.
 type listPage struct {
 	shape   *shape
 	observe func(body []byte) // Client.pageDecoded
-	body    []byte
 	page    scannedPage
 	next    string
 	decoded bool
@@ -74,7 +75,7 @@ func (p *listPage) decodeJSON(b []byte) error {
 			p.next = *links.Next
 		}
 	}
-	p.body, p.page, p.decoded = b, pg, true
+	p.page, p.decoded = pg, true
 	if p.observe != nil {
 		p.observe(b)
 	}
@@ -126,12 +127,12 @@ func listAll[T any](ctx context.Context, c *Client, first apiRequest, src listSo
 				}
 				prevKeys = pg.page.keys
 			}
+			next := src.items(pg.page.data)
 			for i := range items {
 				it := &items[i]
-				var t T
-				err := errors.New("not a JSON object")
-				if !it.notObject {
-					t, err = src.item(pg.body[it.start:it.end], it.extra)
+				t, err := next(it.extra)
+				if err == nil && it.notObject {
+					err = errors.New("not a JSON object")
 				}
 				if err != nil {
 					yield(zero, fmt.Errorf("basiq: GET %s: page %d, item %d: %w", firstPath, pageNo, i+1, err))
@@ -141,12 +142,12 @@ func listAll[T any](ctx context.Context, c *Client, first apiRequest, src listSo
 					return
 				}
 			}
-			next := pg.next
-			pg.body, pg.page = nil, scannedPage{} // the next page replaces this one in memory
-			if next == "" {
+			nextURL := pg.next
+			pg.page = scannedPage{} // the next page replaces this one in memory
+			if nextURL == "" {
 				return
 			}
-			link, err := c.checkNextLink(firstPath, next)
+			link, err := c.checkNextLink(firstPath, nextURL)
 			if err != nil {
 				yield(zero, err)
 				return

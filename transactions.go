@@ -1,6 +1,7 @@
 package basiq
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -391,21 +392,38 @@ func (w *txWire) date(name, s string) time.Time {
 	return d
 }
 
-// transactionFromPage decodes one transaction of a page, given the members
-// the page's walk found unknown: an error for a malformed one, or for an
-// error envelope's member where a transaction should be.
-func transactionFromPage(raw []byte, extra extraMembers) (Transaction, error) {
+// transactionDecoder decodes a page's transactions in order, from its data
+// array, with one decoder and one wire value for the whole page (no
+// allocation per item beyond the transaction's own text).
+func transactionDecoder(data []byte) func(extra extraMembers) (Transaction, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
 	var w txWire
-	if err := json.Unmarshal(raw, &w); err != nil && !isTypeError(err) {
-		return Transaction{}, err
+	opened := false
+	return func(extra extraMembers) (Transaction, error) {
+		if !opened {
+			if _, err := dec.Token(); err != nil { // the array's '['
+				return Transaction{}, err
+			}
+			opened = true
+		}
+		w = txWire{}
+		if err := dec.Decode(&w); err != nil && !isTypeError(err) {
+			return Transaction{}, err
+		}
+		w.extra = extra
+		return w.fromPage()
 	}
+}
+
+// fromPage is the transaction of a page's item: an error for an error
+// envelope's member where a transaction should be.
+func (w *txWire) fromPage() (Transaction, error) {
 	if w.Type == "error" {
 		// Basiq's error envelope is a list too: never read it as transactions.
 		var code string
-		_ = json.Unmarshal(extra["code"], &code)
+		_ = json.Unmarshal(w.extra["code"], &code)
 		return Transaction{}, fmt.Errorf("the page holds an error (code %q) where a transaction should be", oneLine(code))
 	}
-	w.extra = extra
 	return w.transaction(), nil
 }
 
@@ -512,7 +530,7 @@ func (s *TransactionsService) All(ctx context.Context, userID string, filter *Tr
 	}
 	return listAll(ctx, s.client(), apiRequest{
 		method: http.MethodGet, route: "/users/{userId}/transactions", params: []string{userID}, query: q,
-	}, listSource[Transaction]{shape: transactionShape, item: transactionFromPage})
+	}, listSource[Transaction]{shape: transactionShape, items: transactionDecoder})
 }
 
 // Get returns one transaction (GET /users/{userId}/transactions/{transactionId}).

@@ -3,9 +3,9 @@
 //
 // It speaks Basiq's wire format (API versions 2.0, 2.1 and 3.0): POST /token,
 // users, connections (create, get, list, refresh, refresh all, update
-// credentials, delete), jobs (get, list, MFA answers), institutions and
-// connectors, with Basiq's error envelope, status codes, scopes and input
-// validation.
+// credentials, delete), jobs (get, list, MFA answers), accounts and
+// transactions, institutions and connectors, with Basiq's error envelope,
+// status codes, scopes and input validation.
 //
 //	srv := basiqtest.NewServer()
 //	defer srv.Close()
@@ -20,11 +20,9 @@
 //
 // # What is served
 //
-// Links in responses point where Basiq's do, but the fake serves only the
-// routes above: the accounts and transactions links of connections and job
-// results (/users/{userId}/accounts…, /users/{userId}/transactions…) answer
-// 404 resource-not-found. Where Basiq's documents disagree or say nothing,
-// the fake picks:
+// Links in responses point where Basiq's do, and the fake serves them,
+// including the accounts and transactions links of connections and job
+// results. Where Basiq's documents disagree or say nothing, the fake picks:
 //   - the connections filter takes Basiq's bare properties (status,
 //     institution.id, id) and, more leniently than Basiq, the same with a
 //     "connection." prefix;
@@ -37,6 +35,42 @@
 //   - tokens are JWTs signed by the fake; one expired for more than its TTL
 //     is forgotten when a new token is minted, and still answers 403
 //     access-denied, as an expired token does.
+//
+// # Accounts and transactions
+//
+// GET /users/{userId}/accounts[/{accountId}] and
+// GET /users/{userId}/transactions[/{transactionId}] answer SERVER_ACCESS
+// tokens of every version, with API 3.0's full shapes. A connection's three
+// accounts (everyday, savings, credit card: BSB, holder, masked and unmasked
+// numbers, credit limit, intervals, rates, a credit card's meta) appear when
+// its job's retrieve-accounts step succeeds; their transactions when
+// retrieve-transactions does (so jianYang, who fails there, has accounts and
+// no transactions).
+//
+// Transactions are generated, never stored: WithTransactionsPerAccount sets
+// how many each account has (default 20, so thousands cost nothing) and
+// WithDataSeed seeds them. With the same seed the same login's accounts get
+// the same transactions on every server: classes, directions, amounts
+// (negative for debits), descriptions, references, merchants with Enrich data
+// for card payments ("enrich": null otherwise), BPAY details, and ids made of
+// the account id and the index. Post dates count back from the day of the
+// last retrieval, by the fake's clock, a few a day over up to two years; the
+// first min(3, n/8) of each account are pending, with a null postDate (their
+// ids stay stable, where Basiq's change at every refresh). transactionDate is
+// a date, "" or null, as seen from Basiq.
+//
+// The list is in Basiq's order (by account, pending first, then newest post
+// date first), limit transactions a page (default and most 500; another
+// value is 400 parameter-not-valid for "limit"), with an absolute links.next
+// carrying an opaque next cursor that holds the filter and limit, absent on
+// the last page. count is the number of transactions on the page and size
+// the limit. Filters: account.id, connection.id, institution.id,
+// transaction.status, transaction.direction and transaction.class with eq and
+// ne, and transaction.postDate with eq, ne, gt, gteq, lt, lteq and bt (by
+// calendar day, inclusive; pending transactions match no date). Accounts
+// filter on account.id, connection.id and institution.id with eq and ne. Any
+// other filter is 400 parameter-not-valid with source.parameter "filter", as
+// Basiq answers.
 //
 // # Jobs and time
 //
@@ -96,7 +130,8 @@
 //
 // # Control and inspection
 //
-// Tests steer the fake with SetInstitutionStatus, SetLoginOutcome,
+// Tests steer the fake with WithTransactionsPerAccount, WithDataSeed,
+// SetInstitutionStatus, SetLoginOutcome,
 // SetLoginPassword, Connect (the Consent UI of API 3.0), ExpireTokens and
 // InjectFault (statuses with Retry-After, delays, connection resets, truncated
 // bodies), and inspect it with Job, Requests, RequestCount and TokenRequests.
