@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/banklink-go/basiq/basiqtest"
 )
@@ -145,6 +146,7 @@ func BenchmarkTransactionsAll(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		n := 0
 		for tx, err := range c.Transactions.All(ctx, p.userID, nil) {
@@ -159,6 +161,15 @@ func BenchmarkTransactionsAll(b *testing.B) {
 		if n != p.total {
 			b.Fatalf("%d transactions, want %d", n, p.total)
 		}
+	}
+	reportCPU(b, cpu)
+}
+
+// reportCPU reports the process's CPU time per operation (client, loopback
+// server and garbage collector together), since start.
+func reportCPU(b *testing.B, start time.Duration) {
+	if used := processCPU() - start; used > 0 {
+		b.ReportMetric(float64(used.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }
 
@@ -282,6 +293,7 @@ func BenchmarkTransactionsAllRaw(b *testing.B) {
 	hc := srv.Client()
 	ctx := context.Background()
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		n := 0
 		err := rawAll(ctx, hc, srv.URL+p.first, func(tx *rawTx) {
@@ -297,6 +309,7 @@ func BenchmarkTransactionsAllRaw(b *testing.B) {
 			b.Fatalf("%d transactions, want %d", n, p.total)
 		}
 	}
+	reportCPU(b, cpu)
 }
 
 // heapProbe measures the live heap at chosen points (forcing a collection

@@ -41,9 +41,10 @@ type Request struct {
 // sentinels) and logging. A 2xx JSON body is decoded into out; out may be
 // nil, and a *json.RawMessage takes the body as it is.
 //
-// Logs name the route with every segment that is not one of Basiq's path
-// words (users, connections, auth_link, ...) replaced by a placeholder, so
-// ids and anything else put in the path stay out of them.
+// Logs and errors (APIError.Path) name the route with every segment that is
+// not one of Basiq's path words (users, connections, auth_link, ...)
+// replaced by a placeholder, so ids and anything else put in the path stay
+// out of them; the user id is logged under user_id, as for every call.
 func (c *Client) Do(ctx context.Context, r *Request, out any) error {
 	if err := c.ready(); err != nil {
 		return err
@@ -64,7 +65,7 @@ func (c *Client) Do(ctx context.Context, r *Request, out any) error {
 	if err != nil {
 		return err
 	}
-	req := apiRequest{method: method, route: route, params: params, query: r.Query, body: r.Body}
+	req := apiRequest{method: method, route: route, params: params, query: r.Query, body: r.Body, routeInErrors: true}
 	if r.UserID != "" {
 		if err := validateID("UserID", r.UserID); err != nil {
 			return err

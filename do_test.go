@@ -123,6 +123,7 @@ func TestDoErrorsAndRetries(t *testing.T) {
 		assert.Equal(t, "c-9", apiErr.CorrelationID)
 		assert.Nil(t, out)
 		assert.NotContains(t, err.Error(), "bad", "the query is not in the error")
+		assert.Equal(t, "/users/{userId}/transactions", apiErr.Path, "the route, not the caller's segments")
 	})
 	t.Run("GET retried", func(t *testing.T) {
 		a := newCoreAPI(t)
@@ -181,6 +182,12 @@ func TestDoLogsNoPathSecrets(t *testing.T) {
 	for _, secret := range []string{"s3cr3t", "q-secret", "partner", "widgets"} {
 		assert.NotContains(t, logged, secret)
 	}
+
+	a.handle(http.MethodGet, "/partner/s3cr3t-segment/gone", http.StatusNotFound, coreEnvelope("resource-not-found", "Not found", "gone"))
+	err := c.Do(context.Background(), &Request{Path: "/partner/s3cr3t-segment/gone"}, nil)
+	assert.ErrorIs(t, err, ErrNotFound)
+	assert.NotContains(t, err.Error(), "s3cr3t")
+	assert.Contains(t, err.Error(), "/{id}/{id}/{id}")
 }
 
 func TestFilterBuilder(t *testing.T) {

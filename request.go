@@ -39,6 +39,9 @@ type apiRequest struct {
 	// checked by checkNextLink. route and params still name the request in
 	// logs and errors.
 	next *nextLink
+	// routeInErrors names the request in errors by its route template, not
+	// its path (Client.Do: the caller's segments may be anything).
+	routeInErrors bool
 }
 
 // maxIDLen bounds any id taken from a caller.
@@ -148,7 +151,11 @@ func (c *Client) requestTarget(r apiRequest) (path, target string, err error) {
 	if path, err = expandRoute(r.route, r.params); err != nil {
 		return "", "", err
 	}
-	return path, c.endpoint(path, r.query), nil
+	target = c.endpoint(path, r.query)
+	if r.routeInErrors {
+		path = r.route
+	}
+	return path, target, nil
 }
 
 // do sends r and decodes a 2xx JSON body into out (when non-nil). It returns
