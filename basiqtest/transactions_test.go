@@ -113,11 +113,11 @@ func (d *dataSetup) all(t *testing.T, query string) ([]txDoc, int) {
 }
 
 func TestTransactionsPagingAndOrder(t *testing.T) {
-	d := newDataSetup(t, basiqtest.WithTransactionsPerAccount(1200))
+	d := newDataSetup(t, basiqtest.WithTransactionsPerAccount(600))
 	txs, pages := d.all(t, "")
-	require.Len(t, txs, 3600)
-	assert.Equal(t, 8, pages, "500 a page by default")
-	assert.Equal(t, 8, d.srv.RequestCount("GET", "/users/{userId}/transactions"))
+	require.Len(t, txs, 1800)
+	assert.Equal(t, 4, pages, "500 a page by default")
+	assert.Equal(t, 4, d.srv.RequestCount("GET", "/users/{userId}/transactions"))
 
 	first := d.page(t, "/users/"+d.userID+"/transactions")
 	assert.Equal(t, 500, first.Size)
@@ -151,9 +151,9 @@ func TestTransactionsPagingAndOrder(t *testing.T) {
 	}
 	assert.Len(t, accounts, 3)
 
-	small, pages := d.all(t, "limit=7")
-	assert.Equal(t, 515, pages, "3600 at 7 a page")
-	require.Len(t, small, 3600)
+	small, pages := d.all(t, "limit=70")
+	assert.Equal(t, 26, pages, "1800 at 70 a page")
+	require.Len(t, small, 1800)
 	for i := range txs {
 		require.Equal(t, txs[i].ID, small[i].ID, "the same list whatever the page size")
 	}
@@ -209,9 +209,9 @@ func TestTransactionsAppearWithTheirJobStep(t *testing.T) {
 }
 
 func TestTransactionFilters(t *testing.T) {
-	d := newDataSetup(t, basiqtest.WithTransactionsPerAccount(300))
+	d := newDataSetup(t, basiqtest.WithTransactionsPerAccount(120))
 	all, _ := d.all(t, "")
-	require.Len(t, all, 900)
+	require.Len(t, all, 360)
 	count := func(filter string) int {
 		txs, _ := d.all(t, "filter="+url.QueryEscape(filter))
 		return len(txs)
@@ -232,13 +232,13 @@ func TestTransactionFilters(t *testing.T) {
 		}
 		return (*tx.PostDate)[:10]
 	}
-	mid := day(all[150])
-	lo, hi := day(all[250]), day(all[100])
+	mid := day(all[60])
+	lo, hi := day(all[100]), day(all[40])
 	for filter, want := range map[string]int{
-		"account.id.eq('" + acct + "')":                                          300,
-		"account.id.ne('" + acct + "')":                                          600,
-		"connection.id.eq('" + d.connID + "')":                                   900,
-		"institution.id.eq('AU00000')":                                           900,
+		"account.id.eq('" + acct + "')":                                          120,
+		"account.id.ne('" + acct + "')":                                          240,
+		"connection.id.eq('" + d.connID + "')":                                   360,
+		"institution.id.eq('AU00000')":                                           360,
 		"institution.id.eq('AU00002')":                                           0,
 		"transaction.status.eq('pending')":                                       match(func(tx txDoc) bool { return tx.Status == "pending" }),
 		"transaction.status.eq('posted')":                                        match(func(tx txDoc) bool { return tx.Status == "posted" }),
