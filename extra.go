@@ -10,13 +10,16 @@ import (
 )
 
 // Unknown members. Types that keep what they do not decode (Account,
-// Transaction) describe their wire form as a shape; after encoding/json has
-// decoded the known members (and accepted the JSON as valid), walkExtra
-// passes once over the same bytes and copies every member the shape does not
-// name, or whose JSON type the decoded field cannot hold, into an Extra map
-// keyed by its dotted path ("enrich.merchant.category", "purses[1].note").
-// Nothing is copied when everything is known, which is the usual case, so a
-// page of items costs one extra pass over its bytes and no memory.
+// Transaction) describe their wire form as a shape; encoding/json decodes
+// the known members into plain wire structs, and a walk over the same bytes
+// (walkObject for one object, scanListPage for a page of them) copies every
+// member the shape does not name, or whose JSON type the decoded field
+// cannot hold, into an Extra map keyed by its dotted path
+// ("enrich.merchant.category", "purses[1].note"). Nothing is copied when
+// everything is known, which is the usual case, so a page costs one extra
+// pass over its bytes and no memory. The page walk also finds where the
+// items are, fingerprints their ids and checks the page's frame, so that
+// items can be decoded one at a time as they are yielded.
 
 // shapeKind is what a member's decoded field accepts.
 type shapeKind uint8
