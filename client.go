@@ -179,6 +179,10 @@ type Client struct {
 	Connectors *ConnectorsService
 	// Consents builds Consent UI links and reads and revokes consents (API 3.0).
 	Consents *ConsentsService
+	// Accounts reads a user's bank accounts.
+	Accounts *AccountsService
+	// Transactions reads a user's transactions, page by page.
+	Transactions *TransactionsService
 
 	// The services as NewClient made them. Internal code uses these, never
 	// the exported fields above, which a caller may replace (with a stub, or nil).
@@ -188,6 +192,8 @@ type Client struct {
 	institutions *InstitutionsService
 	connectors   *ConnectorsService
 	consents     *ConsentsService
+	accounts     *AccountsService
+	transactions *TransactionsService
 
 	apiKey          *secret // behind a pointer: fmt prints only its address when nested
 	baseURL         *url.URL
@@ -198,6 +204,9 @@ type Client struct {
 	logger          *slog.Logger
 	http            *transport.Transport
 	tokens          *tokenManager
+	// pageDecoded, when set (by tests), sees each list page's body right
+	// after the page is decoded, while the body is still held.
+	pageDecoded func(body []byte)
 }
 
 // NewClient returns a client for the given API key (as shown in Basiq's
@@ -261,6 +270,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	c.consents = &ConsentsService{c: c}
 	c.Users, c.Jobs, c.Connections, c.Institutions, c.Connectors = c.users, c.jobs, c.connections, c.institutions, c.connectors
 	c.Consents = c.consents
+	c.accounts, c.transactions = &AccountsService{c: c}, &TransactionsService{c: c}
+	c.Accounts, c.Transactions = c.accounts, c.transactions
 	return c, nil
 }
 

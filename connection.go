@@ -114,62 +114,6 @@ func (a *Address) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Account is a bank account found through a connection. Money is a decimal string.
-type Account struct {
-	Type           string
-	ID             string
-	AccountNo      string
-	Name           string
-	Currency       string
-	Class          AccountClass
-	Balance        string // "" when the bank gives none
-	AvailableFunds string // "" when the bank gives none
-	LastUpdated    time.Time
-	Status         string // "available" or "unavailable"
-	Links          AccountLinks
-}
-
-// AccountClass is an account's type and product name.
-type AccountClass struct {
-	Type    string `json:"type"`
-	Product string `json:"product"`
-}
-
-// AccountLinks are an account's links.
-type AccountLinks struct {
-	Self         string `json:"self"`
-	Transactions string `json:"transactions"`
-}
-
-// UnmarshalJSON decodes an account leniently (null or numeric money).
-func (a *Account) UnmarshalJSON(b []byte) error {
-	var aux struct {
-		Type           lenientString `json:"type"`
-		ID             lenientString `json:"id"`
-		AccountNo      lenientString `json:"accountNo"`
-		Name           lenientString `json:"name"`
-		Currency       lenientString `json:"currency"`
-		Class          *AccountClass `json:"class"`
-		Balance        lenientString `json:"balance"`
-		AvailableFunds lenientString `json:"availableFunds"`
-		LastUpdated    lenientTime   `json:"lastUpdated"`
-		Status         lenientString `json:"status"`
-		Links          AccountLinks  `json:"links"`
-	}
-	if err := json.Unmarshal(b, &aux); err != nil {
-		return err
-	}
-	*a = Account{
-		Type: string(aux.Type), ID: string(aux.ID), AccountNo: string(aux.AccountNo), Name: string(aux.Name),
-		Currency: string(aux.Currency), Balance: string(aux.Balance), AvailableFunds: string(aux.AvailableFunds),
-		LastUpdated: time.Time(aux.LastUpdated), Status: string(aux.Status), Links: aux.Links,
-	}
-	if aux.Class != nil {
-		a.Class = *aux.Class
-	}
-	return nil
-}
-
 // UnmarshalJSON decodes a connection leniently.
 func (c *Connection) UnmarshalJSON(b []byte) error {
 	var aux struct {

@@ -3,9 +3,11 @@ package basiq
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Lenient decoding helpers: Basiq's sources disagree on some shapes
@@ -40,6 +42,10 @@ func parseTime(s string) time.Time {
 type lenientString string
 
 func (s *lenientString) UnmarshalJSON(b []byte) error {
+	if str, ok := plainString(b); ok {
+		*s = lenientString(str)
+		return nil
+	}
 	b = bytes.TrimSpace(b)
 	var str string
 	if json.Unmarshal(b, &str) == nil {
@@ -52,6 +58,31 @@ func (s *lenientString) UnmarshalJSON(b []byte) error {
 	}
 	*s = ""
 	return nil
+}
+
+// plainString decodes a JSON string without escapes or non-ASCII bytes,
+// the usual case, without the general decoder.
+func plainString(b []byte) (string, bool) {
+	n := len(b)
+	if n < 2 || b[0] != '"' || b[n-1] != '"' {
+		return "", false
+	}
+	for _, c := range b[1 : n-1] {
+		if c == '\\' || c == '"' || c < ' ' || c >= utf8.RuneSelf {
+			return "", false
+		}
+	}
+	return string(b[1 : n-1]), true
+}
+
+// isJSONNull reports whether b is the JSON literal null.
+func isJSONNull(b []byte) bool { return string(bytes.TrimSpace(b)) == "null" }
+
+// isTypeError reports an error of encoding/json that left one member
+// undecoded (a JSON type its field cannot hold) but decoded the rest.
+func isTypeError(err error) bool {
+	var te *json.UnmarshalTypeError
+	return errors.As(err, &te)
 }
 
 // lenientInt decodes a number or a numeric string; anything else is 0.

@@ -162,7 +162,7 @@ var recordedCases = map[string]func(t *testing.T){
 		assert.Equal(t, Account{
 			Type: "account", ID: "14aa946c-6f87-44b7-bab9-d192d6261471", AccountNo: "3", Name: "Savings 123890", Currency: "AUD",
 			Class: AccountClass{Type: "savings", Product: "Hooli Saver"}, Balance: "38383.73", AvailableFunds: "38383.73",
-			LastUpdated: ts("2020-09-09T11:07:04Z"), Status: "available",
+			LastUpdated: ts("2020-09-09T11:07:04Z"), Status: "available", IsOwned: true,
 			Links: AccountLinks{Self: u + "/accounts/14aa946c-6f87-44b7-bab9-d192d6261471",
 				Transactions: u + "/transactions?filter=account.id.eq('14aa946c-6f87-44b7-bab9-d192d6261471')"},
 		}, conn.Accounts[0])

@@ -30,6 +30,14 @@
 // answers it returns an *MFARequiredError (ErrMFARequired); send the answers
 // with Jobs.SubmitMFA and wait again.
 //
+// # Accounts and transactions
+//
+// Accounts.List and Accounts.Get read a user's accounts. Transactions.All
+// streams a user's transactions as an iter.Seq2, following Basiq's
+// links.next page by page with one page in memory, and stops fetching when
+// the loop breaks; Transactions.Get reads one. Client.Do calls an endpoint
+// the SDK does not wrap yet with the same tokens, retries, errors and logging.
+//
 // # Retries
 //
 // GET and DELETE requests are retried on network errors, 429, 500, 502, 503

@@ -121,6 +121,16 @@ func TestHardIDsNeverChangeThePath(t *testing.T) {
 				_, err := c.Connectors.Get(ctx, id, "web")
 				return err
 			}},
+		{"Accounts.Get", "GET", "/users/{userId}/accounts/{accountId}", func(u, id string) string { return "/users/" + u + "/accounts/" + id },
+			func(ctx context.Context, c *basiq.Client, u, id string) error {
+				_, err := c.Accounts.Get(ctx, u, id)
+				return err
+			}},
+		{"Transactions.Get", "GET", "/users/{userId}/transactions/{transactionId}", func(u, id string) string { return "/users/" + u + "/transactions/" + id },
+			func(ctx context.Context, c *basiq.Client, u, id string) error {
+				_, err := c.Transactions.Get(ctx, u, id)
+				return err
+			}},
 	}
 	for _, cl := range calls {
 		t.Run(cl.name, func(t *testing.T) {

@@ -102,7 +102,7 @@ func TestHardSecretsNeverLeak(t *testing.T) {
 		sink.addEveryVerb("Client", c)
 		// The services hold the *Client: %v, %+v and %#v show its address only.
 		// (Their %s would print the Client's fields: see SECURITY.md.)
-		sink.addVerbs("services", []string{"%v", "%+v", "%#v"}, c.Jobs, c.Connections, c.Users, c.Institutions, c.Connectors)
+		sink.addVerbs("services", []string{"%v", "%+v", "%#v"}, c.Jobs, c.Connections, c.Users, c.Institutions, c.Connectors, c.Accounts, c.Transactions)
 
 		user, err := c.Users.Create(ctx, basiq.UserParams{Email: "secrets@example.com", Mobile: "+61410888666"})
 		if err != nil {

@@ -288,25 +288,6 @@ func statusFilterValues(want []InstitutionStatus) []string {
 	return slices.Compact(out)
 }
 
-type filterField struct {
-	prop   string
-	values []string
-}
-
-func buildFilter(fields []filterField) ([]string, error) {
-	var out []string
-	for _, f := range fields {
-		expr, err := filterExpr(f.prop, f.values)
-		if err != nil {
-			return nil, err
-		}
-		if expr != "" {
-			out = append(out, expr)
-		}
-	}
-	return out, nil
-}
-
 func statusIn(s InstitutionStatus, want []InstitutionStatus) bool {
 	if len(want) == 0 {
 		return true

@@ -3,8 +3,6 @@ package basiq
 import (
 	"context"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 )
 
@@ -83,37 +81,4 @@ func (s *JobsService) SubmitMFA(ctx context.Context, userID, jobID string, answe
 
 type mfaBody struct {
 	Response []string `json:"mfa-response"`
-}
-
-// filterExpr renders one filter statement: prop.eq('v') for one value,
-// prop.in('a','b') for several. Values may not contain quotes.
-func filterExpr(prop string, values []string) (string, error) {
-	quoted := make([]string, 0, len(values))
-	for _, v := range values {
-		if v == "" || strings.ContainsAny(v, "'\\") {
-			return "", invalidInput("filter value %q for %s is empty or contains a quote", v, prop)
-		}
-		quoted = append(quoted, "'"+v+"'")
-	}
-	switch len(quoted) {
-	case 0:
-		return "", nil
-	case 1:
-		return prop + ".eq(" + quoted[0] + ")", nil
-	}
-	return prop + ".in(" + strings.Join(quoted, ",") + ")", nil
-}
-
-// filterQuery joins statements (skipping empty ones) into a filter query.
-func filterQuery(statements ...string) url.Values {
-	var parts []string
-	for _, s := range statements {
-		if s != "" {
-			parts = append(parts, s)
-		}
-	}
-	if len(parts) == 0 {
-		return nil
-	}
-	return url.Values{"filter": {strings.Join(parts, ",")}}
 }

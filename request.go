@@ -34,6 +34,14 @@ type apiRequest struct {
 	body   any // JSON-encoded when non-nil
 	auth   authKind
 	userID string // the user a CLIENT_ACCESS token is bound to
+	// next, when set, is where the request goes instead of route, params
+	// and query: an absolute URL from a response's links.next, already
+	// checked by checkNextLink. route and params still name the request in
+	// logs and errors.
+	next *nextLink
+	// routeInErrors names the request in errors by its route template, not
+	// its path (Client.Do: the caller's segments may be anything).
+	routeInErrors bool
 }
 
 // maxIDLen bounds any id taken from a caller.
@@ -134,6 +142,22 @@ func (c *Client) endpoint(escapedPath string, q url.Values) string {
 	return u.String()
 }
 
+// requestTarget returns the escaped path of r (for errors) and the URL it
+// goes to.
+func (c *Client) requestTarget(r apiRequest) (path, target string, err error) {
+	if r.next != nil {
+		return r.next.path, r.next.url, nil
+	}
+	if path, err = expandRoute(r.route, r.params); err != nil {
+		return "", "", err
+	}
+	target = c.endpoint(path, r.query)
+	if r.routeInErrors {
+		path = r.route
+	}
+	return path, target, nil
+}
+
 // do sends r and decodes a 2xx JSON body into out (when non-nil). It returns
 // the HTTP status of the final answer. A token rejected as expired (403
 // access-denied) or invalid (401) is replaced once and the request replayed once.
@@ -144,7 +168,7 @@ func (c *Client) do(ctx context.Context, r apiRequest, out any) (int, error) {
 	if ctx == nil {
 		return 0, invalidInput("nil context")
 	}
-	path, err := expandRoute(r.route, r.params)
+	path, target, err := c.requestTarget(r)
 	if err != nil {
 		return 0, err
 	}
@@ -154,7 +178,6 @@ func (c *Client) do(ctx context.Context, r apiRequest, out any) (int, error) {
 			return 0, fmt.Errorf("basiq: encoding request: %w", err)
 		}
 	}
-	target := c.endpoint(path, r.query)
 	start := time.Now()
 	resp, err := c.sendAuthorized(ctx, r, target, path, body)
 	if err != nil {

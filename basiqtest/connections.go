@@ -23,6 +23,7 @@ type connection struct {
 	mfaEnabled         bool
 	mfaTurns           int // jobs that took a turn of intermittent MFA
 	accounts           []account
+	txAsOf             time.Time    // when retrieve-transactions last succeeded; zero: never
 	profile            *profileView // nil until credentials are verified
 	seq                int
 

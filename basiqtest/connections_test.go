@@ -164,8 +164,10 @@ func TestConnectionVersion3FieldsAndLinks(t *testing.T) {
 	tok21 := a.serverToken("2.1")
 	assert.NotContains(t, a.send("GET", "/users/"+userID+"/connections/"+st.ConnectionID, tok21, nil).JSON(t), "expiryDate")
 
+	// The connection's accounts and transactions links lead to its data.
 	for _, link := range []string{c["links"].(map[string]any)["accounts"].(string), c["links"].(map[string]any)["transactions"].(string)} {
-		path := strings.TrimPrefix(link, srv.URL)
-		requireError(t, a.send("GET", path, tok, nil), http.StatusNotFound, "resource-not-found")
+		r := a.send("GET", strings.TrimPrefix(link, srv.URL), tok, nil)
+		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+		assert.NotEmpty(t, r.JSON(t)["data"], link)
 	}
 }

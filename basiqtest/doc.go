@@ -4,10 +4,10 @@
 // It speaks Basiq's wire format, API version 3.0 unless a token asks for
 // 2.0 or 2.1: POST /token, users, connections (get, list, refresh, refresh
 // all, delete, purge; create and update credentials on 2.x), jobs (get,
-// list, MFA answers), consents (list, delete), institutions and
-// connectors, with Basiq's error envelope, status codes, scopes and input
-// validation. It also plays Basiq's hosted Consent UI, where 3.0
-// connections are made (CompleteConsent, ConsentPage).
+// list, MFA answers), consents (list, delete), accounts and transactions,
+// institutions and connectors, with Basiq's error envelope, status codes,
+// scopes and input validation. It also plays Basiq's hosted Consent UI,
+// where 3.0 connections are made (CompleteConsent, ConsentPage).
 //
 //	srv := basiqtest.NewServer()
 //	defer srv.Close()
@@ -96,11 +96,9 @@
 //
 // # What is served
 //
-// Links in responses point where Basiq's do, but the fake serves only the
-// routes above: the accounts and transactions links of connections and job
-// results (/users/{userId}/accounts…, /users/{userId}/transactions…) answer
-// 404 resource-not-found. Where Basiq's documents disagree or say nothing,
-// the fake picks:
+// Links in responses point where Basiq's do, and the fake serves them,
+// including the accounts and transactions links of connections and job
+// results. Where Basiq's documents disagree or say nothing, the fake picks:
 //   - the connections filter takes Basiq's bare properties (status,
 //     institution.id, id) and, more leniently than Basiq, the same with a
 //     "connection." prefix;
@@ -114,6 +112,42 @@
 //   - tokens are JWTs signed by the fake; one expired for more than its TTL
 //     is forgotten when a new token is minted, and still answers 403
 //     access-denied, as an expired token does.
+//
+// # Accounts and transactions
+//
+// GET /users/{userId}/accounts[/{accountId}] and
+// GET /users/{userId}/transactions[/{transactionId}] answer SERVER_ACCESS
+// tokens of every version, with API 3.0's full shapes. A connection's three
+// accounts (everyday, savings, credit card: BSB, holder, masked and unmasked
+// numbers, credit limit, intervals, rates, a credit card's meta) appear when
+// its job's retrieve-accounts step succeeds; their transactions when
+// retrieve-transactions does (so jianYang, who fails there, has accounts and
+// no transactions).
+//
+// Transactions are generated, never stored: WithTransactionsPerAccount sets
+// how many each account has (default 20, so thousands cost nothing) and
+// WithDataSeed seeds them. With the same seed the same login's accounts get
+// the same transactions on every server: classes, directions, amounts
+// (negative for debits), descriptions, references, merchants with Enrich data
+// for card payments ("enrich": null otherwise), BPAY details, and ids made of
+// the account id and the index. Post dates count back from the day of the
+// last retrieval, by the fake's clock, a few a day over up to two years; the
+// first min(3, n/8) of each account are pending, with a null postDate (their
+// ids stay stable, where Basiq's change at every refresh). transactionDate is
+// a date, "" or null, as seen from Basiq.
+//
+// The list is in Basiq's order (by account, pending first, then newest post
+// date first), limit transactions a page (default and most 500; another
+// value is 400 parameter-not-valid for "limit"), with an absolute links.next
+// carrying an opaque next cursor that holds the filter and limit, absent on
+// the last page. count is the number of transactions on the page and size
+// the limit. Filters: account.id, connection.id, institution.id,
+// transaction.status, transaction.direction and transaction.class with eq and
+// ne, and transaction.postDate with eq, ne, gt, gteq, lt, lteq and bt (by
+// calendar day, inclusive; pending transactions match no date). Accounts
+// filter on account.id, connection.id and institution.id with eq and ne. Any
+// other filter is 400 parameter-not-valid with source.parameter "filter", as
+// Basiq answers.
 //
 // # Jobs and time
 //
@@ -177,8 +211,9 @@
 // # Control and inspection
 //
 // Tests steer the fake with CompleteConsent and Connect (the Consent UI of
-// API 3.0), SetConsentPolicy, SetInstitutionStatus, SetLoginOutcome,
-// SetLoginPassword, ExpireTokens and InjectFault (statuses with
-// Retry-After, delays, connection resets, truncated bodies), and inspect it
-// with Job, Requests, RequestCount and TokenRequests.
+// API 3.0), SetConsentPolicy, WithTransactionsPerAccount, WithDataSeed,
+// SetInstitutionStatus, SetLoginOutcome, SetLoginPassword, ExpireTokens and
+// InjectFault (statuses with Retry-After, delays, connection resets,
+// truncated bodies), and inspect it with Job, Requests, RequestCount and
+// TokenRequests.
 package basiqtest

@@ -3,6 +3,7 @@ package basiqtest
 import (
 	"slices"
 	"strings"
+	"time"
 )
 
 // clause is one statement of a Basiq filter: field.op('v1'[,'v2'…]).
@@ -125,4 +126,100 @@ func compileFilterCanon[T any](raw string, fields map[string]func(T) string, can
 		}
 		return true
 	}, true
+}
+
+// fieldFilter is one filterable property: the operators it takes and how to
+// read it, as text (compared for equality) or as a day (ordered; a false
+// second result, such as a pending transaction's missing post date, matches
+// no comparison).
+type fieldFilter[T any] struct {
+	ops  []string
+	text func(T) string
+	day  func(T) (time.Time, bool)
+}
+
+// compileFieldFilter turns a raw filter into a predicate over T. Operators
+// are eq and ne (one value), gt, gteq, lt and lteq (one value, ordered
+// fields only) and bt (two values, inclusive), as each field allows. An empty
+// filter keeps everything; an invalid one, or one naming an unknown field,
+// an operator the field does not take or a value that is not a date for a
+// date field, is reported as not ok.
+func compileFieldFilter[T any](raw string, fields map[string]fieldFilter[T]) (func(T) bool, bool) {
+	if strings.TrimSpace(raw) == "" {
+		return func(T) bool { return true }, true
+	}
+	clauses, ok := parseFilter(raw)
+	if !ok {
+		return nil, false
+	}
+	type test func(T) bool
+	var tests []test
+	for _, cl := range clauses {
+		f, known := fields[cl.field]
+		if !known || !slices.Contains(f.ops, cl.op) {
+			return nil, false
+		}
+		want := 1
+		if cl.op == "bt" {
+			want = 2
+		}
+		if len(cl.values) != want {
+			return nil, false
+		}
+		if f.day == nil {
+			v, get, neg := cl.values[0], f.text, cl.op == "ne"
+			tests = append(tests, func(x T) bool { return (get(x) == v) != neg })
+			continue
+		}
+		var days []time.Time
+		for _, v := range cl.values {
+			d, ok := parseDay(v)
+			if !ok {
+				return nil, false
+			}
+			days = append(days, d)
+		}
+		get, op := f.day, cl.op
+		tests = append(tests, func(x T) bool {
+			d, ok := get(x)
+			if !ok {
+				return false
+			}
+			switch op {
+			case "eq":
+				return d.Equal(days[0])
+			case "ne":
+				return !d.Equal(days[0])
+			case "gt":
+				return d.After(days[0])
+			case "gteq":
+				return !d.Before(days[0])
+			case "lt":
+				return d.Before(days[0])
+			case "lteq":
+				return !d.After(days[0])
+			default: // bt, inclusive
+				return !d.Before(days[0]) && !d.After(days[1])
+			}
+		})
+	}
+	return func(x T) bool {
+		for _, t := range tests {
+			if !t(x) {
+				return false
+			}
+		}
+		return true
+	}, true
+}
+
+// parseDay reads a filter's date, "2018-01-01" or a timestamp, as its UTC day.
+func parseDay(v string) (time.Time, bool) {
+	if d, err := time.Parse(dateLayout, v); err == nil {
+		return d, true
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return dayOf(t), true
+	}
+	return time.Time{}, false
 }

@@ -19,6 +19,8 @@ type config struct {
 	logLimit     int
 
 	consentRedirect string // consent_flow.go: the application's Redirect URL
+	txPerAccount    int
+	dataSeed        int64
 }
 
 func defaultConfig() config {
@@ -28,6 +30,8 @@ func defaultConfig() config {
 		timeScale:    1,
 		failureSteps: map[string]string{},
 		logLimit:     10000,
+		txPerAccount: 20,
+		dataSeed:     1,
 	}
 }
 
@@ -102,4 +106,22 @@ func WithFailureStep(loginID, step string) Option {
 // Server.RequestCount are exact whatever the limit.
 func WithRequestLogLimit(n int) Option {
 	return func(c *config) { c.logLimit = max(n, 0) }
+}
+
+// WithTransactionsPerAccount sets how many transactions each account has once
+// its connection's retrieve-transactions step succeeds (default 20; the
+// first min(3, n/8) of them pending). Transactions are computed when asked
+// for, never stored, so thousands cost no memory: ask for thousands to test
+// paging (500 a page). Negative values count as 0.
+func WithTransactionsPerAccount(n int) Option {
+	return func(c *config) { c.txPerAccount = max(n, 0) }
+}
+
+// WithDataSeed seeds the generator of accounts' transactions (default 1).
+// With the same seed, the same login's accounts have the same transactions
+// (descriptions, amounts, classes, references, ids relative to the account)
+// on every server; post dates count back from the day the connection's
+// transactions were last retrieved, by the fake's clock.
+func WithDataSeed(seed int64) Option {
+	return func(c *config) { c.dataSeed = seed }
 }

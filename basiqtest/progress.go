@@ -3,6 +3,7 @@ package basiqtest
 import (
 	"container/heap"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -200,6 +201,11 @@ func (s *Server) succeeded(j *job, st *jobStep, at time.Time) {
 		if conn != nil {
 			if conn.accounts == nil {
 				conn.accounts = newAccounts(s.st.instByID[j.instID], conn.seq)
+				if conn.profile != nil {
+					for i := range conn.accounts {
+						conn.accounts[i].holder = strings.ToUpper(conn.profile.FullName)
+					}
+				}
 			}
 			for i := range conn.accounts {
 				conn.accounts[i].lastUpdated = at
@@ -207,7 +213,8 @@ func (s *Server) succeeded(j *job, st *jobStep, at time.Time) {
 		}
 	default:
 		st.result = linkResult{Type: "link", URL: userPath + "/transactions" + filter}
-		if conn != nil {
+		if conn != nil && st.title == StepRetrieveTransactions {
+			conn.txAsOf = at
 			conn.purged = false // the transactions are back (purge.go)
 		}
 	}

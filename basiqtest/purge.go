@@ -1,6 +1,9 @@
 package basiqtest
 
-import "net/http"
+import (
+	"net/http"
+	"time"
+)
 
 // Purge (API 3.0): POST /users/{userId}/connections/{connectionId}/purge
 // removes the data a connection retrieved, its accounts and transactions,
@@ -27,5 +30,6 @@ func (s *Server) purgeConnection(c *call) reply {
 	}
 	conn.accounts = nil
 	conn.purged = true
+	conn.txAsOf = time.Time{} // no transactions until retrieve-transactions runs again
 	return emptyReply(http.StatusNoContent)
 }
