@@ -154,6 +154,28 @@ func (l *lenientSlice[T]) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// lenientList decodes an array, or a lone object as a list of one (Basiq's
+// webhook list example has "data" as one object).
+type lenientList[T any] []T
+
+func (l *lenientList[T]) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '{' {
+		var one T
+		if err := json.Unmarshal(b, &one); err != nil {
+			return err
+		}
+		*l = []T{one}
+		return nil
+	}
+	var items []T
+	if err := json.Unmarshal(b, &items); err != nil {
+		return err
+	}
+	*l = items
+	return nil
+}
+
 // listOf decodes Basiq's {"type":"list","data":[...]} collections.
 type listOf[T any] struct {
 	Data []T `json:"data"`
