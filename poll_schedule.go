@@ -165,6 +165,9 @@ func (p *Poller) followingRetry() bool {
 
 // diagnose diagnoses job for this poller, remembering the institution found.
 func (p *Poller) diagnose(ctx context.Context, job *Job) Diagnosis {
+	// The institution goes into a Consent UI remedy (and the status lookup):
+	// learn it from the job's connection if nothing said it yet.
+	p.discoverInstitution(ctx)
 	opts := DiagnoseOptions{Operation: p.opts.Operation, Attempt: p.opts.Attempt, InstitutionStatus: p.instStatus}
 	return p.jobs.client().diagnose(ctx, job, opts, &p.instID)
 }

@@ -172,6 +172,9 @@ func (s *JobsService) run(loopCtx context.Context, key waitKey, sw *sharedWait, 
 		sw.err = err
 		break
 	}
+	if sw.err == nil && p.job.Status() == JobFailed {
+		p.discoverInstitution(loopCtx) // for every waiter's Diagnosis
+	}
 	if sw.err == nil && p.job.Status() == JobFailed &&
 		statusMatters(p.job, DiagnoseOptions{Operation: p.opts.Operation}) {
 		// Look the institution's status up once for every waiter.

@@ -97,6 +97,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	email := fs.String("email", "", "email of the Basiq user to create (default: <login>@example.com)")
 	mfa := fs.String("mfa", "", "comma-separated MFA answers, if the bank asks (default: the documented sandbox answers of -login)")
 	keep := fs.Bool("keep", false, "keep the Basiq user at the end instead of deleting it")
+	transactions := fs.Int("transactions", 5, "print the first N transactions after the job (0: none)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
 	timeScale := fs.Float64("time-scale", 0.1, "fake only: multiply the fake bank's step durations by this (1 = real speed)")
 	fs.Usage = func() {
@@ -105,6 +106,9 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	}
 	if err := demo.Parse(fs, args, stdout, stderr); err != nil {
 		return err
+	}
+	if *transactions < 0 {
+		return demo.UsageError(fs, "-transactions must not be negative")
 	}
 	live := demo.Live(env)
 	// On the live API the login id is a real customer number: never print it whole.
@@ -316,6 +320,9 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	fmt.Fprintf(stdout, "\nConnection %s: %s, %d account(s)\n", conn.ID, conn.Status, len(conn.Accounts))
 	for _, a := range conn.Accounts {
 		fmt.Fprintf(stdout, "  %-24s %-10s %12s %s\n", a.Name, a.AccountNo, demo.OrDash(a.Balance), a.Currency)
+	}
+	if err := demo.PrintTransactions(ctx, stdout, c, user.ID, conn.ID, *transactions); err != nil {
+		return err
 	}
 	fmt.Fprintln(stdout)
 	return printHealth(ctx, stdout, c, user.ID)

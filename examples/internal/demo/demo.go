@@ -137,23 +137,62 @@ func (s *Setup) Close() {
 // fake (basiqtest.InMemory: no port is bound) whose jobs run timeScale times
 // as long as Basiq's averages, and says which on the first line of stdout.
 func Start(env func(string) string, stdout io.Writer, timeScale float64) (*Setup, error) {
+	return StartVersion(env, stdout, timeScale, basiq.V2_1)
+}
+
+// StartVersion is Start for the given API version (V3 for the Consent UI
+// flow). Extra fake options (basiqtest) apply to the fake only.
+func StartVersion(env func(string) string, stdout io.Writer, timeScale float64, version basiq.APIVersion, fakeOpts ...basiqtest.Option) (*Setup, error) {
 	if Live(env) {
-		fmt.Fprintf(stdout, "Using the live Basiq API at %s (API version 2.1)\n", basiq.DefaultBaseURL)
-		c, err := basiq.NewClient(env("BASIQ_API_KEY"), basiq.WithAPIVersion(basiq.V2_1))
+		base := basiq.DefaultBaseURL
+		if b := env("BASIQ_BASE_URL"); b != "" {
+			base = b // a proxy, or a basiqtest server listening on loopback
+		}
+		fmt.Fprintf(stdout, "Using the live Basiq API at %s (API version %s)\n", base, version)
+		c, err := basiq.NewClient(env("BASIQ_API_KEY"), basiq.WithAPIVersion(version), basiq.WithBaseURL(base))
 		if err != nil {
 			return nil, err
 		}
 		return &Setup{Client: c}, nil
 	}
-	srv := basiqtest.NewServer(basiqtest.InMemory(), basiqtest.WithTimeScale(timeScale))
-	fmt.Fprintf(stdout, "Using the embedded fake Basiq server at %s (in memory; BASIQ_API_KEY is not set; time scale %g)\n", srv.URL, timeScale)
+	srv := basiqtest.NewServer(append([]basiqtest.Option{basiqtest.InMemory(), basiqtest.WithTimeScale(timeScale)}, fakeOpts...)...)
+	fmt.Fprintf(stdout, "Using the embedded fake Basiq server at %s (in memory; BASIQ_API_KEY is not set; API version %s; time scale %g)\n",
+		srv.URL, version, timeScale)
 	c, err := basiq.NewClient(srv.APIKey(),
-		basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()), basiq.WithAPIVersion(basiq.V2_1))
+		basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()), basiq.WithAPIVersion(version))
 	if err != nil {
 		srv.Close()
 		return nil, err
 	}
 	return &Setup{Client: c, Fake: srv, Poll: fakePollOptions(timeScale)}, nil
+}
+
+// PrintTransactions prints up to n of the connection's transactions, newest
+// first as Basiq orders them per account, and says how many it printed.
+func PrintTransactions(ctx context.Context, w io.Writer, c *basiq.Client, userID, connectionID string, n int) error {
+	if n <= 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "First %d transaction(s) (Transactions.All, streamed page by page):\n", n)
+	shown := 0
+	for tx, err := range c.Transactions.All(ctx, userID, &basiq.TransactionFilter{ConnectionID: connectionID}) {
+		if err != nil {
+			return fmt.Errorf("reading transactions: %w", err)
+		}
+		date := "pending"
+		if !tx.PostDate.IsZero() {
+			date = tx.PostDate.Format("2006-01-02")
+		}
+		fmt.Fprintf(w, "  %-10s %12s %s  %s\n", date, tx.Amount, tx.Currency, tx.Description)
+		shown++
+		if shown == n {
+			break // stops fetching: no further page is requested
+		}
+	}
+	if shown == 0 {
+		fmt.Fprintln(w, "  (none)")
+	}
+	return nil
 }
 
 // fakePollOptions scales the poll intervals to the fake's speed, so that a
