@@ -179,6 +179,10 @@ type Client struct {
 	Connectors *ConnectorsService
 	// Consents builds Consent UI links and reads and revokes consents (API 3.0).
 	Consents *ConsentsService
+	// Events reads what happened to the application's users (API 3.0).
+	Events *EventsService
+	// Webhooks manages the endpoints Basiq delivers events to (API 3.0).
+	Webhooks *WebhooksService
 	// Accounts reads a user's bank accounts.
 	Accounts *AccountsService
 	// Transactions reads a user's transactions, page by page.
@@ -192,6 +196,8 @@ type Client struct {
 	institutions *InstitutionsService
 	connectors   *ConnectorsService
 	consents     *ConsentsService
+	events       *EventsService
+	webhooks     *WebhooksService
 	accounts     *AccountsService
 	transactions *TransactionsService
 
@@ -269,7 +275,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	c.connectors = &ConnectorsService{c: c}
 	c.consents = &ConsentsService{c: c}
 	c.Users, c.Jobs, c.Connections, c.Institutions, c.Connectors = c.users, c.jobs, c.connections, c.institutions, c.connectors
-	c.Consents = c.consents
+	c.events, c.webhooks = &EventsService{c: c}, &WebhooksService{c: c}
+	c.Consents, c.Events, c.Webhooks = c.consents, c.events, c.webhooks
 	c.accounts, c.transactions = &AccountsService{c: c}, &TransactionsService{c: c}
 	c.Accounts, c.Transactions = c.accounts, c.transactions
 	return c, nil

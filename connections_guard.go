@@ -159,53 +159,108 @@ type ConnectionHealth struct {
 // connections and jobs), plus, only for availability failures, one cached
 // GET /institutions/{id} per institution involved.
 //
+// Given connection ids, it reports those connections only, in that order
+// (one GET per connection instead of the list): the answer to a webhook's
+// connection.invalidated or connection.activated (see Events.Advise).
+//
 // A job that has not yet named its connection (early in verify-credentials,
 // Basiq's job shows no links.source) is attributed by its institution when
 // the user has one connection there; with several, each of them is reported
 // Refreshing while the job runs.
-func (s *ConnectionsService) Health(ctx context.Context, userID string) ([]ConnectionHealth, error) {
-	conns, err := s.List(ctx, userID, nil)
-	if err != nil {
-		return nil, err
+func (s *ConnectionsService) Health(ctx context.Context, userID string, connectionIDs ...string) ([]ConnectionHealth, error) {
+	var conns []Connection
+	if len(connectionIDs) == 0 {
+		var err error
+		if conns, err = s.List(ctx, userID, nil); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := validateID("userId", userID); err != nil {
+			return nil, err
+		}
+		for _, id := range connectionIDs {
+			if err := validateID("connectionId", id); err != nil {
+				return nil, err
+			}
+		}
+		for _, id := range connectionIDs {
+			cn, err := s.Get(ctx, userID, id)
+			if err != nil {
+				return nil, err
+			}
+			conns = append(conns, *cn)
+		}
 	}
 	jobs, err := s.client().jobs.List(ctx, userID, nil)
 	if err != nil {
 		return nil, err
 	}
-	byConn, byInst := attributeJobs(conns, jobs)
+	all := conns
+	if len(connectionIDs) > 0 {
+		// Attribution by institution needs all of the user's connections;
+		// the jobs list tells which connections the user has at the
+		// institutions involved.
+		all = append(conns, connectionsOfJobs(jobs, conns)...)
+	}
+	byConn, byInst := attributeJobs(all, jobs)
 	out := make([]ConnectionHealth, 0, len(conns))
 	for _, cn := range conns {
-		h := ConnectionHealth{Connection: cn, NeedsUserAction: cn.Status == ConnectionInvalid}
-		cj := byConn[cn.ID]
-		sort.SliceStable(cj, func(a, b int) bool { return jobTime(cj[a]).After(jobTime(cj[b])) })
-		if len(cj) > 0 {
-			latest := *cj[0]
-			h.LatestJob = &latest
-			switch latest.Status() {
-			case JobPending, JobRunning:
-				h.Refreshing = true
-			case JobFailed:
-				op := OpRefresh
-				if len(cj) == 1 && createdWith(cn, &latest) {
-					op = OpCreate
-				}
-				instID := cn.Institution.ID
-				d := s.client().diagnose(ctx, &latest, DiagnoseOptions{Operation: op}, &instID)
-				h.Diagnosis = &d
-				h.NeedsUserAction = h.NeedsUserAction || d.Action.UserMustAct()
-			}
-		}
-		for _, j := range byInst[cn.Institution.ID] {
-			if h.LatestJob == nil || jobTime(j).After(jobTime(h.LatestJob)) {
-				h.Refreshing = true
-			}
-		}
-		if h.Refreshing {
-			h.NeedsUserAction = false
-		}
-		out = append(out, h)
+		out = append(out, s.healthOf(ctx, cn, byConn[cn.ID], byInst[cn.Institution.ID]))
 	}
 	return out, nil
+}
+
+// connectionsOfJobs returns stand-ins for the connections the jobs name
+// that are not in known, with the institution of a job list item: enough to
+// tell whether a job that names no connection could be another one's.
+func connectionsOfJobs(jobs []Job, known []Connection) []Connection {
+	have := make(map[string]bool, len(known))
+	for _, cn := range known {
+		have[cn.ID] = true
+	}
+	var out []Connection
+	for i := range jobs {
+		id := jobs[i].ConnectionID()
+		if id == "" || have[id] || jobs[i].Institution == nil {
+			continue
+		}
+		have[id] = true
+		out = append(out, Connection{ID: id, Institution: ResourceRef{ID: jobs[i].Institution.ID}})
+	}
+	return out
+}
+
+// healthOf is one connection's health from its jobs (cj) and the running
+// jobs at its institution that name no connection (maybe).
+func (s *ConnectionsService) healthOf(ctx context.Context, cn Connection, cj, maybe []*Job) ConnectionHealth {
+	h := ConnectionHealth{Connection: cn, NeedsUserAction: cn.Status == ConnectionInvalid}
+	sort.SliceStable(cj, func(a, b int) bool { return jobTime(cj[a]).After(jobTime(cj[b])) })
+	if len(cj) > 0 {
+		latest := *cj[0]
+		h.LatestJob = &latest
+		switch latest.Status() {
+		case JobPending, JobRunning:
+			h.Refreshing = true
+		case JobFailed:
+			op := OpRefresh
+			if len(cj) == 1 && createdWith(cn, &latest) {
+				op = OpCreate
+			}
+			instID := cn.Institution.ID
+			d := s.client().diagnose(ctx, &latest, DiagnoseOptions{Operation: op}, &instID)
+			h.Diagnosis = &d
+			h.NeedsUserAction = h.NeedsUserAction || d.Action.UserMustAct()
+		}
+	}
+	for _, j := range maybe {
+		if h.LatestJob == nil || jobTime(j).After(jobTime(h.LatestJob)) {
+			h.Refreshing = true
+		}
+	}
+	if h.Refreshing {
+		h.NeedsUserAction = false
+	}
+	return h
 }
 
 // attributeJobs files the user's jobs by connection. A job that names no

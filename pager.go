@@ -1,6 +1,7 @@
 package basiq
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -243,4 +244,37 @@ func samePath(got, want, basePath string) bool {
 		}
 	}
 	return true
+}
+
+// plainItems decodes a page's items one at a time with encoding/json (the
+// item type's own UnmarshalJSON), for lists whose items keep no Extra; valid
+// rejects an item that is not one (an error envelope's member, say).
+func plainItems[T any](valid func(*T) error) func(data []byte) func(extraMembers) (T, error) {
+	return func(data []byte) func(extraMembers) (T, error) {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		opened := false
+		return func(extraMembers) (T, error) {
+			var t T
+			if !opened {
+				if _, err := dec.Token(); err != nil { // the array's '['
+					return t, err
+				}
+				opened = true
+			}
+			if err := dec.Decode(&t); err != nil {
+				return t, err
+			}
+			return t, valid(&t)
+		}
+	}
+}
+
+// rawShape is the shape of an item whose known members are all kept as
+// raw JSON by its own decoder: only the names matter (to leave Extra empty).
+func rawShape(names ...string) *shape {
+	fields := make(map[string]*shape, len(names))
+	for _, n := range names {
+		fields[n] = leaf(shapeRaw)
+	}
+	return newShape(objectShape(fields))
 }
