@@ -4,14 +4,14 @@ import "strings"
 
 // EventType names a Basiq event, as in an event's "entity.eventType" pair, a
 // webhook payload's eventTypeId and a webhook's subscribedEvents
-// (basiq-api-v3.md §5). Unknown values are kept as they are: Basiq adds
+// (GET /events, webhook messages). Unknown values are kept as they are: Basiq adds
 // event types, and the constants below are only the documented ones.
 //
 // Job completion has no event: a connection job's outcome is learned by
 // polling the job (Jobs.Wait, Jobs.Poller), never from a webhook.
 type EventType string
 
-// Event types documented by Basiq (basiq-api-v3.md §5 and §3.3).
+// Event types documented by Basiq (its events and consent pages).
 const (
 	// EventConnectionCreated: a connection was created.
 	EventConnectionCreated EventType = "connection.created"
