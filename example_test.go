@@ -24,8 +24,10 @@ func exampleClient() (*basiq.Client, func()) {
 	return c, srv.Close
 }
 
-// Keep the user engaged until Basiq has verified their credentials, then
-// release them while accounts and transactions are fetched in the background.
+// Keep the user engaged until Basiq has verified their credentials (answering
+// the bank's MFA challenge if it sends one), then release them while accounts
+// and transactions are fetched in the background. API 2.1, with a bank that
+// asks for MFA.
 func ExamplePoller_WaitForStep() {
 	c, stop := exampleClient()
 	defer stop()
@@ -36,14 +38,27 @@ func ExamplePoller_WaitForStep() {
 		log.Fatal(err)
 	}
 	job, err := c.Connections.Create(ctx, user.ID, basiq.Credentials{
-		InstitutionID: "AU00000", LoginID: "gavinBelson", Password: "hooli2016",
+		InstitutionID: "AU00002", LoginID: "gavinBelson", Password: "hooli2016",
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	p := c.Jobs.Poller(job.ID, &basiq.PollOptions{Operation: basiq.OpCreate, InstitutionID: "AU00000"})
-	if _, err := p.WaitForStep(ctx, basiq.StepVerifyCredentials); err != nil {
-		log.Fatal(err) // see ExampleJobFailedError for acting on a failure
+	p := c.Jobs.Poller(job.ID, &basiq.PollOptions{Operation: basiq.OpCreate, InstitutionID: "AU00002"})
+	for {
+		_, err := p.WaitForStep(ctx, basiq.StepVerifyCredentials)
+		var mfa *basiq.MFARequiredError
+		if errors.As(err, &mfa) {
+			fmt.Println("the bank asks:", mfa.Prompt.Input)
+			answers := []string{"Hooli"} // one per input, from the user
+			if _, err := c.Jobs.SubmitMFA(ctx, user.ID, job.ID, answers); err != nil {
+				log.Fatal(err)
+			}
+			continue
+		}
+		if err != nil {
+			log.Fatal(err) // see ExampleJobFailedError for acting on a failure
+		}
+		break
 	}
 	fmt.Println("credentials verified: the user can carry on")
 
@@ -54,11 +69,11 @@ func ExamplePoller_WaitForStep() {
 	}
 	fmt.Println("job", job.Status())
 	// Output:
+	// the bank asks: [What's your first company?]
 	// credentials verified: the user can carry on
 	// job succeeded
 }
 
-// Act on a failed job: the Diagnosis says what to do and what to tell the user.
 func ExampleJobFailedError() {
 	c, stop := exampleClient()
 	defer stop()

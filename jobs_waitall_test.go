@@ -1,0 +1,113 @@
+package basiq
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// multiJobs serves GET /jobs/{id} for several jobs, each running one step
+// for its duration from the fake's creation (on the synctest clock), then
+// succeeding, or failing with fail's code.
+type multiJobs struct {
+	start time.Time
+	dur   map[string]time.Duration
+	fail  map[string]string
+	gets  atomic.Int64
+}
+
+func (m *multiJobs) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path == "/token" {
+		return jsonResponse(r, 200, map[string]any{"access_token": "t", "expires_in": 3600, "token_type": "Bearer"}, nil), nil
+	}
+	id, ok := strings.CutPrefix(r.URL.Path, "/jobs/")
+	d, known := m.dur[id]
+	if !ok || !known {
+		return jsonResponse(r, 404, map[string]any{"type": "list", "data": []any{map[string]any{"code": "resource-not-found", "title": "Not found"}}}, nil), nil
+	}
+	m.gets.Add(1)
+	status, result := "in-progress", any(nil)
+	if time.Since(m.start) >= d {
+		status, result = "success", map[string]any{"type": "link", "url": "/users/u-1/connections/c-" + id}
+		if code := m.fail[id]; code != "" {
+			status, result = "failed", map[string]any{"code": code, "title": "Failed"}
+		}
+	}
+	return jsonResponse(r, 200, map[string]any{"type": "job", "id": id,
+		"steps": []any{map[string]any{"title": "verify-credentials", "status": status, "result": result}}}, nil), nil
+}
+
+func newMultiJobs() (*multiJobs, *Client) {
+	m := &multiJobs{start: time.Now(),
+		dur:  map[string]time.Duration{"j1": 5 * time.Second, "j2": 9 * time.Second, "j3": 12 * time.Second},
+		fail: map[string]string{"j2": "invalid-credentials"}}
+	c, err := NewClient("a2V5OnNlY3JldA==", WithHTTPClient(&http.Client{Transport: m}), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+	if err != nil {
+		panic(err)
+	}
+	c.jobs.jitter = func() float64 { return 0.5 }
+	return m, c
+}
+
+func TestJobsWaitAll(t *testing.T) {
+	var all, separate, shared int64
+	synctest.Test(t, func(t *testing.T) {
+		m, c := newMultiJobs()
+		out, err := c.Jobs.WaitAll(t.Context(), []string{"j1", "j2", "j3", "nope"}, &PollOptions{Operation: OpCreate})
+		require.NoError(t, err, "a job's failure is its own outcome")
+		require.Len(t, out, 4)
+		assert.Equal(t, []string{"j1", "j2", "j3", "nope"}, []string{out[0].JobID, out[1].JobID, out[2].JobID, out[3].JobID}, "in order")
+		assert.NoError(t, out[0].Err)
+		assert.Equal(t, JobSucceeded, out[0].Job.Status())
+		f, failed := out[1].Failed()
+		require.True(t, failed)
+		assert.Equal(t, ActionCheckCredentials, f.Diagnosis.Action)
+		assert.NoError(t, out[2].Err)
+		assert.ErrorIs(t, out[3].Err, ErrNotFound)
+		assert.Nil(t, out[3].Job)
+		all = m.gets.Load() // the 404 is not counted
+	})
+	synctest.Test(t, func(t *testing.T) {
+		m, c := newMultiJobs()
+		var wg sync.WaitGroup
+		for _, id := range []string{"j1", "j2", "j3"} {
+			wg.Go(func() { _, _ = c.Jobs.Wait(t.Context(), id, &PollOptions{Operation: OpCreate}) })
+		}
+		wg.Wait()
+		separate = m.gets.Load()
+	})
+	synctest.Test(t, func(t *testing.T) {
+		m, c := newMultiJobs()
+		var wg sync.WaitGroup
+		wg.Go(func() { _, _ = c.Jobs.WaitAll(t.Context(), []string{"j1", "j2", "j3"}, &PollOptions{Operation: OpCreate}) })
+		wg.Go(func() { _, _ = c.Jobs.Wait(t.Context(), "j2", nil) }) // a Wait on the same job at the same time
+		wg.Wait()
+		shared = m.gets.Load()
+	})
+	t.Logf("GETs: WaitAll %d, three Waits %d, WaitAll beside a Wait %d", all, separate, shared)
+	assert.LessOrEqual(t, all, separate, "no more GETs than separate Waits")
+	assert.Equal(t, all, shared, "a concurrent Wait on the same job shares the loop")
+}
+
+func TestJobsWaitAllContextEnds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, c := newMultiJobs()
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		out, err := c.Jobs.WaitAll(ctx, []string{"j1", "j2", "j3"}, nil)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		require.Len(t, out, 3)
+		assert.NoError(t, out[0].Err, "j1 ended in time")
+		assert.ErrorIs(t, out[2].Err, context.DeadlineExceeded, "j3 did not")
+		synctest.Wait()
+	})
+}
+
