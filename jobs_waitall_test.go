@@ -87,7 +87,9 @@ func TestJobsWaitAll(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		m, c := newMultiJobs()
 		var wg sync.WaitGroup
-		wg.Go(func() { _, _ = c.Jobs.WaitAll(t.Context(), []string{"j1", "j2", "j3"}, &PollOptions{Operation: OpCreate}) })
+		wg.Go(func() {
+			_, _ = c.Jobs.WaitAll(t.Context(), []string{"j1", "j2", "j3"}, &PollOptions{Operation: OpCreate})
+		})
 		wg.Go(func() { _, _ = c.Jobs.Wait(t.Context(), "j2", nil) }) // a Wait on the same job at the same time
 		wg.Wait()
 		shared = m.gets.Load()
@@ -110,4 +112,3 @@ func TestJobsWaitAllContextEnds(t *testing.T) {
 		synctest.Wait()
 	})
 }
-
