@@ -252,18 +252,32 @@ func scanPayload(b []byte, fields *payloadSpans) bool {
 // strings are well-formed (escapes, no control characters), brackets balance
 // and match, nesting stays within maxDepth. The grammar in between (commas,
 // colons, numbers, literals) is not checked: the payload reads nothing there.
-// It finds the next quote or bracket eight bytes at a time.
+//
+// One loop finds, eight bytes at a time, the next byte that matters (a
+// quote, a backslash, a bracket or a control character) and acts on it
+// according to whether it is inside a string.
 func skipContainer(b []byte, i, depth int, objects *[maxDepth/64 + 1]uint64) (int, bool) {
 	base := depth
+	inString := false
 	for {
-		switch c := b[i]; c {
-		case '"':
-			_, next, ok := scanString(b, i)
-			if !ok {
-				return next, false
+		c := b[i]
+		switch {
+		case inString:
+			switch {
+			case c == '"':
+				inString = false
+			case c == '\\':
+				n := escapeLen(b, i)
+				if n == 0 {
+					return i, false
+				}
+				i += n - 1
+			case c < 0x20:
+				return i, false
 			}
-			i = next
-		case '{', '[':
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
 			if depth >= maxDepth {
 				return i, false
 			}
@@ -273,32 +287,33 @@ func skipContainer(b []byte, i, depth int, objects *[maxDepth/64 + 1]uint64) (in
 				objects[depth/64] &^= 1 << (depth % 64)
 			}
 			depth++
-			i++
-		case '}', ']':
+		case c == '}' || c == ']':
 			isObject := objects[(depth-1)/64]&(1<<((depth-1)%64)) != 0
 			if isObject != (c == '}') {
 				return i, false
 			}
 			depth--
-			i++
 			if depth == base {
-				return i, true
+				return i + 1, true
 			}
-		default:
-			i++
 		}
-		// On to the next quote or bracket ('[' and ']' are '{' and '}'
+		// Anything else outside a string (a stray backslash, white space, a
+		// control character) is grammar the skip does not check.
+		i++
+		// On to the next byte that matters ('[' and ']' are '{' and '}'
 		// without the 0x20 bit, and no other byte is).
 		for i+8 <= len(b) {
 			w := binary.LittleEndian.Uint64(b[i:])
 			lower := w | 0x20*ones
-			if mask := hasZeroByte(w^('"'*ones)) | hasZeroByte(lower^('{'*ones)) | hasZeroByte(lower^('}'*ones)); mask != 0 {
+			mask := hasZeroByte(w^('"'*ones)) | hasZeroByte(w^('\\'*ones)) | hasByteBelow(w, 0x20) |
+				hasZeroByte(lower^('{'*ones)) | hasZeroByte(lower^('}'*ones))
+			if mask != 0 {
 				i += bits.TrailingZeros64(mask) / 8
 				break
 			}
 			i += 8
 		}
-		for i < len(b) && b[i] != '"' && b[i]|0x20 != '{' && b[i]|0x20 != '}' {
+		for i < len(b) && !(b[i] == '"' || b[i] == '\\' || b[i] < 0x20 || b[i]|0x20 == '{' || b[i]|0x20 == '}') {
 			i++
 		}
 		if i >= len(b) {
