@@ -12,7 +12,7 @@ var (
 	// ErrTimestamp: webhook-timestamp is not an integer number of Unix
 	// seconds, or is not within the Verifier's tolerance of its clock (a
 	// replay, or a badly skewed clock).
-	ErrTimestamp = errors.New("webhook: timestamp outside the tolerance")
+	ErrTimestamp = errors.New("webhook: invalid timestamp")
 	// ErrInvalidSignature: no v1 signature in webhook-signature matches the
 	// id, timestamp and body under the Verifier's secret.
 	ErrInvalidSignature = errors.New("webhook: invalid signature")

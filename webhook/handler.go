@@ -98,6 +98,10 @@ func WithDedupeWindow(d time.Duration) HandlerOption {
 // document its timeout, is answered in a few seconds. Response bodies are
 // short fixed texts, never fn's error.
 //
+// fn may keep m.Body: the Handler does not reuse it. Serve the Handler from
+// an http.Server with read timeouts (ReadHeaderTimeout, ReadTimeout): the
+// body is read before anything is verified.
+//
 // A nil v or fn is a misuse that answers 500 to every request, so Basiq keeps
 // retrying until it is fixed.
 func Handler(v *Verifier, fn func(ctx context.Context, m Message) error, opts ...HandlerOption) http.Handler {

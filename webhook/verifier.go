@@ -187,11 +187,14 @@ func (v *Verifier) MaxBodySize() int {
 //     id + "." + timestamp + "." + body)), compared in constant time (else
 //     ErrInvalidSignature).
 //
-// Then it parses the thin payload {"eventTypeId", "eventId", "links":
-// {"event", "eventEntity"}} leniently: unknown fields are ignored and a
-// field of another type is left empty. A body that is not a JSON object
-// returns the Message without its payload fields and an error matching
-// ErrInvalidPayload.
+// Then it reads the thin payload {"eventTypeId", "eventId", "links":
+// {"event", "eventEntity"}} as json.Unmarshal would into a struct with those
+// fields: keys match case-insensitively, unknown fields are ignored, and a
+// field of another type (or null) is left empty. A body that is not a JSON
+// object returns the Message without its payload fields and an error
+// matching ErrInvalidPayload. The top object and links are checked in full;
+// inside other values, which it skips, only strings and bracket balance
+// are checked. It allocates once, whatever the body size.
 //
 // Message.Body is body itself, not a copy. A Verifier not made by
 // NewVerifier returns an error matching basiq.ErrInvalidInput.
