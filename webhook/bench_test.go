@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/banklink-go/basiq/webhook"
 )
@@ -162,5 +163,65 @@ func TestVerifyAllocations(t *testing.T) {
 		if n != counts[0] || n > 4 {
 			t.Fatalf("allocs per Verify by body size = %v, want the same few", counts)
 		}
+	}
+}
+
+// BenchmarkSideBySide interleaves Verify and the bare HMAC (a new HMAC per
+// message, as in BenchmarkBareHMAC) in alternating blocks of a few
+// microseconds, so that a busy machine slows both alike, and reports each
+// one's ns per message and their ratio.
+func BenchmarkSideBySide(b *testing.B) {
+	for _, s := range benchSizes {
+		b.Run(s.name, func(b *testing.B) {
+			body := benchBody(s.size, s.dense)
+			key := mustKeyB(b)
+			v, err := webhook.NewVerifier(tv1.secret, fixedClock(tv1.at()), webhook.WithMaxBodySize(2<<20))
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := headers(benchID, tv1.timestamp, wrongSig+" "+sign(key, benchID, tv1.timestamp, body))
+			verify := func() {
+				if m, err := v.Verify(h, body); err != nil || m.Type == "" {
+					b.Fatal(err)
+				}
+			}
+			bare := func() {
+				mac := hmac.New(sha256.New, key)
+				mac.Write([]byte(benchID + "." + tv1.timestamp + "."))
+				mac.Write(body)
+				if base64.StdEncoding.EncodeToString(mac.Sum(nil)) == "" {
+					b.Fatal("empty")
+				}
+			}
+			block := max(1, (64<<10)/len(body))
+			var tVerify, tBare time.Duration
+			odd := false
+			for b.Loop() {
+				first, second := verify, bare
+				if odd {
+					first, second = bare, verify
+				}
+				t0 := time.Now()
+				for range block {
+					first()
+				}
+				t1 := time.Now()
+				for range block {
+					second()
+				}
+				t2 := time.Now()
+				if odd {
+					tBare, tVerify = tBare+t1.Sub(t0), tVerify+t2.Sub(t1)
+				} else {
+					tVerify, tBare = tVerify+t1.Sub(t0), tBare+t2.Sub(t1)
+				}
+				odd = !odd
+			}
+			n := float64(b.N * block)
+			b.ReportMetric(float64(tVerify.Nanoseconds())/n, "verify-ns/msg")
+			b.ReportMetric(float64(tBare.Nanoseconds())/n, "bare-ns/msg")
+			b.ReportMetric(float64(tVerify)/float64(tBare), "ratio")
+			b.ReportMetric(0, "ns/op")
+		})
 	}
 }

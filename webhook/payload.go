@@ -253,73 +253,80 @@ func scanPayload(b []byte, fields *payloadSpans) bool {
 // and match, nesting stays within maxDepth. The grammar in between (commas,
 // colons, numbers, literals) is not checked: the payload reads nothing there.
 //
-// One loop finds, eight bytes at a time, the next byte that matters (a
-// quote, a backslash, a bracket or a control character) and acts on it
+// It reads eight bytes at a time, flags those that matter (quotes,
+// backslashes, brackets, control characters) and acts on each in turn
 // according to whether it is inside a string.
 func skipContainer(b []byte, i, depth int, objects *[maxDepth/64 + 1]uint64) (int, bool) {
 	base := depth
 	inString := false
-	for {
-		c := b[i]
-		switch {
-		case inString:
-			switch {
-			case c == '"':
-				inString = false
-			case c == '\\':
-				n := escapeLen(b, i)
-				if n == 0 {
-					return i, false
-				}
-				i += n - 1
-			case c < 0x20:
-				return i, false
-			}
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			if depth >= maxDepth {
-				return i, false
-			}
-			if c == '{' {
-				objects[depth/64] |= 1 << (depth % 64)
-			} else {
-				objects[depth/64] &^= 1 << (depth % 64)
-			}
-			depth++
-		case c == '}' || c == ']':
-			isObject := objects[(depth-1)/64]&(1<<((depth-1)%64)) != 0
-			if isObject != (c == '}') {
-				return i, false
-			}
-			depth--
-			if depth == base {
-				return i + 1, true
-			}
-		}
-		// Anything else outside a string (a stray backslash, white space, a
-		// control character) is grammar the skip does not check.
-		i++
-		// On to the next byte that matters ('[' and ']' are '{' and '}'
-		// without the 0x20 bit, and no other byte is).
-		for i+8 <= len(b) {
+	for i < len(b) {
+		// Flag the bytes that matter in the next eight (or the next one,
+		// near the end): one bit per byte, possibly with false positives
+		// after a true one, which the switch below ignores.
+		var flags uint64
+		width := 8
+		if i+8 <= len(b) {
 			w := binary.LittleEndian.Uint64(b[i:])
-			lower := w | 0x20*ones
-			mask := hasZeroByte(w^('"'*ones)) | hasZeroByte(w^('\\'*ones)) | hasByteBelow(w, 0x20) |
+			lower := w | 0x20*ones // '[' and ']' are '{' and '}' without the 0x20 bit
+			flags = hasZeroByte(w^('"'*ones)) | hasZeroByte(w^('\\'*ones)) | hasByteBelow(w, 0x20) |
 				hasZeroByte(lower^('{'*ones)) | hasZeroByte(lower^('}'*ones))
-			if mask != 0 {
-				i += bits.TrailingZeros64(mask) / 8
-				break
+		} else {
+			width = 1
+			if c := b[i]; c == '"' || c == '\\' || c < 0x20 || c|0x20 == '{' || c|0x20 == '}' {
+				flags = 0x80
 			}
-			i += 8
 		}
-		for i < len(b) && !(b[i] == '"' || b[i] == '\\' || b[i] < 0x20 || b[i]|0x20 == '{' || b[i]|0x20 == '}') {
-			i++
-		}
-		if i >= len(b) {
-			return i, false
+		start := i
+		i += width
+		for flags != 0 {
+			j := start + bits.TrailingZeros64(flags)/8
+			flags &= flags - 1
+			c := b[j]
+			if inString {
+				switch {
+				case c == '"':
+					inString = false
+				case c == '\\':
+					n := escapeLen(b, j)
+					if n == 0 {
+						return j, false
+					}
+					i = j + n // resume after the escape
+					flags = 0
+				case c < 0x20:
+					return j, false
+				}
+				continue
+			}
+			// Anything but a quote or a bracket outside a string (a stray
+			// backslash, white space, a control character) is grammar the
+			// skip does not check.
+			switch c {
+			case '"':
+				inString = true
+			case '{', '[':
+				if depth >= maxDepth {
+					return j, false
+				}
+				if c == '{' {
+					objects[depth/64] |= 1 << (depth % 64)
+				} else {
+					objects[depth/64] &^= 1 << (depth % 64)
+				}
+				depth++
+			case '}', ']':
+				isObject := objects[(depth-1)/64]&(1<<((depth-1)%64)) != 0
+				if isObject != (c == '}') {
+					return j, false
+				}
+				depth--
+				if depth == base {
+					return j + 1, true
+				}
+			}
 		}
 	}
+	return i, false
 }
 
 // of returns where a field's string value goes, or nil.
