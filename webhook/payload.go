@@ -494,6 +494,14 @@ func matchField(b []byte, key span, links bool) field {
 		raw = unquote(buf[:0], raw)
 	}
 	if !links {
+		switch string(raw) { // the usual spelling first
+		case "eventTypeId":
+			return fieldEventType
+		case "eventId":
+			return fieldEventID
+		case "links":
+			return fieldLinks
+		}
 		switch {
 		case bytes.EqualFold(raw, []byte("eventTypeId")):
 			return fieldEventType
@@ -503,6 +511,12 @@ func matchField(b []byte, key span, links bool) field {
 			return fieldLinks
 		}
 		return fieldNone
+	}
+	switch string(raw) {
+	case "event":
+		return fieldEvent
+	case "eventEntity":
+		return fieldEventEntity
 	}
 	switch {
 	case bytes.EqualFold(raw, []byte("event")):
