@@ -72,7 +72,8 @@ func BenchmarkVerify(b *testing.B) {
 			h := http.Header{}
 			h.Set("webhook-id", benchID)
 			h.Set("webhook-timestamp", tv1.timestamp)
-			h.Set("webhook-signature", wrongSig+" "+sign(mustKeyB(b), benchID, tv1.timestamp, body))
+			// One signature, as usual; during a secret rotation there are two.
+			h.Set("webhook-signature", sign(mustKeyB(b), benchID, tv1.timestamp, body))
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for b.Loop() {
@@ -179,7 +180,7 @@ func BenchmarkSideBySide(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			h := headers(benchID, tv1.timestamp, wrongSig+" "+sign(key, benchID, tv1.timestamp, body))
+			h := headers(benchID, tv1.timestamp, sign(key, benchID, tv1.timestamp, body))
 			verify := func() {
 				if m, err := v.Verify(h, body); err != nil || m.Type == "" {
 					b.Fatal(err)

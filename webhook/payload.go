@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -55,27 +56,32 @@ func parsePayload(body []byte, m *Message) bool {
 		return false
 	}
 	spans := [4]*span{&fields.eventType, &fields.eventID, &fields.eventURL, &fields.entityURL}
-	// The four values usually sit side by side near the start of the body:
-	// then one string holds the stretch that covers them, and each field is
-	// a substring of it (one allocation instead of four). Values far apart
-	// are copied one by one, so the copy never grows with the body.
-	lo, hi, size := len(body), 0, 0
+	out := [4]*string{(*string)(&m.Type), &m.EventID, &m.EventURL, &m.EntityURL}
+	// The plain values (no escapes, valid UTF-8: nearly always all four) are
+	// copied into one string, and each field is a substring of it: one
+	// allocation, of the values' size, whatever the body size.
+	size := 0
 	for _, s := range spans {
 		if s.set && s.plain {
-			lo, hi, size = min(lo, s.start), max(hi, s.end), size+s.end-s.start
+			size += s.end - s.start
 		}
 	}
-	var shared string
-	if size > 0 && hi-lo <= 2*size+256 {
-		shared = string(body[lo:hi])
+	var all strings.Builder
+	all.Grow(size)
+	for _, s := range spans {
+		if s.set && s.plain {
+			all.Write(body[s.start:s.end])
+		}
 	}
-	out := [4]*string{(*string)(&m.Type), &m.EventID, &m.EventURL, &m.EntityURL}
+	shared, at := all.String(), 0
 	for k, s := range spans {
 		switch {
 		case !s.set:
 			*out[k] = ""
-		case s.plain && shared != "":
-			*out[k] = shared[s.start-lo : s.end-lo]
+		case s.plain:
+			n := s.end - s.start
+			*out[k] = shared[at : at+n]
+			at += n
 		default:
 			*out[k] = s.str(body)
 		}
