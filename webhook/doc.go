@@ -44,12 +44,13 @@
 //	h := webhook.Handler(v, func(ctx context.Context, m webhook.Message) error {
 //		switch m.Type {
 //		case basiq.EventConnectionInvalidated, basiq.EventConnectionActivated:
-//			// The connection needs the user (or is back): ask the SDK what to do.
-//			health, err := client.Connections.Health(ctx, m.UserID())
+//			// What to do about the connection: its health and the
+//			// Diagnosis of its latest job (one call, two requests).
+//			health, err := client.Connections.Health(ctx, m.UserID(), m.ConnectionID())
 //			if err != nil {
 //				return err // 500: Basiq retries later
 //			}
-//			return notifyUser(ctx, m.UserID(), m.ConnectionID(), health)
+//			return notifyUser(ctx, m.UserID(), health[0])
 //		case basiq.EventTransactionsUpdated:
 //			return queue.Enqueue(ctx, "sync-transactions", m.UserID())
 //		case basiq.EventConsentRevoked, basiq.EventConsentExpired:
@@ -58,6 +59,10 @@
 //		return nil // other events: acknowledged and ignored
 //	}, webhook.WithLogger(slog.Default()))
 //	http.Handle("POST /basiq/webhooks", h)
+//
+// For every event type at once, fetch the event the message names
+// (client.Events.Get(ctx, m.EventURL)) and ask client.Events.Advise what to
+// do about it.
 //
 // Job completion has no event: follow a connection job with the SDK's
 // poller (Jobs.Wait, Jobs.Poller), not with webhooks.
