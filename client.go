@@ -13,7 +13,7 @@ import (
 )
 
 // Version is the SDK's version, sent in the User-Agent header.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // DefaultBaseURL is Basiq's production API.
 const DefaultBaseURL = "https://au-api.basiq.io"

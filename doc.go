@@ -1,6 +1,17 @@
 // Package basiq is a client for Basiq's API (https://au-api.basiq.io), the
-// Australian open-banking aggregator: users, bank connections, jobs,
-// institutions and connectors.
+// Australian open-banking aggregator: users, consents, bank connections,
+// jobs, accounts and transactions, events and webhooks, institutions and
+// connectors.
+//
+// # Connecting a bank (API 3.0)
+//
+// API 3.0 is the default. Connections are made in Basiq's hosted Consent UI:
+// Consents.URL builds the link (with a CLIENT_ACCESS token for the user; do
+// not log it, see RedactURL), ParseConsentRedirect reads the job ids Basiq
+// sends the browser back with, and Jobs.WaitAll waits for every job. A
+// failed job's Diagnosis carries the Consent UI options that fix it
+// (Diagnosis.Consent). API 2.1 (WithAPIVersion(V2_1)) creates connections
+// with credentials instead (Connections.Create).
 //
 // # Authentication
 //
@@ -38,6 +49,13 @@
 // the loop breaks; Transactions.Get reads one. Client.Do calls an endpoint
 // the SDK does not wrap yet with the same tokens, retries, errors and logging.
 //
+// # Events and webhooks
+//
+// Events.Get and Events.All read what happened to the application's users;
+// Events.Advise says what to do about an event. Webhooks manages the
+// endpoints Basiq delivers events to; package webhook verifies and handles
+// the deliveries. Job completion has no event: wait for jobs.
+//
 // # Retries
 //
 // GET and DELETE requests are retried on network errors, 429, 500, 502, 503
@@ -49,5 +67,11 @@
 //
 // WithLogger logs one debug line per request and a warning per retry and
 // re-authentication, with stable keys (user_id, connection_id, job_id,
-// correlation_id, status, attempt). API keys, tokens and passwords are never logged.
+// correlation_id, status, attempt). API keys, tokens, passwords and consent
+// links are never logged.
+//
+// # Redirects
+//
+// Basiq's API never redirects, so the client follows no redirect: a 3xx is
+// an *APIError, and nothing (no token, no password) is sent to its Location.
 package basiq
