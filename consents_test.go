@@ -405,9 +405,24 @@ func TestJobsWaitAllBadInput(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	out, err := c.Jobs.WaitAll(ctx, []string{"job-1", "job-2"}, nil)
+	_, err = c.Jobs.WaitAll(ctx, []string{"job-1", "job-2"}, nil)
 	assert.ErrorIs(t, err, context.Canceled)
-	require.Len(t, out, 2)
-	assert.Equal(t, "job-2", out[1].JobID)
-	assert.ErrorIs(t, out[1].Err, context.Canceled)
+	assert.Empty(t, a.all(), "nothing polled for a context already done")
+}
+
+func TestDiagnoseRejectedMFAAnswer(t *testing.T) {
+	job := &Job{ID: "j", Steps: []Step{
+		{Title: StepVerifyCredentials, Status: StepSuccess},
+		{Title: StepMFAChallenge, Status: StepFailed, Result: &StepResult{Code: "invalid-credentials", Detail: "The MFA response was not correct."}},
+	}, Links: JobLinks{Source: "https://au-api.basiq.io/users/u/connections/c"}}
+	for _, op := range []Operation{OpCreate, OpRefresh, OpUnknown} {
+		d := Diagnose(job, DiagnoseOptions{Operation: op, InstitutionID: "AU00002"})
+		assert.Equal(t, ActionCheckCredentials, d.Action, "%s: the answer failed, not the password", op)
+		assert.Contains(t, d.UserMessage, "security check")
+		if op == OpCreate {
+			assert.Equal(t, &ConsentURLOptions{Action: ConsentConnect, InstitutionID: "AU00002"}, d.Consent)
+		} else {
+			assert.Nil(t, d.Consent, "%s: answered with Jobs.SubmitMFA, not in the Consent UI", op)
+		}
+	}
 }

@@ -151,6 +151,7 @@ const (
 	userMessageRetryLater        = "There was a problem fetching data from your bank. We'll try again shortly and let you know when your data is ready."
 	userMessageReconnect         = "Your bank didn't give us access to your data. Please connect your bank again and approve access when asked."
 	userMessageAnswerMFA         = "Your bank has sent a security check. Please enter the code or answers it asks for to continue."
+	userMessageMFARejected       = "Your bank didn't accept the answer to its security check, or it wasn't given in time. Please try again, and enter the code or answers it asks for when it asks."
 	userMessageContactSupport    = "We couldn't fetch your data from your bank. We're looking into it and will let you know when it's fixed."
 )
 
@@ -238,7 +239,9 @@ type Diagnosis struct {
 //
 //   - invalid-credentials: on a create (and on an update, where the user has
 //     just typed new details) ActionCheckCredentials; on a refresh, and when
-//     the operation is unknown, ActionUpdateCredentials. When the title or
+//     the operation is unknown, ActionUpdateCredentials. At the mfa-challenge
+//     step it is the answer to the bank's security check that failed (wrong,
+//     or too late): ActionCheckCredentials, with a message about the check. When the title or
 //     detail says multi-factor authentication is not supported,
 //     ActionDisableMFA whatever the operation. The code
 //     invalid-username-or-password, which Basiq lists as a sub-case of
@@ -289,6 +292,9 @@ func Diagnose(job *Job, opts DiagnoseOptions) Diagnosis {
 		d.diagnoseFailure(step.Result, opts.InstitutionStatus, attempt)
 		if opts.APIVersion != V2_1 {
 			d.throughConsentUI(opts.InstitutionID)
+		}
+		if step.Title == StepMFAChallenge && (d.Action == ActionCheckCredentials || d.Action == ActionUpdateCredentials) {
+			d.mfaRejected()
 		}
 		return d
 	}
@@ -389,6 +395,18 @@ func (d *Diagnosis) diagnoseOutage(status InstitutionStatus, attempt int) {
 		}
 		d.set(ActionRetryLater, userMessageRetryLater)
 		d.RetryAfter = statusRetrySoon
+	}
+}
+
+// mfaRejected adapts a login failure at the mfa-challenge step: the answer
+// to the bank's security check was wrong or came too late, not the
+// password. The user tries again and answers when asked: on API 3.0 a new
+// connection goes through the Consent UI (which asks the MFA question), a
+// refresh is answered through Jobs.SubmitMFA while the user is there.
+func (d *Diagnosis) mfaRejected() {
+	d.set(ActionCheckCredentials, userMessageMFARejected)
+	if d.Consent != nil && d.Operation != OpCreate {
+		d.Consent = nil
 	}
 }
 

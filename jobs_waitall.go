@@ -30,8 +30,14 @@ func (o JobOutcome) Failed() (*JobFailedError, bool) {
 // shared poll loops: WaitAll makes no more requests than separate Waits
 // would, and shares loops with any concurrent Wait on the same ids. A job's
 // failure is its own outcome's Err; WaitAll itself fails only on bad input
-// (no ids, an invalid id: nothing is polled) or when ctx ends, and then
-// still returns the outcomes, the unfinished ones with ctx's error.
+// (no ids, an invalid id, a context already done: nothing is polled) or
+// when ctx ends while it waits, and then still returns the outcomes, the
+// unfinished ones with ctx's error.
+//
+// The jobs of a Consent UI redirect make new connections (or, for a link
+// with a ConnectionID, fix one the user has just entered details for), so a
+// failure is diagnosed as a create unless opts says otherwise: a wrong
+// password is ActionCheckCredentials, not ActionUpdateCredentials.
 func (s *JobsService) WaitAll(ctx context.Context, jobIDs []string, opts *PollOptions) ([]JobOutcome, error) {
 	if err := s.client().ready(); err != nil {
 		return nil, err
@@ -47,11 +53,21 @@ func (s *JobsService) WaitAll(ctx context.Context, jobIDs []string, opts *PollOp
 			return nil, err
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	o := PollOptions{Operation: OpCreate}
+	if opts != nil {
+		o = *opts
+		if o.Operation == OpUnknown {
+			o.Operation = OpCreate
+		}
+	}
 	out := make([]JobOutcome, len(jobIDs))
 	var wg sync.WaitGroup
 	for i, id := range jobIDs {
 		wg.Go(func() {
-			job, err := s.Wait(ctx, id, opts)
+			job, err := s.Wait(ctx, id, &o)
 			out[i] = JobOutcome{JobID: id, Job: job, Err: err}
 		})
 	}

@@ -83,9 +83,11 @@ func (sw *sharedWait) snapshot() *Job {
 // long as its longest-waiting caller needs, at the first caller's intervals,
 // and stops when the job finishes or when every waiter has gone.
 //
-// Wait does not return for an MFA prompt: someone may answer it (Jobs.SubmitMFA)
-// while it waits, and a prompt nobody answers expires and fails the job. To be
-// told about a prompt, use a Poller's WaitForStep or Steps.
+// Wait does not return for an MFA prompt (a 2.1 job, or a refresh of a bank
+// that uses MFA, on 3.0 too): someone may answer it (Jobs.SubmitMFA) while
+// it waits, and a prompt nobody answers expires (in about two minutes) and
+// fails the job. To be told about a prompt, and to refresh such a bank while
+// the user is there to answer, use a Poller's WaitForStep or Steps.
 func (s *JobsService) Wait(ctx context.Context, jobID string, opts *PollOptions) (*Job, error) {
 	if err := s.client().ready(); err != nil {
 		return nil, err

@@ -395,8 +395,9 @@ func (p *Poller) yieldEvent(ctx context.Context, ev StepEvent, yield func(StepEv
 // again, and a new prompt (a second question) is. A prompt already reported
 // is reported again only after a fresh poll still shows it unanswered.
 //
-// It returns *JobFailedError if the job fails first, and the job with a nil
-// error if the job finishes without that step.
+// It returns *JobFailedError if the job has failed by the time it looks
+// (even when the step waited for had itself succeeded: the job is over), and
+// the job with a nil error if the job finishes without that step.
 func (p *Poller) WaitForStep(ctx context.Context, name StepName) (*Job, error) {
 	if err := p.ready(); err != nil {
 		return nil, err

@@ -80,3 +80,41 @@ func TestReadmePatternOnEverySandboxBank(t *testing.T) {
 		}
 	}
 }
+
+// TestRefreshAfterTheUserClearsThePopup follows ActionResolveAtBank's advice
+// on 2.1: once the user has cleared the bank's popup, a refresh works; a
+// connection whose credentials failed cannot be refreshed until they are
+// updated.
+func TestRefreshAfterTheUserClearsThePopup(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := basiqtest.NewServer(basiqtest.InMemory(), basiqtest.WithTimeScale(0))
+		defer srv.Close()
+		c, err := basiq.NewClient(srv.APIKey(), basiq.WithAPIVersion(basiq.V2_1), basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()))
+		require.NoError(t, err)
+		ctx := t.Context()
+		user, err := c.Users.Create(ctx, basiq.UserParams{Email: "erlich@aviato.com"})
+		require.NoError(t, err)
+		connect := func(login, password string) (*basiq.Job, error) {
+			job, err := c.Connections.Create(ctx, user.ID, basiq.Credentials{InstitutionID: "AU00000", LoginID: login, Password: password})
+			require.NoError(t, err)
+			return c.Jobs.Wait(ctx, job.ID, &basiq.PollOptions{Operation: basiq.OpCreate})
+		}
+		job, err := connect("erlich", "aviato")
+		var failed *basiq.JobFailedError
+		require.ErrorAs(t, err, &failed)
+		require.Equal(t, basiq.ActionResolveAtBank, failed.Diagnosis.Action)
+
+		srv.SetLoginOutcome("erlich", basiqtest.Outcome{}) // the user cleared the popup
+		refresh, err := c.Connections.Refresh(ctx, user.ID, job.ConnectionID())
+		require.NoError(t, err, "a refresh is what the advice says")
+		done, err := c.Jobs.Wait(ctx, refresh.ID, &basiq.PollOptions{Operation: basiq.OpRefresh})
+		require.NoError(t, err)
+		assert.Equal(t, basiq.JobSucceeded, done.Status())
+
+		job, err = connect("bighead", "password")
+		require.ErrorAs(t, err, &failed)
+		require.Equal(t, basiq.ActionCheckCredentials, failed.Diagnosis.Action)
+		_, err = c.Connections.Refresh(ctx, user.ID, job.ConnectionID())
+		assert.ErrorIs(t, err, basiq.ErrInvalidInput, "credentials first: Connections.Update")
+	})
+}

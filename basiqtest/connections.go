@@ -19,6 +19,7 @@ type connection struct {
 	id, userID, instID string
 	creds              credentials
 	status             string
+	invalidBy          string    // the failure code that made it invalid (progress.go)
 	created, lastUsed  time.Time // lastUsed zero: no job has completed yet
 	mfaEnabled         bool
 	mfaTurns           int // jobs that took a turn of intermittent MFA

@@ -169,7 +169,11 @@
 //     after the job started;
 //   - the connection turns active when verify-credentials succeeds, invalid
 //     on invalid-credentials or account-not-accessible-requires-user-action,
-//     and its lastUsed is set when a job completes.
+//     and its lastUsed is set when a job completes. On 2.x an invalid
+//     connection cannot be refreshed while its credentials are the problem
+//     (400 invalid-credentials: update them first); one the bank blocked with
+//     a popup can be, once the user has cleared it, as Basiq's job guidance
+//     says.
 //
 // # Sandbox
 //

@@ -187,7 +187,7 @@ func (s *Server) succeeded(j *job, st *jobStep, at time.Time) {
 		st.result = linkResult{Type: "link", URL: userPath + "/connections/" + j.connID}
 		j.verified = true
 		if conn != nil {
-			conn.status = connActive
+			conn.status, conn.invalidBy = connActive, ""
 			p := profile{last: j.creds.loginID}
 			if l := s.st.logins[j.creds.loginID]; l != nil {
 				p = l.profile
@@ -227,7 +227,7 @@ func (s *Server) failed(j *job, code string, at time.Time) {
 	switch code {
 	case "invalid-credentials", "account-not-accessible-requires-user-action", "user-action-required":
 		if conn := s.st.conns[j.connID]; conn != nil {
-			conn.status = connInvalid
+			conn.status, conn.invalidBy = connInvalid, code
 		}
 	case "service-unavailable":
 		if next := at.Add(retryEvery); j.op == opUpdate && !next.After(j.created.Add(retryWindow)) {

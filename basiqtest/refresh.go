@@ -15,13 +15,16 @@ func (s *Server) runningJob(connID string) *job {
 }
 
 // refreshTarget returns the job a refresh of conn answers with: the
-// connection's running job (reused, 200) or a new one (202). On 2.x an
-// invalid connection cannot be refreshed until its credentials are updated.
+// connection's running job (reused, 200) or a new one (202). On 2.x a
+// connection made invalid by its credentials cannot be refreshed until they
+// are updated; one the bank blocked with a popup or new terms
+// (account-not-accessible-requires-user-action, user-action-required) can:
+// Basiq's job guidance says to refresh once the user has cleared it.
 func (s *Server) refreshTarget(conn *connection, c *call) (j *job, reused bool, rp reply, ok bool) {
 	if j := s.runningJob(conn.id); j != nil {
 		return j, true, reply{}, true
 	}
-	if conn.status == connInvalid && c.version() != "3.0" {
+	if conn.status == connInvalid && conn.invalidBy == "invalid-credentials" && c.version() != "3.0" {
 		o := outcomeFor(StepVerifyCredentials, "invalid-credentials", "")
 		e := newError(o.Code, o.Title, o.Detail)
 		return nil, false, errorReply(http.StatusBadRequest, e), false

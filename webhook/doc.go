@@ -47,6 +47,9 @@
 //			// What to do about the connection: its health and the
 //			// Diagnosis of its latest job (one call, two requests).
 //			health, err := client.Connections.Health(ctx, m.UserID(), m.ConnectionID())
+//			if errors.Is(err, basiq.ErrNotFound) {
+//				return nil // the connection is gone since: nothing to do
+//			}
 //			if err != nil {
 //				return err // 500: Basiq retries later
 //			}

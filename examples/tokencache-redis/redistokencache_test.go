@@ -415,6 +415,18 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// notifyHandler passes each record to notify after handling it.
+type notifyHandler struct {
+	slog.Handler
+	notify func(slog.Record)
+}
+
+func (h notifyHandler) Handle(ctx context.Context, r slog.Record) error {
+	err := h.Handler.Handle(ctx, r)
+	h.notify(r)
+	return err
+}
+
 // TestRedisDownSDKStillWorks needs no redis-server: the cache points at a
 // closed port, every Get and Set fails, and the SDK logs that and carries on
 // with tokens of its own. The Redis client has go-redis's default options,
@@ -436,7 +448,17 @@ func TestRedisDownSDKStillWorks(t *testing.T) {
 	srv := basiqtest.NewServer()
 	defer srv.Close()
 	var logs syncBuffer
-	c := newClient(t, srv, cache, basiq.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	setLogged := make(chan struct{})
+	var once sync.Once
+	handler := notifyHandler{Handler: slog.NewTextHandler(&logs, nil), notify: func(r slog.Record) {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "op" && a.Value.String() == "set" {
+				once.Do(func() { close(setLogged) })
+			}
+			return true
+		})
+	}}
+	c := newClient(t, srv, cache, basiq.WithLogger(slog.New(handler)))
 	start := time.Now()
 	mustCreateUser(t, c, "gavin@hooli.com")
 	mustCreateUser(t, c, "gavin2@hooli.com")
@@ -450,6 +472,13 @@ func TestRedisDownSDKStillWorks(t *testing.T) {
 	tok, err := c.Token(ctx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The SDK runs Set in the background (callers wait for it at most
+	// 250 ms): its warning comes when the failed Set returns.
+	select {
+	case <-setLogged:
+	case <-time.After(10 * time.Second):
+		t.Error("no warning for the failed Set within 10 s")
 	}
 	out := logs.String()
 	for _, op := range []string{"op=get", "op=set"} {
