@@ -15,8 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/singleflight"
-
 	"github.com/banklink-go/basiq/internal/transport"
 )
 
@@ -47,7 +45,7 @@ type tokenManager struct {
 	keyPrefix string
 	early     time.Duration
 	maxUsers  int
-	group     singleflight.Group
+	flights   flights[Token]
 	now       func() time.Time
 	spread    func() float64 // in [0,1): where in the refresh window this process starts
 
@@ -195,24 +193,14 @@ func (m *tokenManager) invalidate(kind authKind, userID, rejected string) {
 	}
 }
 
-// shared obtains a token through one flight per key, detached from ctx.
+// shared obtains a token through one flight per key, detached from any one
+// caller's ctx and abandoned when every caller has given up.
 // newerThan, when set, asks for a token expiring after it (early refresh).
 func (m *tokenManager) shared(ctx context.Context, kind authKind, userID string, newerThan time.Time) (Token, error) {
 	key := m.key(kind, userID)
-	ch := m.group.DoChan(key, func() (any, error) {
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tokenFetchTimeout)
-		defer cancel()
+	return m.flights.do(ctx, key, tokenFetchTimeout, func(fctx context.Context) (Token, error) {
 		return m.obtain(fctx, kind, userID, key, newerThan)
 	})
-	select {
-	case <-ctx.Done():
-		return Token{}, ctx.Err()
-	case res := <-ch:
-		if res.Err != nil {
-			return Token{}, res.Err
-		}
-		return res.Val.(Token), nil
-	}
 }
 
 // obtain takes the client's own copy or the shared cache's token when it is

@@ -784,7 +784,9 @@ func TestMemoryTokenCache(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	m := NewMemoryTokenCache()
-	m.now = func() time.Time { return now }
+	m.mu.Lock()
+	m.state().now = func() time.Time { return now }
+	m.mu.Unlock()
 	_, ok, err := m.Get(ctx, "k")
 	require.NoError(t, err)
 	assert.False(t, ok)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 )
 
 // institutionTTL is how long a fetched institution (its status and step
@@ -16,7 +14,7 @@ const institutionTTL = 5 * time.Minute
 type institutionCache struct {
 	mu      sync.Mutex
 	entries map[string]cachedInstitution
-	group   singleflight.Group
+	flights flights[*Institution]
 }
 
 type cachedInstitution struct {
@@ -30,7 +28,8 @@ const institutionFetchTimeout = time.Minute
 
 // cached returns a copy of the institution, fetched at most once per
 // institutionTTL however many callers ask at once. The shared fetch does not
-// run on any one caller's context, so a caller giving up fails nobody else.
+// run on any one caller's context, so a caller giving up fails nobody else,
+// and it is abandoned when every caller has given up.
 func (s *InstitutionsService) cached(ctx context.Context, id string) (*Institution, error) {
 	if err := s.client().ready(); err != nil {
 		return nil, err
@@ -42,14 +41,12 @@ func (s *InstitutionsService) cached(ctx context.Context, id string) (*Instituti
 	if inst, ok := ic.fresh(id); ok {
 		return inst.clone(), nil
 	}
-	ch := ic.group.DoChan(id, func() (any, error) {
+	inst, err := ic.flights.do(ctx, id, institutionFetchTimeout, func(fctx context.Context) (*Institution, error) {
 		// A caller that missed the cache may start its flight just after
 		// another flight filled it: look again before fetching.
 		if inst, ok := ic.fresh(id); ok {
 			return inst, nil
 		}
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), institutionFetchTimeout)
-		defer cancel()
 		inst, err := s.Get(fctx, id)
 		if err != nil {
 			return nil, err
@@ -62,15 +59,10 @@ func (s *InstitutionsService) cached(ctx context.Context, id string) (*Instituti
 		ic.mu.Unlock()
 		return inst, nil
 	})
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case res := <-ch:
-		if res.Err != nil {
-			return nil, res.Err
-		}
-		return res.Val.(*Institution).clone(), nil
+	if err != nil {
+		return nil, err
 	}
+	return inst.clone(), nil
 }
 
 // fresh returns the cached institution when it is younger than institutionTTL.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 )
 
 // A poller schedules by how long each step is expected to take. The best
@@ -110,9 +108,9 @@ func (p *Poller) learnStep(step StepName, now time.Time) {
 // connInstitutions remembers the institution of each connection a poller
 // looked up (it never changes), for every poller of the client.
 type connInstitutions struct {
-	mu    sync.Mutex
-	byID  map[string]string
-	group singleflight.Group
+	mu      sync.Mutex
+	byID    map[string]string
+	flights flights[string]
 }
 
 // maxConnInstitutions bounds the cache; past it, it starts again.
@@ -132,15 +130,13 @@ func (s *JobsService) institutionOf(ctx context.Context, userID, connID string) 
 	if ok {
 		return id, nil
 	}
-	ch := ci.group.DoChan(connID, func() (any, error) {
+	return ci.flights.do(ctx, connID, connectionLookupTimeout, func(fctx context.Context) (string, error) {
 		ci.mu.Lock()
 		id, ok := ci.byID[connID]
 		ci.mu.Unlock()
 		if ok {
 			return id, nil
 		}
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), connectionLookupTimeout)
-		defer cancel()
 		cn, err := s.client().connections.Get(fctx, userID, connID)
 		if err != nil {
 			return "", err
@@ -153,15 +149,6 @@ func (s *JobsService) institutionOf(ctx context.Context, userID, connID string) 
 		ci.mu.Unlock()
 		return cn.Institution.ID, nil
 	})
-	select {
-	case <-ctx.Done():
-		return "", ctx.Err()
-	case res := <-ch:
-		if res.Err != nil {
-			return "", res.Err
-		}
-		return res.Val.(string), nil
-	}
 }
 
 // discoverInstitution learns the job's institution from its connection once

@@ -102,6 +102,8 @@ func (p *Poller) firstWait(ctx context.Context) time.Duration {
 	if !ok {
 		return 0
 	}
+	ctx, cancel := p.bounded(ctx)
+	defer cancel()
 	p.begun = began
 	if p.instID == "" && origin.instID != "" {
 		p.instID = origin.instID
@@ -165,6 +167,8 @@ func (p *Poller) followingRetry() bool {
 
 // diagnose diagnoses job for this poller, remembering the institution found.
 func (p *Poller) diagnose(ctx context.Context, job *Job) Diagnosis {
+	ctx, cancel := p.bounded(ctx)
+	defer cancel()
 	// The institution goes into a Consent UI remedy (and the status lookup):
 	// learn it from the job's connection if nothing said it yet.
 	p.discoverInstitution(ctx)

@@ -165,7 +165,7 @@ func (s *JobsService) run(loopCtx context.Context, key waitKey, sw *sharedWait, 
 			sw.observed(p.job)
 			continue
 		}
-		if errors.Is(err, ErrPollTimeout) && loopCtx.Err() == nil && sw.until().After(until) {
+		if errors.Is(err, ErrPollTimeout) && loopCtx.Err() == nil && !s.retire(key, sw, until) {
 			// A waiter with a later deadline joined while this wait was
 			// being cut to the old one: keep going for it.
 			p.lastChance = false
@@ -175,12 +175,13 @@ func (s *JobsService) run(loopCtx context.Context, key waitKey, sw *sharedWait, 
 		break
 	}
 	if sw.err == nil && p.job.Status() == JobFailed {
-		p.discoverInstitution(loopCtx) // for every waiter's Diagnosis
-	}
-	if sw.err == nil && p.job.Status() == JobFailed &&
-		statusMatters(p.job, DiagnoseOptions{Operation: p.opts.Operation}) {
-		// Look the institution's status up once for every waiter.
-		sw.status = p.jobs.client().institutionStatus(loopCtx, p.job, &p.instID)
+		lctx, cancel := context.WithDeadline(loopCtx, sw.until())
+		p.discoverInstitution(lctx) // for every waiter's Diagnosis
+		if statusMatters(p.job, DiagnoseOptions{Operation: p.opts.Operation}) {
+			// Look the institution's status up once for every waiter.
+			sw.status = p.jobs.client().institutionStatus(lctx, p.job, &p.instID)
+		}
+		cancel()
 	}
 	sw.job, sw.instID = p.job, p.instID
 	s.waits.mu.Lock()
@@ -189,6 +190,23 @@ func (s *JobsService) run(loopCtx context.Context, key waitKey, sw *sharedWait, 
 	}
 	s.waits.mu.Unlock()
 	close(sw.done)
+}
+
+// retire takes a loop whose deadline (until) has passed out of the map, so
+// that no waiter joins it any more, unless a waiter has meanwhile pushed its
+// deadline later; it reports whether it did. Deciding and removing under the
+// one lock leaves no moment in which a waiter could join a loop that is
+// ending for someone else's deadline.
+func (s *JobsService) retire(key waitKey, sw *sharedWait, until time.Time) bool {
+	s.waits.mu.Lock()
+	defer s.waits.mu.Unlock()
+	if sw.until().After(until) {
+		return false
+	}
+	if s.waits.loops[key] == sw {
+		delete(s.waits.loops, key)
+	}
+	return true
 }
 
 // leave drops a waiter; the last one to leave an unfinished loop stops it.

@@ -11,6 +11,8 @@ import (
 	"iter"
 	"strings"
 	"time"
+
+	"github.com/banklink-go/basiq/internal/transport"
 )
 
 // lastPollReserve is the most time left for the last poll before a deadline.
@@ -513,9 +515,21 @@ func (p *Poller) wait(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// bounded returns ctx cut at the poller's deadline (started + Timeout): the
+// look-ups a poller makes beside its polls (an institution, a connection)
+// must not carry the wait past its timeout either.
+func (p *Poller) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if p.started.IsZero() {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, p.started.Add(p.opts.Timeout))
+}
+
 // sleep waits for the next poll, fitting the last wait to the deadline.
 func (p *Poller) sleep(ctx context.Context) error {
-	p.loadDurations(ctx)
+	lctx, cancel := p.bounded(ctx)
+	p.loadDurations(lctx)
+	cancel()
 	d := p.delay(time.Now())
 	deadline := p.started.Add(p.opts.Timeout)
 	ctxBound := false
@@ -582,6 +596,9 @@ func permanentTransportError(err error) bool {
 	var hostname x509.HostnameError
 	var verify *tls.CertificateVerificationError
 	if errors.As(err, &unknownAuthority) || errors.As(err, &invalidCert) || errors.As(err, &hostname) || errors.As(err, &verify) {
+		return true
+	}
+	if errors.Is(err, transport.ErrRedirected) {
 		return true
 	}
 	msg := err.Error()

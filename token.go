@@ -84,18 +84,35 @@ type TokenCache interface {
 // MemoryTokenCache is an in-memory TokenCache, safe for concurrent use. Share
 // one between clients of the same process to share their tokens. Expired
 // entries are dropped, and at most 10,000 entries are kept. The zero value is
-// an empty cache ready to use; NewMemoryTokenCache is equivalent.
+// an empty cache ready to use; NewMemoryTokenCache is equivalent. However it
+// is held (by value in a struct of yours, too) and formatted, it never prints
+// a token.
 type MemoryTokenCache struct {
-	mu      sync.Mutex
+	mu sync.Mutex
+	// The entries sit behind a pointer: fmt prints a nested pointer as an
+	// address, so a struct holding the cache by value formats no token.
+	s *memoryTokens
+}
+
+// memoryTokens is a MemoryTokenCache's state.
+type memoryTokens struct {
 	entries map[string]Token
-	now     func() time.Time // nil: time.Now
+	now     func() time.Time
 }
 
 const memoryTokenCacheMax = 10000
 
 // NewMemoryTokenCache returns an empty MemoryTokenCache.
 func NewMemoryTokenCache() *MemoryTokenCache {
-	return &MemoryTokenCache{entries: make(map[string]Token), now: time.Now}
+	return &MemoryTokenCache{}
+}
+
+// state returns the cache's state, made on first use; m.mu must be held.
+func (m *MemoryTokenCache) state() *memoryTokens {
+	if m.s == nil {
+		m.s = &memoryTokens{entries: make(map[string]Token), now: time.Now}
+	}
+	return m.s
 }
 
 // Get returns the unexpired token stored under key.
@@ -105,9 +122,10 @@ func (m *MemoryTokenCache) Get(_ context.Context, key string) (Token, bool, erro
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	tok, ok := m.entries[key]
-	if ok && !tok.Valid(m.clock()) {
-		delete(m.entries, key)
+	s := m.state()
+	tok, ok := s.entries[key]
+	if ok && !tok.Valid(s.now()) {
+		delete(s.entries, key)
 		return Token{}, false, nil
 	}
 	return tok, ok, nil
@@ -121,38 +139,29 @@ func (m *MemoryTokenCache) Set(_ context.Context, key string, tok Token) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.entries == nil {
-		m.entries = make(map[string]Token)
+	s := m.state()
+	if _, exists := s.entries[key]; !exists && len(s.entries) >= memoryTokenCacheMax {
+		s.evict()
 	}
-	if _, exists := m.entries[key]; !exists && len(m.entries) >= memoryTokenCacheMax {
-		m.evict()
-	}
-	m.entries[key] = tok
+	s.entries[key] = tok
 	return nil
 }
 
-func (m *MemoryTokenCache) clock() time.Time {
-	if m.now == nil {
-		return time.Now()
-	}
-	return m.now()
-}
-
-func (m *MemoryTokenCache) evict() {
-	now := m.clock()
+func (s *memoryTokens) evict() {
+	now := s.now()
 	var soonestKey string
 	var soonest time.Time
-	for k, t := range m.entries {
+	for k, t := range s.entries {
 		if !t.Valid(now) {
-			delete(m.entries, k)
+			delete(s.entries, k)
 			continue
 		}
 		if soonestKey == "" || t.ExpiresAt.Before(soonest) {
 			soonestKey, soonest = k, t.ExpiresAt
 		}
 	}
-	if len(m.entries) >= memoryTokenCacheMax {
-		delete(m.entries, soonestKey)
+	if len(s.entries) >= memoryTokenCacheMax {
+		delete(s.entries, soonestKey)
 	}
 }
 
@@ -163,7 +172,7 @@ func (m *MemoryTokenCache) Len() int {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.entries)
+	return len(m.state().entries)
 }
 
 // Format prints the number of entries for every verb, never the tokens

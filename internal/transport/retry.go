@@ -35,8 +35,11 @@ func (st *attempt) check(ctx context.Context, resp *http.Response, err error) (b
 	// it: forget an earlier attempt's, or it would mask this attempt's.
 	st.bodyErr, st.body, st.buffered = nil, nil, false
 	idempotent := st.idempotent
-	ev := RetryEvent{Err: err, Attempt: st.count}
+	ev := RetryEvent{Err: withoutURL(err), Attempt: st.count}
 	retry := false
+	if errors.Is(err, ErrRedirected) {
+		return false, nil // a transport that follows redirects does so again
+	}
 	if err != nil {
 		ev.Reason = "network"
 		if idempotent {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -94,10 +95,26 @@ func New(hc *http.Client, p Policy, bodyLimit int64) *Transport {
 // refuseRedirect makes http.Client return a redirect response as it is.
 func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-// keepIdle is a RoundTripper without CloseIdleConnections.
+// keepIdle is a RoundTripper without CloseIdleConnections. It also refuses
+// an answer that comes from another URL than the one asked: a caller's
+// RoundTripper that is itself an HTTP client (go-retryablehttp's, say)
+// follows redirects inside the transport, where CheckRedirect never applies.
 type keepIdle struct{ rt http.RoundTripper }
 
-func (k keepIdle) RoundTrip(r *http.Request) (*http.Response, error) { return k.rt.RoundTrip(r) }
+func (k keepIdle) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := k.rt.RoundTrip(r)
+	if err == nil && resp != nil && resp.Request != nil && resp.Request.URL != nil &&
+		resp.Request.URL.String() != r.URL.String() {
+		resp.Body.Close()
+		return nil, ErrRedirected
+	}
+	return resp, err
+}
+
+// ErrRedirected is returned when the HTTP client's transport followed a
+// redirect on its own: the answer came from another URL than the one asked.
+// The request may have been sent there; it is never retried.
+var ErrRedirected = errors.New("the HTTP client's transport followed a redirect to another URL (the API never redirects)")
 
 // attempt tracks one logical request across its attempts.
 type attempt struct {
@@ -152,6 +169,7 @@ func (t *Transport) Do(ctx context.Context, r Request) (*Response, error) {
 		if resp != nil {
 			resp.Body.Close()
 		}
+		err = withoutURL(err)
 		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 			err = fmt.Errorf("%w (last error: %v)", cerr, err)
 		}
@@ -234,4 +252,31 @@ func peekBody(resp *http.Response, limit int64) []byte {
 		io.Closer
 	}{io.MultiReader(bytes.NewReader(data), resp.Body), resp.Body}
 	return data
+}
+
+// withoutURL strips the request URL from a transport error: net/http's
+// *url.Error quotes it whole, query and path ids included, and this error
+// ends up in error strings and log lines. The cause is kept (errors.Is and
+// errors.As still see it).
+func withoutURL(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	return &requestError{op: ue.Op, err: ue.Err}
+}
+
+// requestError is a *url.Error without the URL.
+type requestError struct {
+	op  string
+	err error
+}
+
+func (e *requestError) Error() string { return e.op + " request: " + withoutURL(e.err).Error() }
+func (e *requestError) Unwrap() error { return e.err }
+
+// Timeout reports whether the cause was a timeout, as *url.Error does.
+func (e *requestError) Timeout() bool {
+	var t interface{ Timeout() bool }
+	return errors.As(e.err, &t) && t.Timeout()
 }
