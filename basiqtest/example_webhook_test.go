@@ -95,7 +95,15 @@ func ExampleServer_DeliverWebhooks() {
 		panic(err)
 	}
 	fmt.Println("attempts:", n)
-	typ, eventURL, _ := strings.Cut(<-got, " ")
+	// DeliverWebhooks returns once the receiver has answered.
+	var received string
+	select {
+	case received = <-got:
+	default:
+		fmt.Println("the receiver rejected the message")
+		return
+	}
+	typ, eventURL, _ := strings.Cut(received, " ")
 	fmt.Println("received:", typ)
 
 	// The message is thin: the event, with a snapshot of the user, is at
