@@ -257,7 +257,7 @@
 // (limit, filter on eventTypeId, eventId, webhookId, status and date, and
 // links.next) and one message with its attempts, and POST
 // /notifications/messages/test. A webhook's url must be absolute https, or
-// http on a loopback host; one already registered is 409
+// http on a loopback host, without user info; one already registered is 409
 // resource-already-exists. subscribedEvents is an array of types, or a
 // single string as in Basiq's examples; without it a webhook subscribes to
 // all fifteen; an unknown type or connection.updated is 400 invalid-content.

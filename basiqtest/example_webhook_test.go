@@ -10,16 +10,26 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/banklink-go/basiq/basiqtest"
 )
 
+// received is what a webhook receiver got: a request whose signature it
+// verified.
+type received struct {
+	Method, Path string
+	Header       http.Header
+	Body         []byte
+}
+
 // webhookReceiver is application code under test: it checks a Basiq
 // webhook's Standard Webhooks signature (HMAC-SHA256 keyed with the
-// secret's bytes over id.timestamp.body) and hands the event type on.
-func webhookReceiver(secret string, got chan<- string) http.Handler {
+// secret's bytes over id.timestamp.body) before it reads the body, and
+// hands what it got on.
+func webhookReceiver(secret string, got chan<- received) http.Handler {
 	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
@@ -39,17 +49,7 @@ func webhookReceiver(secret string, got chan<- string) http.Handler {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
 		}
-		var msg struct {
-			EventTypeID string `json:"eventTypeId"`
-			Links       struct {
-				Event string `json:"event"`
-			} `json:"links"`
-		}
-		if json.Unmarshal(body, &msg) != nil {
-			http.Error(w, "bad payload", http.StatusBadRequest)
-			return
-		}
-		got <- msg.EventTypeID + " " + msg.Links.Event
+		got <- received{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body}
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
@@ -71,7 +71,7 @@ func ExampleServer_DeliverWebhooks() {
 
 	// The receiver needs the secret, which Basiq shows once, on create: its
 	// address is known first, and it starts once it has the secret.
-	got := make(chan string, 10)
+	got := make(chan received, 10)
 	rcv := httptest.NewUnstartedServer(nil)
 	defer rcv.Close()
 	var webhook struct {
@@ -96,36 +96,46 @@ func ExampleServer_DeliverWebhooks() {
 	}
 	fmt.Println("attempts:", n)
 	// DeliverWebhooks returns once the receiver has answered.
-	var received string
+	var r received
 	select {
-	case received = <-got:
+	case r = <-got:
 	default:
 		fmt.Println("the receiver rejected the message")
 		return
 	}
-	typ, eventURL, _ := strings.Cut(received, " ")
-	fmt.Println("received:", typ)
+	fmt.Println(r.Method, r.Path)
+	fmt.Println("webhook-id is the message's id:", r.Header.Get("webhook-id") == srv.WebhookMessages()[0].ID)
+	fmt.Println("webhook-signature:", regexp.MustCompile(`^v1,[A-Za-z0-9+/]{43}=$`).MatchString(r.Header.Get("webhook-signature")))
+	ids := strings.NewReplacer(user.ID, "<user id>")
+	fmt.Println(regexp.MustCompile(`[0-9a-f]{64}`).ReplaceAllString(ids.Replace(string(r.Body)), "<event id>"))
 
 	// The message is thin: the event, with a snapshot of the user, is at
 	// links.event.
+	var msg struct {
+		Links struct {
+			Event string `json:"event"`
+		} `json:"links"`
+	}
 	var event struct {
 		Entity    string `json:"entity"`
 		EventType string `json:"eventType"`
 		UserID    string `json:"userId"`
 	}
-	if err := basiqCall(hc, "GET", eventURL, bearer, "", "", &event); err != nil {
+	if err := json.Unmarshal(r.Body, &msg); err != nil {
+		panic(err)
+	}
+	if err := basiqCall(hc, "GET", msg.Links.Event, bearer, "", "", &event); err != nil {
 		panic(err)
 	}
 	fmt.Println("event:", event.Entity, event.EventType, "for the new user:", event.UserID == user.ID)
-	for _, m := range srv.WebhookMessages() {
-		fmt.Println("message delivered:", m.Delivered, "after", len(m.Attempts), "attempt")
-	}
 	// Output:
 	// webhook: active
 	// attempts: 1
-	// received: user.created
+	// POST /basiq/webhooks
+	// webhook-id is the message's id: true
+	// webhook-signature: true
+	// {"eventTypeId":"user.created","eventId":"<event id>","links":{"event":"https://basiq.test/events/<event id>","eventEntity":"https://basiq.test/users/<user id>"}}
 	// event: user created for the new user: true
-	// message delivered: true after 1 attempt
 }
 
 // FailWebhookDeliveries exercises a receiver's handling of retries: the

@@ -84,9 +84,10 @@ func NewServer(opts ...Option) *Server {
 // being served to end. Requests held by an injected Delay end at once, with
 // no response (the connection is cut; the in-memory transport returns an
 // error). Webhook deliveries in progress are cut short (not recorded), and
-// Close waits for StartWebhookDelivery's goroutine to end. Afterwards the
-// in-memory transport fails every request, and DeliverWebhooks returns an
-// error.
+// Close waits for StartWebhookDelivery's goroutine to end (so a receiver
+// that the background deliverer is delivering to must not call Close
+// itself). Afterwards the in-memory transport fails every request, and
+// DeliverWebhooks returns an error.
 func (s *Server) Close() {
 	if s == nil || s.st == nil {
 		return

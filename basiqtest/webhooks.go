@@ -140,7 +140,7 @@ func checkWebhookInput(c *call) (checkedWebhook, reply, bool) {
 	}
 	out.url = strings.TrimSpace(*in.URL)
 	if !validWebhookURL(out.url) {
-		return bad(errPostedNotValid("url must be an absolute https URL (http only on a loopback host), at most 2048 characters."))
+		return bad(errPostedNotValid("url must be an absolute https URL (http only on a loopback host) without user info, at most 2048 characters."))
 	}
 	for _, p := range []*string{in.Name, in.Description} {
 		if p != nil && len(*p) > maxWebhookText {
@@ -189,13 +189,14 @@ func parseSubscribedEvents(raw json.RawMessage) (events []string, given bool, e 
 }
 
 // validWebhookURL accepts an absolute https URL, or http on a loopback host
-// (localhost, 127.0.0.0/8, ::1) for tests.
+// (localhost, 127.0.0.0/8, ::1) for tests, without user info: the URL shows
+// in every message's attempts, so it must not carry a password.
 func validWebhookURL(raw string) bool {
 	if len(raw) > maxWebhookURL || strings.ContainsFunc(raw, func(r rune) bool { return r < ' ' || r == 0x7f }) {
 		return false
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.Opaque != "" {
+	if err != nil || u.Host == "" || u.Opaque != "" || u.User != nil {
 		return false
 	}
 	switch u.Scheme {

@@ -99,6 +99,7 @@ func TestWebhookCreateValidation(t *testing.T) {
 		{"ftp", `{"url":"ftp://app.example/hooks"}`, "Posted request not valid:"},
 		{"no host", `{"url":"https:///hooks"}`, "Posted request not valid:"},
 		{"control character", `{"url":"https://app.example/ho\u0000oks"}`, "Posted request not valid:"},
+		{"user info", `{"url":"https://receiver:s3cret@app.example/hooks"}`, "Posted request not valid:"},
 		{"too long", `{"url":"https://app.example/` + strings.Repeat("a", 2040) + `"}`, "Posted request not valid:"},
 		{"url not a string", `{"url":42}`, "Posted request not valid."},
 		{"not JSON", `{"url":`, "Posted request not valid."},
