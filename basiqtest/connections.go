@@ -218,6 +218,7 @@ func (s *Server) connect(u *user, inst *institution, cr credentials, now time.Ti
 		conn = &connection{id: newUUID(), userID: u.id, instID: inst.ID, status: connPending, created: now, seq: s.st.next()}
 		s.st.conns[conn.id] = conn
 		u.conns = append(u.conns, conn.id)
+		s.connEvent(now, "created", conn)
 	}
 	conn.creds = cr
 	hold := s.st.byLogin[instLogin{inst.ID, cr.loginID}] > 0
@@ -307,5 +308,6 @@ func (s *Server) deleteConnection(c *call) reply {
 	delete(s.st.conns, conn.id)
 	u := s.st.users[conn.userID]
 	u.conns = slices.DeleteFunc(u.conns, func(id string) bool { return id == conn.id })
+	s.connEvent(c.now, "deleted", conn)
 	return emptyReply(http.StatusNoContent)
 }

@@ -22,6 +22,8 @@ type consent struct {
 	created, updated time.Time
 	expiry           time.Time
 	revoked          time.Time // zero unless revoked
+
+	consentClock // consent_clock.go: consent.warning, consent.expired, consent.reminder
 }
 
 // Consent statuses (CORE3: "active, revoked, and expired").
@@ -206,35 +208,46 @@ func (s *Server) activeConsent(u *user, now time.Time) *consent {
 	return nil
 }
 
-// newConsent records the user's consent to the current policy.
+// newConsent records the user's consent to the current policy
+// (consent.created).
 func (s *Server) newConsent(u *user, now time.Time) *consent {
 	pol := s.currentPolicy()
 	c := &consent{id: newUUID(), policy: pol, created: now, updated: now, expiry: now.Add(pol.duration)}
 	u.consents = append(u.consents, c)
+	s.consentEvent(now, "created", u, c)
+	s.scheduleConsent(u, c)
 	return c
 }
 
 // extendConsent gives the consent a new expiry, one policy duration from
-// now (the duration of its own policy: an extension keeps the terms).
-func (s *Server) extendConsent(c *consent, now time.Time) {
+// now (the duration of its own policy: an extension keeps the terms)
+// (consent.updated).
+func (s *Server) extendConsent(u *user, c *consent, now time.Time) {
 	c.expiry, c.updated = now.Add(c.policy.duration), now
+	s.consentEvent(now, "updated", u, c)
+	s.scheduleConsent(u, c)
 }
 
-// revokeConsent revokes the consent and deletes its connections.
+// revokeConsent revokes the consent (consent.revoked) and deletes its
+// connections.
 func (s *Server) revokeConsent(u *user, c *consent, now time.Time) {
 	c.revoked, c.updated = now, now
-	s.dropConnections(u, func(conn *connection) bool { return conn.consentID == c.id })
+	s.consentEvent(now, "revoked", u, c)
+	s.scheduleConsent(u, c) // no more timers
+	s.dropConnections(u, now, func(conn *connection) bool { return conn.consentID == c.id })
 }
 
 // dropConnections deletes the user's connections that match, as DELETE
-// /users/{userId}/connections/{connectionId} does: their jobs stay readable.
-func (s *Server) dropConnections(u *user, match func(*connection) bool) {
+// /users/{userId}/connections/{connectionId} does: their jobs stay
+// readable, and each records connection.deleted.
+func (s *Server) dropConnections(u *user, now time.Time, match func(*connection) bool) {
 	u.conns = slices.DeleteFunc(u.conns, func(id string) bool {
 		conn := s.st.conns[id]
 		if conn == nil || !match(conn) {
 			return false
 		}
 		delete(s.st.conns, id)
+		s.connEvent(now, "deleted", conn)
 		return true
 	})
 }
@@ -365,7 +378,9 @@ func (s *Server) listConsents(c *call) reply {
 }
 
 // deleteConsent serves DELETE /users/{userId}/consents/{consentId}: the
-// consent and its connections are gone for good.
+// consent and its connections are gone for good. Deleting an active
+// consent ends it: the fake records consent.revoked (Basiq does not say),
+// then connection.deleted for its connections.
 func (s *Server) deleteConsent(c *call) reply {
 	u, rp, ok := s.lookupUser(c)
 	if !ok {
@@ -379,7 +394,13 @@ func (s *Server) deleteConsent(c *call) reply {
 	if i < 0 {
 		return errorReply(http.StatusNotFound, errNotFound("Requested consent does not exist."))
 	}
-	s.dropConnections(u, func(conn *connection) bool { return conn.consentID == id })
+	cn := u.consents[i]
+	if cn.status(c.now) == consentActive {
+		cn.revoked, cn.updated = c.now, c.now
+		s.consentEvent(c.now, "revoked", u, cn)
+	}
+	cn.gen++ // its timers are stale
+	s.dropConnections(u, c.now, func(conn *connection) bool { return conn.consentID == id })
 	u.consents = slices.Delete(u.consents, i, i+1)
 	return emptyReply(http.StatusNoContent)
 }

@@ -361,7 +361,7 @@ func (s *Server) runConsent(q consentQuery, ch consentChoice, now time.Time) ([]
 	case q.action == actionManage:
 		return nil, s.manageConsent(u, active, ch, now)
 	case q.action == actionExtend:
-		s.extendConsent(active, now)
+		s.extendConsent(u, active, now)
 		return nil, nil
 	case q.action == actionReauthorise && conn == nil:
 		return s.renewExpiring(u, active, now), nil
@@ -383,10 +383,11 @@ func (s *Server) runConsent(q consentQuery, ch consentChoice, now time.Time) ([]
 	switch {
 	case reconsent:
 		s.revokeConsent(u, active, now)
-		s.dropConnections(u, func(*connection) bool { return true })
+		s.dropConnections(u, now, func(*connection) bool { return true })
 		active = s.newConsent(u, now)
+		s.consentEvent(now, "updated", u, active) // the user changed their consent
 	case q.action == actionUpdate:
-		s.extendConsent(active, now)
+		s.extendConsent(u, active, now)
 	case active == nil:
 		active = s.newConsent(u, now)
 	}
@@ -544,7 +545,8 @@ func (s *Server) consentConnect(u *user, c *consent, p plannedLogin, now time.Ti
 	if conn != nil && p.abandon {
 		return nil
 	}
-	if conn == nil {
+	created := conn == nil
+	if created {
 		conn = &connection{id: newUUID(), userID: u.id, instID: p.inst.ID, status: connPending, created: now, seq: s.st.next()}
 		s.st.conns[conn.id] = conn
 		u.conns = append(u.conns, conn.id)
@@ -556,10 +558,13 @@ func (s *Server) consentConnect(u *user, c *consent, p plannedLogin, now time.Ti
 	conn.creds = p.creds
 	if p.abandon {
 		conn.status = connPreInit
+		s.connEvent(now, "created", conn)
 		return nil
 	}
-	if conn.status == connPreInit {
-		conn.status = connPending
+	if created {
+		s.connEvent(now, "created", conn)
+	} else if conn.status == connPreInit {
+		s.setConnStatus(conn, connPending, now)
 	}
 	hold := s.st.byLogin[instLogin{p.inst.ID, p.creds.loginID}] > 0
 	return s.startJob(conn, opCreate, now, hold, origin{version: "3.0", consentUI: true})
@@ -574,7 +579,7 @@ func (s *Server) reauthorise(conn *connection, c *consent, cr credentials, now t
 		conn.expiry = c.expiry
 	}
 	if conn.status == connPreInit {
-		conn.status = connPending
+		s.setConnStatus(conn, connPending, now)
 	}
 	return s.startJob(conn, opUpdate, now, false, origin{version: "3.0", consentUI: true})
 }
@@ -607,7 +612,7 @@ func (s *Server) manageConsent(u *user, active *consent, ch consentChoice, now t
 	if ch.revoke && active == nil {
 		return fmt.Errorf("%w: there is no consent to revoke", ErrNoActiveConsent)
 	}
-	s.dropConnections(u, func(conn *connection) bool { return slices.Contains(ch.remove, conn.id) })
+	s.dropConnections(u, now, func(conn *connection) bool { return slices.Contains(ch.remove, conn.id) })
 	if ch.revoke {
 		s.revokeConsent(u, active, now)
 	}

@@ -5,9 +5,11 @@
 // 2.0 or 2.1: POST /token, users, connections (get, list, refresh, refresh
 // all, delete, purge; create and update credentials on 2.x), jobs (get,
 // list, MFA answers), consents (list, delete), accounts and transactions,
-// institutions and connectors, with Basiq's error envelope, status codes,
-// scopes and input validation. It also plays Basiq's hosted Consent UI,
-// where 3.0 connections are made (CompleteConsent, ConsentPage).
+// institutions and connectors, events and webhooks, with Basiq's error
+// envelope, status codes, scopes and input validation. It also plays
+// Basiq's hosted Consent UI, where 3.0 connections are made
+// (CompleteConsent, ConsentPage), and delivers signed webhook messages
+// (DeliverWebhooks).
 //
 //	srv := basiqtest.NewServer()
 //	defer srv.Close()
@@ -212,12 +214,97 @@
 // holds a dozen or so illustrative real-world institutions (invented ids)
 // across tiers, stages and statuses, including a partial and a major outage.
 //
+// # Events and webhooks
+//
+// On API 3.0 (SERVER_ACCESS tokens) the fake records an event whenever its
+// own state changes, serves the last seven days of them, and delivers
+// signed webhook messages for them on its clock.
+//
+// What records which event (type, then trigger); each event's data is a
+// snapshot of its entity as the fake serves it to a 3.0 SERVER_ACCESS
+// token at that moment:
+//
+//	user.created, user.updated, user.deleted   POST /users, POST and DELETE /users/{userId}
+//	connection.created                         a connection is made (credential POST on 2.x, Consent UI on 3.0)
+//	connection.deleted                         DELETE of it or of its consent; revoked in the Consent UI; re-consent with new scopes
+//	connection.updated                         its status changes, or a job on it completes (lastUsed); never delivered by webhook
+//	connection.activated                       its status turns active from any other: first verified credentials, or after invalid
+//	connection.invalidated                     its status turns invalid: invalid-credentials, account-not-accessible-requires-user-action, user-action-required
+//	transactions.updated                       retrieve-transactions succeeds; data {"type":"transactions","count":"60","connection":{…},"links":{"self":".../transactions?filter=connection.id.eq('…')"}}
+//	consent.created                            the Consent UI captures a consent (also Connect)
+//	consent.updated                            action=extend, action=update (a re-consent with new scopes also revokes the old consent and creates a new one)
+//	consent.revoked                            revoked in the Consent UI, or an active consent deleted with DELETE /users/{userId}/consents/{consentId}
+//	consent.warning, consent.expired           seven days before its expiry, and at its expiry, by the fake's clock
+//	consent.reminder                           90 days after the consent was last updated, by the fake's clock
+//
+// Deleting a user records user.deleted only. account.updated has no trigger
+// (the fake's accounts change nothing but balances, which Basiq leaves out
+// of it), nor does an open-banking connection's expiry; a test message
+// delivers either type. Events that come with time are, like job progress,
+// computed from the clock whenever the fake is looked at (any request,
+// Job, DeliverWebhooks), and dated when they fell due.
+//
+// GET /events lists the last seven days, newest first, with the filters
+// user.id.eq(…), event.entity.eq(…) and event.type.eq(…) (also ne and in;
+// values quoted or bare; event.type takes "connection.invalidated" or
+// "invalidated"); any other filter is 400 parameter-not-valid for
+// "filter". Basiq documents no paging for /events: the fake pages like its
+// transactions, limit events a page (default and most 500) with links.next
+// while more remain. GET /events/{eventId} answers 404 resource-not-found
+// once an event is older than seven days. Event ids are 64 hexadecimal
+// digits. GET /events/types[/{eventTypeId}] lists the fifteen types a
+// webhook may subscribe to.
+//
+// Webhooks are managed at /notifications/webhooks: create (201, with a new
+// secret "whsec_" and the base64 of 24 random bytes), list, get, update
+// (POST; the same secret, shown again), delete, a webhook's messages
+// (limit, filter on eventTypeId, eventId, webhookId, status and date, and
+// links.next) and one message with its attempts, and POST
+// /notifications/messages/test. A webhook's url must be absolute https, or
+// http on a loopback host, without user info; one already registered is 409
+// resource-already-exists. subscribedEvents is an array of types, or a
+// single string as in Basiq's examples; without it a webhook subscribes to
+// all fifteen; an unknown type or connection.updated is 400 invalid-content.
+// The fake answers subscribedEvents as an array, and lets several webhooks
+// subscribe to one type. A new webhook is active at once unless
+// WithWebhookActivationDelay (Basiq: up to 15 minutes) keeps it
+// pending-approval, and gets messages for events from then on. A test
+// message is an event of the given type with no user and the data
+// {"type":"test","text":…}, delivered to the webhooks subscribed to it.
+//
+// Every event of a type a webhook subscribes to makes a message for it: a
+// POST of {"eventTypeId","eventId","links":{"event","eventEntity"}} with the
+// headers webhook-id (the message id, the same on every attempt),
+// webhook-timestamp (Unix seconds of the attempt, by the fake's clock) and
+// webhook-signature "v1," and the base64 HMAC-SHA256 of
+// "<webhook-id>.<webhook-timestamp>.<body>" keyed with the secret's bytes
+// (Standard Webhooks). A 2xx answer delivers it; anything else, a
+// transport error, a redirect (never followed) or no answer within 15
+// seconds fails the attempt, and the next falls due on Basiq's schedule,
+// each after the previous attempt: at once, +5 s, +5 min, +30 min, +2 h,
+// +5 h, +10 h, +10 h. After eight failures the message is given up; the
+// webhook stays active.
+//
+// Nothing is sent in the background by default. In tests, move the fake's
+// clock (WithClock, or time in a testing/synctest bubble) and call
+// DeliverWebhooks, which makes every attempt due by then (a receiver that
+// checks webhook-timestamp against its clock must use the fake's clock
+// too); NextWebhookAttempt
+// says when the next one falls due, WebhookMessages shows every message and
+// attempt, and FailWebhookDeliveries makes the next attempts fail (sent, and
+// counted as a 500) to exercise a receiver's handling of repeats.
+// Deliveries go through WithWebhookClient's client: with
+// HandlerTransport(receiver) they reach a handler in memory, so a whole
+// flow runs inside a synctest bubble. For demos, StartWebhookDelivery
+// delivers in the background until Close.
+//
 // # Control and inspection
 //
 // Tests steer the fake with CompleteConsent and Connect (the Consent UI of
 // API 3.0), SetConsentPolicy, WithTransactionsPerAccount, WithDataSeed,
-// SetInstitutionStatus, SetLoginOutcome, SetLoginPassword, ExpireTokens and
+// SetInstitutionStatus, SetLoginOutcome, SetLoginPassword, ExpireTokens,
 // InjectFault (statuses with Retry-After, delays, connection resets,
-// truncated bodies), and inspect it with Job, Requests, RequestCount and
-// TokenRequests.
+// truncated bodies), DeliverWebhooks and FailWebhookDeliveries, and inspect
+// it with Job, Requests, RequestCount, TokenRequests, WebhookMessages and
+// NextWebhookAttempt.
 package basiqtest

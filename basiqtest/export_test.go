@@ -1,5 +1,11 @@
 package basiqtest
 
+import (
+	"encoding/base64"
+	"strings"
+	"time"
+)
+
 // Test-only views of the fake's internals, for the external tests.
 
 // AdvanceWork returns how many queue entries job progress has examined so
@@ -40,3 +46,23 @@ func (s *Server) PageSessions() int {
 	defer s.mu.Unlock()
 	return len(s.st.sessions)
 }
+
+// SignWebhook is the fake's webhook signature of a delivery, for the
+// published test vectors. secret is "whsec_" and base64.
+func SignWebhook(secret, id, timestamp string, body []byte) string {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
+	if err != nil {
+		panic(err)
+	}
+	return signWebhook(key, id, timestamp, body)
+}
+
+// EventCount returns how many events the fake keeps.
+func (s *Server) EventCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.st.events)
+}
+
+// RetryDelay is the wait after the n-th failed delivery attempt.
+func RetryDelay(n int) time.Duration { return retryDelay(n) }

@@ -16,7 +16,13 @@ type clause struct {
 // parseFilter parses Basiq's filter grammar (?filter=prop.op('v'),...): statements
 // separated by commas, each a dotted property, an operator and single-quoted
 // values in parentheses, e.g. institution.stage.eq('live'),institution.tier.in('1','2').
-func parseFilter(s string) ([]clause, bool) {
+func parseFilter(s string) ([]clause, bool) { return parseFilterMode(s, false) }
+
+// parseFilterMode is parseFilter; lenient also takes values double-quoted
+// or bare (user.id.eq(6a1c…)), as Basiq's spec writes the /events filters.
+// A bare value runs to the next comma or closing parenthesis and may not be
+// empty.
+func parseFilterMode(s string, lenient bool) ([]clause, bool) {
 	var out []clause
 	rest := strings.TrimSpace(s)
 	for {
@@ -29,7 +35,7 @@ func parseFilter(s string) ([]clause, bool) {
 		if dot <= 0 || dot == len(head)-1 {
 			return nil, false
 		}
-		values, after, ok := parseValues(rest[open+1:])
+		values, after, ok := parseValues(rest[open+1:], lenient)
 		if !ok {
 			return nil, false
 		}
@@ -46,19 +52,36 @@ func parseFilter(s string) ([]clause, bool) {
 }
 
 // parseValues reads 'a','b') and returns the values and what follows ')'.
-func parseValues(s string) ([]string, string, bool) {
+// lenient also takes "a" and bare a.
+func parseValues(s string, lenient bool) ([]string, string, bool) {
 	var values []string
 	for {
 		s = strings.TrimSpace(s)
-		if s == "" || s[0] != '\'' {
+		if s == "" {
 			return nil, "", false
 		}
-		end := strings.IndexByte(s[1:], '\'')
-		if end < 0 {
+		switch q := s[0]; {
+		case q == '\'' || lenient && q == '"':
+			end := strings.IndexByte(s[1:], q)
+			if end < 0 {
+				return nil, "", false
+			}
+			values = append(values, s[1:1+end])
+			s = strings.TrimSpace(s[end+2:])
+		case lenient:
+			end := strings.IndexAny(s, ",)")
+			if end < 0 {
+				return nil, "", false
+			}
+			v := strings.TrimSpace(s[:end])
+			if v == "" || strings.ContainsAny(v, "'\"(") {
+				return nil, "", false
+			}
+			values = append(values, v)
+			s = s[end:]
+		default:
 			return nil, "", false
 		}
-		values = append(values, s[1:1+end])
-		s = strings.TrimSpace(s[end+2:])
 		switch {
 		case strings.HasPrefix(s, ")"):
 			return values, s[1:], true
@@ -129,26 +152,38 @@ func compileFilterCanon[T any](raw string, fields map[string]func(T) string, can
 }
 
 // fieldFilter is one filterable property: the operators it takes and how to
-// read it, as text (compared for equality) or as a day (ordered; a false
-// second result, such as a pending transaction's missing post date, matches
-// no comparison).
+// read it, as text (compared for equality), as a test of a value (match,
+// for properties that take several spellings), or as a day (ordered; a
+// false second result, such as a pending transaction's missing post date,
+// matches no comparison). eq, ne and in work on text and match.
 type fieldFilter[T any] struct {
-	ops  []string
-	text func(T) string
-	day  func(T) (time.Time, bool)
+	ops   []string
+	text  func(T) string
+	match func(x T, value string) bool
+	day   func(T) (time.Time, bool)
 }
 
 // compileFieldFilter turns a raw filter into a predicate over T. Operators
-// are eq and ne (one value), gt, gteq, lt and lteq (one value, ordered
-// fields only) and bt (two values, inclusive), as each field allows. An empty
-// filter keeps everything; an invalid one, or one naming an unknown field,
-// an operator the field does not take or a value that is not a date for a
-// date field, is reported as not ok.
+// are eq and ne (one value), in (one or more, on text fields), gt, gteq, lt
+// and lteq (one value, ordered fields only) and bt (two values, inclusive),
+// as each field allows. An empty filter keeps everything; an invalid one, or
+// one naming an unknown field, an operator the field does not take or a
+// value that is not a date for a date field, is reported as not ok.
 func compileFieldFilter[T any](raw string, fields map[string]fieldFilter[T]) (func(T) bool, bool) {
+	return compileFieldFilterMode(raw, fields, false)
+}
+
+// compileLenientFieldFilter is compileFieldFilter where values may also be
+// double-quoted or bare.
+func compileLenientFieldFilter[T any](raw string, fields map[string]fieldFilter[T]) (func(T) bool, bool) {
+	return compileFieldFilterMode(raw, fields, true)
+}
+
+func compileFieldFilterMode[T any](raw string, fields map[string]fieldFilter[T], lenient bool) (func(T) bool, bool) {
 	if strings.TrimSpace(raw) == "" {
 		return func(T) bool { return true }, true
 	}
-	clauses, ok := parseFilter(raw)
+	clauses, ok := parseFilterMode(raw, lenient)
 	if !ok {
 		return nil, false
 	}
@@ -159,16 +194,19 @@ func compileFieldFilter[T any](raw string, fields map[string]fieldFilter[T]) (fu
 		if !known || !slices.Contains(f.ops, cl.op) {
 			return nil, false
 		}
-		want := 1
-		if cl.op == "bt" {
-			want = 2
-		}
-		if len(cl.values) != want {
-			return nil, false
+		switch cl.op {
+		case "in":
+		case "bt":
+			if len(cl.values) != 2 {
+				return nil, false
+			}
+		default:
+			if len(cl.values) != 1 {
+				return nil, false
+			}
 		}
 		if f.day == nil {
-			v, get, neg := cl.values[0], f.text, cl.op == "ne"
-			tests = append(tests, func(x T) bool { return (get(x) == v) != neg })
+			tests = append(tests, textTest(f, cl))
 			continue
 		}
 		var days []time.Time
@@ -211,6 +249,19 @@ func compileFieldFilter[T any](raw string, fields map[string]fieldFilter[T]) (fu
 		}
 		return true
 	}, true
+}
+
+// textTest is the test of an eq, ne or in clause on a text field.
+func textTest[T any](f fieldFilter[T], cl clause) func(T) bool {
+	match := f.match
+	if match == nil {
+		get := f.text
+		match = func(x T, v string) bool { return get(x) == v }
+	}
+	values, neg := cl.values, cl.op == "ne"
+	return func(x T) bool {
+		return slices.ContainsFunc(values, func(v string) bool { return match(x, v) }) != neg
+	}
 }
 
 // parseDay reads a filter's date, "2018-01-01" or a timestamp, as its UTC day.

@@ -250,5 +250,11 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
 // jsonBody is a request body.
 func jsonBody(s string) io.Reader { return strings.NewReader(s) }

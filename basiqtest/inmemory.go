@@ -9,13 +9,35 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 )
 
 // memTransport is the in-memory http.RoundTripper: it runs the handler in the
-// caller's goroutine and hands back what it wrote.
+// caller's goroutine and hands back what it wrote. closed, when set, tells
+// that the fake was closed.
 type memTransport struct {
-	s *Server
+	h          http.Handler
+	closed     *atomic.Bool
+	recoverAll bool // a panicking handler cuts the connection, as with net/http's server
+}
+
+func (t memTransport) isClosed() bool { return t.closed != nil && t.closed.Load() }
+
+// HandlerTransport returns an http.RoundTripper that serves every request
+// with h, in the caller's goroutine, with no sockets, whatever the
+// request's host: what Server.Transport does for the fake itself, for any
+// handler. Given to WithWebhookClient (&http.Client{Transport:
+// basiqtest.HandlerTransport(receiver)}), it brings webhook deliveries to a
+// receiver's handler inside a testing/synctest bubble. A handler that
+// panics cuts the connection, as net/http's server does: RoundTrip fails
+// (naming the panic, unless it is http.ErrAbortHandler), or, when the
+// status was already written, reading the body fails.
+func HandlerTransport(h http.Handler) http.RoundTripper {
+	if h == nil {
+		h = http.NotFoundHandler()
+	}
+	return memTransport{h: h, recoverAll: true}
 }
 
 // errClosed is returned by the in-memory transport after Server.Close.
@@ -39,7 +61,7 @@ func (t memTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
-	if t.s.closed.Load() {
+	if t.isClosed() {
 		return nil, errClosed()
 	}
 	ctx := req.Context()
@@ -56,13 +78,16 @@ func (t memTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		in.Host = req.URL.Host
 	}
 	w := &memWriter{header: http.Header{}}
-	aborted := serveRecovering(t.s.Handler(), w, in)
+	aborted, panicked := serveRecovering(t.h, w, in, t.recoverAll)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if aborted && w.status == 0 {
-		if t.s.closed.Load() {
+		if t.isClosed() {
 			return nil, errClosed() // Close ended an injected delay
+		}
+		if panicked != nil {
+			return nil, fmt.Errorf("basiqtest: the handler panicked: %v", panicked)
 		}
 		return nil, errReset()
 	}
@@ -92,18 +117,22 @@ func (t memTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // serveRecovering runs h and reports whether it aborted the response with
-// http.ErrAbortHandler, the fake's way to cut a connection.
-func serveRecovering(h http.Handler, w http.ResponseWriter, r *http.Request) (aborted bool) {
+// http.ErrAbortHandler, the fake's way to cut a connection. With
+// recoverAll, any other panic aborts it too, and is returned.
+func serveRecovering(h http.Handler, w http.ResponseWriter, r *http.Request, recoverAll bool) (aborted bool, panicked any) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v != http.ErrAbortHandler {
-				panic(v)
+				if !recoverAll {
+					panic(v)
+				}
+				panicked = v
 			}
 			aborted = true
 		}
 	}()
 	h.ServeHTTP(w, r)
-	return false
+	return false, nil
 }
 
 // memWriter is the http.ResponseWriter of the in-memory transport.

@@ -2,6 +2,7 @@ package basiqtest
 
 import (
 	"math"
+	"net/http"
 	"time"
 )
 
@@ -21,6 +22,9 @@ type config struct {
 	consentRedirect string // consent_flow.go: the application's Redirect URL
 	txPerAccount    int
 	dataSeed        int64
+
+	webhookClient     *http.Client  // webhook_delivery.go
+	webhookActivation time.Duration // webhooks.go
 }
 
 func defaultConfig() config {

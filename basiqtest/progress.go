@@ -62,10 +62,26 @@ func (q *jobQueue) Pop() any {
 	return e
 }
 
-// advance applies every job transition due at or before now, earliest
-// first (ties in job creation order), so that effects on shared state
-// (connection status) happen in the order they would have.
+// advance applies every job transition and fires every consent timer
+// (consent_clock.go) due at or before now, earliest first (ties: job
+// transitions first, in job creation order), so that effects on shared
+// state (connection status) happen, and their events are recorded, in the
+// order they would have.
 func (s *Server) advance(now time.Time) {
+	for {
+		at, ok := s.nextConsentTimer()
+		if !ok || at.After(now) {
+			s.advanceJobs(now)
+			return
+		}
+		s.advanceJobs(at)
+		s.fireConsentTimer()
+	}
+}
+
+// advanceJobs applies every job transition due at or before now, earliest
+// first, ties in job creation order.
+func (s *Server) advanceJobs(now time.Time) {
 	q := &s.st.queue
 	for q.Len() > 0 {
 		s.st.work++
@@ -97,6 +113,7 @@ func (s *Server) schedule(j *job) {
 	j.gen++
 	if t, ok := s.nextEvent(j); ok {
 		heap.Push(&s.st.queue, queued{at: t, seq: j.seq, gen: j.gen, j: j})
+		s.wake() // the background deliverer may want to look then (webhook_delivery.go)
 		return
 	}
 	s.retire(j)
@@ -171,6 +188,7 @@ func (s *Server) transition(j *job, at time.Time) {
 		if j.cur == len(j.steps) {
 			if conn := s.st.conns[j.connID]; conn != nil {
 				conn.lastUsed = at
+				s.connEvent(at, "updated", conn)
 			}
 		}
 	}
@@ -187,12 +205,13 @@ func (s *Server) succeeded(j *job, st *jobStep, at time.Time) {
 		st.result = linkResult{Type: "link", URL: userPath + "/connections/" + j.connID}
 		j.verified = true
 		if conn != nil {
-			conn.status, conn.invalidBy = connActive, ""
+			conn.invalidBy = ""
 			p := profile{last: j.creds.loginID}
 			if l := s.st.logins[j.creds.loginID]; l != nil {
 				p = l.profile
 			}
 			conn.profile = profileOf(p)
+			s.setConnStatus(conn, connActive, at)
 		}
 	case StepMFAChallenge:
 		// The prompt stays as the result, as Basiq shows it.
@@ -216,6 +235,7 @@ func (s *Server) succeeded(j *job, st *jobStep, at time.Time) {
 		if conn != nil && st.title == StepRetrieveTransactions {
 			conn.txAsOf = at
 			conn.purged = false // the transactions are back (purge.go)
+			s.transactionsEvent(at, conn)
 		}
 	}
 }
@@ -227,7 +247,8 @@ func (s *Server) failed(j *job, code string, at time.Time) {
 	switch code {
 	case "invalid-credentials", "account-not-accessible-requires-user-action", "user-action-required":
 		if conn := s.st.conns[j.connID]; conn != nil {
-			conn.status, conn.invalidBy = connInvalid, code
+			conn.invalidBy = code
+			s.setConnStatus(conn, connInvalid, at)
 		}
 	case "service-unavailable":
 		if next := at.Add(retryEvery); j.op == opUpdate && !next.After(j.created.Add(retryWindow)) {

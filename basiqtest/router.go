@@ -157,6 +157,11 @@ func checkParam(name, v string) (apiError, bool) {
 		detail, valid = "Institution ID value is not valid", isInstitutionID(v)
 	case "connectorId":
 		detail, valid = "Connector ID value is not valid", isInstitutionID(v)
+	case "webhookId": // WH3 answers this one with path-parameter-not-valid
+		if !isUUID(v) {
+			return newError("path-parameter-not-valid", "Path parameter not valid", "Webhook ID value is not valid").
+				withSource("", name), false
+		}
 	}
 	if valid {
 		return apiError{}, true

@@ -1,10 +1,12 @@
 package basiqtest
 
 import (
+	"context"
 	"crypto/rand"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,6 +36,14 @@ type Server struct {
 	done     chan struct{} // closed by Close: ends injected delays
 	tokenKey []byte        // signs the tokens the fake issues
 
+	// Webhook deliveries (webhook_delivery.go).
+	whClient    *http.Client
+	whTransport *http.Transport    // the fake's own delivery transport, if it made one
+	closeCtx    context.Context    // done when Close is called: ends deliveries
+	closeCancel context.CancelFunc //
+	wakeCh      chan struct{}      // wakes StartWebhookDelivery's goroutine
+	bg          sync.WaitGroup     // that goroutine
+
 	mu     sync.Mutex
 	st     *state
 	faults []*faultSlot
@@ -53,8 +63,11 @@ func NewServer(opts ...Option) *Server {
 	if cfg.apiKey == "" {
 		cfg.apiKey = newAPIKey()
 	}
-	s := &Server{cfg: cfg, routes: append(newRoutes(), consentRoutes()...), st: newState(cfg), counts: map[string]int{},
-		done: make(chan struct{}), tokenKey: make([]byte, 32)}
+	routes := slices.Concat(newRoutes(), consentRoutes(), eventRoutes())
+	s := &Server{cfg: cfg, routes: routes, st: newState(cfg), counts: map[string]int{},
+		done: make(chan struct{}), tokenKey: make([]byte, 32), wakeCh: make(chan struct{}, 1)}
+	s.closeCtx, s.closeCancel = context.WithCancel(context.Background())
+	s.whClient, s.whTransport = newWebhookClient(cfg.webhookClient)
 	_, _ = rand.Read(s.tokenKey) // crypto/rand.Read never fails (Go 1.24+).
 	if cfg.inMemory {
 		s.URL = memoryURL
@@ -70,14 +83,31 @@ func NewServer(opts ...Option) *Server {
 // Close shuts the listener down, if there is one, and waits for requests
 // being served to end. Requests held by an injected Delay end at once, with
 // no response (the connection is cut; the in-memory transport returns an
-// error). Afterwards the in-memory transport fails every request.
+// error). Webhook deliveries in progress are cut short (not recorded), and
+// Close waits for StartWebhookDelivery's goroutine to end (so a receiver
+// that the background deliverer is delivering to must not call Close
+// itself). Afterwards the in-memory transport fails every request, and
+// DeliverWebhooks returns an error.
 func (s *Server) Close() {
-	if s.closed.Swap(true) {
+	if s == nil || s.st == nil {
 		return
 	}
+	// Under the lock, so that StartWebhookDelivery either sees closed or
+	// has added its goroutine to bg before Close waits for it.
+	s.mu.Lock()
+	already := s.closed.Swap(true)
+	s.mu.Unlock()
+	if already {
+		return
+	}
+	s.closeCancel()
 	close(s.done)
+	s.bg.Wait()
 	if s.hs != nil {
 		s.hs.Close()
+	}
+	if s.whTransport != nil {
+		s.whTransport.CloseIdleConnections()
 	}
 }
 
@@ -102,7 +132,9 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 // reads at most 1 MiB of a request body, like the socket server, and answers
 // a larger body the same way (400 invalid-content "Request body is too
 // large.").
-func (s *Server) Transport() http.RoundTripper { return memTransport{s: s} }
+func (s *Server) Transport() http.RoundTripper {
+	return memTransport{h: s.Handler(), closed: &s.closed}
+}
 
 // Client returns an http.Client that uses Transport: it reaches the handler
 // in memory even when the fake has a listener, unlike

@@ -14,6 +14,7 @@ type state struct {
 	seq      int                // creation counter, for stable ordering
 
 	consentState // consent.go: the consent policy, consent page sessions
+	eventState   // events.go: events, consent timers, webhooks and their messages
 
 	// Jobs that may still change by the clock (progress.go): their next
 	// changes, earliest first, and indexes of them by connection and by
@@ -39,6 +40,7 @@ func newState(cfg config) *state {
 		byConn:   map[string][]*job{},
 		byLogin:  map[instLogin]int{},
 	}
+	st.eventState = newEventState()
 	for _, inst := range catalog() {
 		st.insts = append(st.insts, inst)
 		st.instByID[inst.ID] = inst

@@ -236,6 +236,7 @@ func (s *Server) createUser(c *call) reply {
 	u := &user{id: newUUID(), created: c.now}
 	in.apply(&u.fields)
 	s.st.users[u.id] = u
+	s.userEvent(c.now, "created", u)
 	return jsonReply(http.StatusCreated, s.userView(u))
 }
 
@@ -262,11 +263,12 @@ func (s *Server) updateUser(c *call) reply {
 		return errorReply(http.StatusBadRequest, errs...)
 	}
 	in.apply(&u.fields)
+	s.userEvent(c.now, "updated", u)
 	return jsonReply(http.StatusOK, s.userView(u))
 }
 
 // deleteUser serves DELETE /users/{userId}: the user, their connections and
-// their jobs go.
+// their jobs go. Only user.deleted is recorded.
 func (s *Server) deleteUser(c *call) reply {
 	u, rp, ok := s.lookupUser(c)
 	if !ok {
@@ -282,5 +284,6 @@ func (s *Server) deleteUser(c *call) reply {
 		}
 	}
 	delete(s.st.users, u.id)
+	s.userEvent(c.now, "deleted", u)
 	return emptyReply(http.StatusNoContent)
 }
