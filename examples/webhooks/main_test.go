@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/banklink-go/basiq/examples/internal/demo"
+)
+
+func noKey(string) string { return "" }
+
+func TestWebhooksOnTheFake(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"-time-scale", "0.02"}, noKey, &out, &out); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	s := out.String()
+	for _, p := range []string{
+		`(?m)^Registered webhook \S+ for https://app\.example/basiq/webhook \(15 event types; secret \[REDACTED\]\)$`,
+		`(?m)^\[\s*\d+\.\ds\] user\.created `,
+		`(?m)^\[\s*\d+\.\ds\] consent\.created `,
+		`(?m)^\[\s*\d+\.\ds\] connection\.invalidated\s+check-credentials: tell the user ".+"; then send them to the Consent UI \(action connect, institution AU00004\)$`,
+		`(?m)^\[\s*\d+\.\ds\] transactions\.updated\s+read the new transactions of connection \S+$`,
+		`(?m)^\d+ message\(s\) delivered in \d+ POST\(s\): the first failed on purpose`,
+		`the receiver handled \d+ and dropped 1 repeat\(s\)`,
+	} {
+		if !regexp.MustCompile(p).MatchString(s) {
+			t.Errorf("output does not match %q:\n%s", p, s)
+		}
+	}
+	if strings.Contains(s, "whsec_") {
+		t.Errorf("the webhook secret is printed:\n%s", s)
+	}
+	// Each event is handled once, whatever the retries.
+	seen := map[string]int{}
+	for _, line := range strings.Split(s, "\n") {
+		if m := regexp.MustCompile(`^\[\s*\d+\.\ds\] (\S+)\s+(.*)$`).FindStringSubmatch(line); m != nil {
+			seen[m[1]+" "+m[2]]++
+		}
+	}
+	for k, n := range seen {
+		if n > 1 && !strings.HasPrefix(k, "connection.created") {
+			t.Errorf("%q handled %d times", k, n)
+		}
+	}
+}
+
+func TestWebhooksLiveNeedsURL(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	env := func(k string) string {
+		if k == "BASIQ_API_KEY" {
+			return "a2V5OnNlY3JldA=="
+		}
+		return ""
+	}
+	err := run(t.Context(), nil, env, &out, &out)
+	if !errors.Is(err, demo.ErrUsage) {
+		t.Fatalf("err = %v, want a usage error\n%s", err, out.String())
+	}
+}
