@@ -136,7 +136,7 @@ func (c *Connection) UnmarshalJSON(b []byte) error {
 			Institution  lenientString `json:"institution"`
 		} `json:"links"`
 	}
-	if err := json.Unmarshal(b, &aux); err != nil {
+	if err := json.Unmarshal(b, &aux); err != nil && !memberTypeError(err) {
 		return err
 	}
 	*c = Connection{

@@ -39,11 +39,13 @@ func (r ConsentRedirect) StateMatches(want string) bool {
 // dropped, and state. A job id that does not look like one (over 64 bytes,
 // or with characters other than letters, digits, '-' and '_'), more than 50
 // ids, or several state parameters make the whole redirect an error
-// matching ErrInvalidInput, so that a tampered redirect never sends the
-// application polling a job it did not mean to.
+// matching ErrInvalidInput, so that a tampered redirect never makes the
+// application request anything but a job.
 //
 // Compare State with the value kept in the user's session
-// (ConsentRedirect.StateMatches) before acting on it.
+// (ConsentRedirect.StateMatches) before acting on it, and wait with
+// PollOptions.UserID set to that user, so that a job id that is well formed
+// but another user's ends the wait instead of being followed.
 func ParseConsentRedirect(u *url.URL) (ConsentRedirect, error) {
 	if u == nil {
 		return ConsentRedirect{}, invalidInput("nil redirect URL")

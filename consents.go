@@ -263,7 +263,7 @@ func (c *Consent) UnmarshalJSON(b []byte) error {
 			LatestConsentPolicy lenientString `json:"latestConsentPolicy"`
 		} `json:"links"`
 	}
-	if err := json.Unmarshal(b, &aux); err != nil {
+	if err := json.Unmarshal(b, &aux); err != nil && !memberTypeError(err) {
 		return err
 	}
 	*c = Consent{

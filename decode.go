@@ -80,6 +80,16 @@ func isJSONNull(b []byte) bool { return string(bytes.TrimSpace(b)) == "null" }
 
 // isTypeError reports an error of encoding/json that left one member
 // undecoded (a JSON type its field cannot hold) but decoded the rest.
+// memberTypeError reports an error that only says some member had a JSON
+// type its field cannot hold: encoding/json decodes everything else and
+// leaves that field empty, which is how the SDK reads the shapes Basiq's
+// sources disagree on. A document of the wrong type as a whole (an array
+// where an object belongs) is not one.
+func memberTypeError(err error) bool {
+	var te *json.UnmarshalTypeError
+	return errors.As(err, &te) && te.Field != ""
+}
+
 func isTypeError(err error) bool {
 	var te *json.UnmarshalTypeError
 	return errors.As(err, &te)
@@ -176,6 +186,33 @@ func (l *lenientList[T]) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// links decodes a resource's links: an object, or (as one of Basiq's event
+// examples has it) an array of objects, merged; anything else is empty.
+type links struct {
+	Self lenientString `json:"self"`
+}
+
+func (l *links) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	*l = links{}
+	if len(b) > 0 && b[0] == '[' {
+		var items []links
+		_ = json.Unmarshal(b, &items)
+		for _, it := range items {
+			if l.Self == "" {
+				l.Self = it.Self
+			}
+		}
+		return nil
+	}
+	var one struct {
+		Self lenientString `json:"self"`
+	}
+	_ = json.Unmarshal(b, &one)
+	l.Self = one.Self
+	return nil
+}
+
 // listOf decodes Basiq's {"type":"list","data":[...]} collections.
 type listOf[T any] struct {
 	Data []T `json:"data"`
@@ -216,11 +253,9 @@ func (r *ResourceRef) UnmarshalJSON(b []byte) error {
 	var aux struct {
 		Type  lenientString `json:"type"`
 		ID    lenientString `json:"id"`
-		Links struct {
-			Self lenientString `json:"self"`
-		} `json:"links"`
+		Links links         `json:"links"`
 	}
-	if err := json.Unmarshal(b, &aux); err != nil {
+	if err := json.Unmarshal(b, &aux); err != nil && !memberTypeError(err) {
 		return nil // a ref of another shape is left empty rather than failing the whole decode
 	}
 	*r = ResourceRef{Type: string(aux.Type), ID: string(aux.ID), Self: string(aux.Links.Self)}

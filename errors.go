@@ -66,6 +66,8 @@ type APIError struct {
 	RetryAfter    time.Duration // from a Retry-After header, when present
 	Body          []byte        // at most 4 KiB of the response body
 	Attempts      int           // how many attempts were made before this answer
+
+	earlierMayHaveActed bool // an earlier attempt may have been acted on (transport.Response)
 }
 
 // Code returns the first error code, or "" when the body had none.
@@ -180,7 +182,8 @@ func (e *APIError) hasCode(code string) bool {
 
 // newAPIError builds an APIError from a response, tolerating any body.
 func newAPIError(method, path string, resp *transport.Response) *APIError {
-	e := &APIError{StatusCode: resp.StatusCode, Method: method, Path: path, Attempts: resp.Attempts}
+	e := &APIError{StatusCode: resp.StatusCode, Method: method, Path: path, Attempts: resp.Attempts,
+		earlierMayHaveActed: resp.EarlierMayHaveActed}
 	body := resp.Body
 	if len(body) > maxErrorBody {
 		body = body[:maxErrorBody]

@@ -65,11 +65,9 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		UserID    lenientString   `json:"userId"`
 		DataRef   lenientString   `json:"dataRef"`
 		Data      json.RawMessage `json:"data"`
-		Links     struct {
-			Self lenientString `json:"self"`
-		} `json:"links"`
+		Links     links           `json:"links"`
 	}
-	if err := json.Unmarshal(b, &aux); err != nil {
+	if err := json.Unmarshal(b, &aux); err != nil && !memberTypeError(err) {
 		return err
 	}
 	*e = Event{

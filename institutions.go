@@ -136,14 +136,21 @@ type ConnectorAuthorization struct {
 	Meta map[string]string `json:"meta"`
 }
 
-// ConnectorInstitution is the institution a connector belongs to.
+// ConnectorInstitution is the institution a connector belongs to. The CDR
+// fields are set for open-banking data holders (API 3.0).
 type ConnectorInstitution struct {
-	Type      string `json:"type"`
-	Name      string `json:"name"`
-	ShortName string `json:"shortName"`
-	Tier      string `json:"tier"`
-	Country   string `json:"country"`
-	Logo      Logo   `json:"logo"`
+	Type              string `json:"type"`
+	Name              string `json:"name"`
+	ShortName         string `json:"shortName"`
+	Tier              string `json:"tier"`
+	Country           string `json:"country"`
+	Logo              Logo   `json:"logo"`
+	CDRFAQ            string `json:"cdrFAQ"`
+	CDREmail          string `json:"cdrEmail"`
+	CDRPolicy         string `json:"cdrPolicy"`
+	CDRProviderNumber string `json:"cdrProviderNumber"`
+	ABN               string `json:"abn"`
+	ACN               string `json:"acn"`
 }
 
 // Connector is one way (method) of connecting to an institution: "web",

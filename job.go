@@ -3,6 +3,7 @@ package basiq
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -331,6 +332,12 @@ func (j *Job) unmarshalLenient(b []byte) error {
 		Institution *ResourceRef `json:"institution"`
 	}
 	if err := json.Unmarshal(b, &aux); err != nil {
+		if isTypeError(err) {
+			// Unlike other resources, a job whose steps (or links) cannot
+			// be read is no job at all: a poller would wait on it for
+			// nothing. (Not a member type error: the request fails.)
+			return fmt.Errorf("malformed job: %s", err.Error())
+		}
 		return err
 	}
 	*j = Job{

@@ -16,15 +16,17 @@ type waitLoops struct {
 
 // waitKey names a loop: waiters share one only if it stops when they would.
 // Whether a failed job is final depends on FollowBasiqRetries, and then on
-// the Operation (only updates are retried by Basiq).
+// the Operation (only updates are retried by Basiq); whether a job is
+// refused, on PollOptions.UserID.
 type waitKey struct {
 	jobID  string
 	follow bool
 	op     Operation // set only when follow is
+	userID string    // PollOptions.UserID: the loop checks whose job it is
 }
 
 func newWaitKey(jobID string, o PollOptions) waitKey {
-	k := waitKey{jobID: jobID, follow: o.FollowBasiqRetries}
+	k := waitKey{jobID: jobID, follow: o.FollowBasiqRetries, userID: o.UserID}
 	if k.follow {
 		k.op = o.Operation
 	}

@@ -40,6 +40,12 @@ type PollOptions struct {
 	// Attempt is how many times this operation has been tried (1-based), for
 	// the Diagnosis's escalation to support.
 	Attempt int
+	// UserID, when set, is the user the job must belong to: a job that
+	// turns out to be another user's (its links.source names them) ends the
+	// wait with an error matching ErrInvalidInput. Set it when the job id
+	// came from outside, as a Consent UI redirect's do: a tampered redirect
+	// could name any job.
+	UserID string
 	// MinInterval and MaxInterval bound the wait between polls
 	// (defaults 1 s and 30 s).
 	MinInterval, MaxInterval time.Duration
@@ -210,6 +216,9 @@ func (p *Poller) poll(ctx context.Context) ([]StepEvent, error) {
 			p.retryHint = apiErr.RetryAfter
 		}
 		return nil, err
+	}
+	if owner := job.UserID(); p.opts.UserID != "" && owner != "" && owner != p.opts.UserID {
+		return nil, invalidInput("job %s belongs to another user than PollOptions.UserID", clipLine(p.jobID, 80))
 	}
 	p.lastErr = nil
 	p.retryHint = 0

@@ -197,6 +197,11 @@ func (c *Client) do(ctx context.Context, r apiRequest, out any) (int, error) {
 		} else {
 			err = json.Unmarshal(resp.Body, out)
 		}
+		if memberTypeError(err) {
+			// A member of an unexpected JSON type (a number where Basiq
+			// documents a string, say) is left empty; the rest is decoded.
+			err = nil
+		}
 		if err != nil {
 			return status, fmt.Errorf("basiq: %s %s: decoding response: %w", r.method, path, err)
 		}
@@ -283,13 +288,15 @@ func (c *Client) transportError(method, path string, resp *transport.Response, e
 // (connection refused or reset, timeout, truncated body).
 var errTransportFailure = errors.New("request failed")
 
-// remove sends a DELETE. A 404 to a retry counts as success: the attempt
-// that failed (a 5xx, a reset) may have deleted the resource already.
+// remove sends a DELETE. A 404 to a retry counts as success when an earlier
+// attempt may have deleted the resource already (a 5xx, a connection lost
+// after the request went out); not after attempts the server refused
+// (throttling): then the resource never existed.
 func (c *Client) remove(ctx context.Context, r apiRequest) error {
 	r.method = http.MethodDelete
 	_, err := c.do(ctx, r, nil)
 	var apiErr *APIError
-	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && apiErr.Attempts > 1 {
+	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && apiErr.earlierMayHaveActed {
 		return nil
 	}
 	return err

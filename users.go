@@ -99,7 +99,7 @@ func (u *User) UnmarshalJSON(b []byte) error {
 			AuthLink     lenientString `json:"auth_link"`
 		} `json:"links"`
 	}
-	if err := json.Unmarshal(b, &aux); err != nil {
+	if err := json.Unmarshal(b, &aux); err != nil && !memberTypeError(err) {
 		return err
 	}
 	*u = User{

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -28,6 +29,17 @@ type Webhook struct {
 	Secret           WebhookSecret
 	SubscribedEvents []EventType
 	Self             string // links.self
+}
+
+// LogValue implements slog.LogValuer: the webhook without its secret (a
+// struct logged by slog's JSON handler would otherwise show every field).
+func (w Webhook) LogValue() slog.Value {
+	events := make([]string, len(w.SubscribedEvents))
+	for i, e := range w.SubscribedEvents {
+		events[i] = string(e)
+	}
+	return slog.GroupValue(slog.String("id", w.ID), slog.String("url", w.URL), slog.String("status", w.Status),
+		slog.String("subscribed_events", strings.Join(events, ",")), slog.String("secret", mask(string(w.Secret))))
 }
 
 // WebhookSecret is a webhook's signing secret. Formatted with any verb, or
@@ -62,7 +74,7 @@ func (w *Webhook) UnmarshalJSON(b []byte) error {
 			Self lenientString `json:"self"`
 		} `json:"links"`
 	}
-	if err := json.Unmarshal(b, &aux); err != nil {
+	if err := json.Unmarshal(b, &aux); err != nil && !memberTypeError(err) {
 		return err
 	}
 	*w = Webhook{
@@ -148,7 +160,7 @@ func (m *WebhookMessage) UnmarshalJSON(b []byte) error {
 			Webhook lenientString `json:"webhook"`
 		} `json:"links"`
 	}
-	if err := json.Unmarshal(b, &aux); err != nil {
+	if err := json.Unmarshal(b, &aux); err != nil && !memberTypeError(err) {
 		return err
 	}
 	*m = WebhookMessage{ID: string(aux.ID), WebhookID: string(aux.WebhookID), EventType: EventType(aux.EventType),
@@ -217,20 +229,51 @@ func (s *WebhooksService) Create(ctx context.Context, p WebhookParams) (*Webhook
 	return &w, nil
 }
 
-// List returns the application's webhooks (GET /notifications/webhooks).
+// List returns the application's webhooks (GET /notifications/webhooks),
+// every page of them (following links.next, as Webhooks.Messages does).
 func (s *WebhooksService) List(ctx context.Context) ([]Webhook, error) {
 	c, err := s.v3("Webhooks.List")
 	if err != nil {
 		return nil, err
 	}
-	var list struct {
-		Data lenientList[Webhook] `json:"data"`
-	}
-	if _, err := c.do(ctx, apiRequest{method: http.MethodGet, route: "/notifications/webhooks"}, &list); err != nil {
+	first := apiRequest{method: http.MethodGet, route: "/notifications/webhooks"}
+	firstPath, _, err := c.requestTarget(first)
+	if err != nil {
 		return nil, err
 	}
-	return list.Data, nil
+	var all []Webhook
+	seen := map[string]bool{}
+	r := first
+	for page := 1; ; page++ {
+		var list struct {
+			Data  lenientList[Webhook] `json:"data"`
+			Links struct {
+				Next string `json:"next"`
+			} `json:"links"`
+		}
+		if _, err := c.do(ctx, r, &list); err != nil {
+			return nil, err
+		}
+		all = append(all, list.Data...)
+		if list.Links.Next == "" {
+			return all, nil
+		}
+		link, err := c.checkNextLink(firstPath, list.Links.Next)
+		if err != nil {
+			return nil, err
+		}
+		if seen[link.url] || page >= maxWebhookPages {
+			return nil, fmt.Errorf("%w: GET %s: page %d links back to a page already fetched, or too many pages", ErrPagingLoop, firstPath, page)
+		}
+		seen[link.url] = true
+		r = first
+		r.next = link
+	}
 }
+
+// maxWebhookPages bounds Webhooks.List (an application has a handful of
+// webhooks).
+const maxWebhookPages = 100
 
 // Get returns one webhook (without its secret).
 func (s *WebhooksService) Get(ctx context.Context, webhookID string) (*Webhook, error) {

@@ -110,8 +110,9 @@ const (
 	stateAfterValue          // ',' or the closing bracket of the open container
 )
 
-// scanPayload validates b as encoding/json does (json.Valid, with an object
-// at the top) and records the spans of the thin payload's fields. It is one
+// scanPayload validates b (the top object and its links as encoding/json
+// does; the values it does not read for strings and bracket balance only,
+// see above) and records the spans of the thin payload's fields. It is one
 // loop with an explicit stack of open containers (a bit each: object or
 // array): no recursion, a few operations per byte.
 func scanPayload(b []byte, fields *payloadSpans) bool {

@@ -54,6 +54,7 @@ func (st *attempt) check(ctx context.Context, resp *http.Response, err error) (b
 			// The body broke off (reset, truncated): a GET can simply be asked again.
 			ev.Reason = "body"
 			st.pending = ev
+			st.mayHaveActed = true
 			return true, nil
 		}
 		switch resp.StatusCode {
@@ -70,6 +71,12 @@ func (st *attempt) check(ctx context.Context, resp *http.Response, err error) (b
 	}
 	if retry {
 		st.pending = ev
+		switch {
+		case err != nil:
+			st.mayHaveActed = st.mayHaveActed || !notSent(err)
+		case resp.StatusCode >= 500:
+			st.mayHaveActed = true
+		}
 	}
 	return retry, nil
 }

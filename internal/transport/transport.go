@@ -54,6 +54,11 @@ type Response struct {
 	Header     http.Header
 	Body       []byte
 	Attempts   int
+	// EarlierMayHaveActed reports that an attempt before this one may have
+	// reached the server and been acted on (a 5xx, a connection lost after
+	// the request went out, a body cut off), as opposed to refused before
+	// acting (429, 403 throttling, a connection never made).
+	EarlierMayHaveActed bool
 }
 
 // Transport performs requests with the SDK's retry policy (see checkRetry).
@@ -118,14 +123,15 @@ var ErrRedirected = errors.New("the HTTP client's transport followed a redirect 
 
 // attempt tracks one logical request across its attempts.
 type attempt struct {
-	idempotent bool
-	bodyLimit  int64
-	count      int
-	onRetry    func(RetryEvent)
-	pending    RetryEvent // the last retry decision, completed by backoff
-	bodyErr    error      // the last attempt's body could not be read in full
-	body       []byte     // the last attempt's body, when buffered (at most bodyLimit+1 bytes)
-	buffered   bool       // body holds the last attempt's whole body
+	idempotent   bool
+	bodyLimit    int64
+	count        int
+	onRetry      func(RetryEvent)
+	pending      RetryEvent // the last retry decision, completed by backoff
+	mayHaveActed bool       // an attempt retried may have been acted on
+	bodyErr      error      // the last attempt's body could not be read in full
+	body         []byte     // the last attempt's body, when buffered (at most bodyLimit+1 bytes)
+	buffered     bool       // body holds the last attempt's whole body
 }
 
 // Do sends r, retrying per the policy, and returns the last response read in
@@ -186,7 +192,8 @@ func (t *Transport) Do(ctx context.Context, r Request) (*Response, error) {
 	} else {
 		data, err = readLimited(resp.Body, resp.ContentLength, t.bodyLimit)
 	}
-	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: st.count}, err
+	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: st.count,
+		EarlierMayHaveActed: st.mayHaveActed}, err
 }
 
 // readLimited reads all of r, failing with ErrBodyTooLarge past limit bytes.
