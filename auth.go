@@ -85,6 +85,8 @@ func (c *Client) Token(ctx context.Context) (Token, error) {
 
 // ClientToken returns a CLIENT_ACCESS token bound to userID (for a front end,
 // or for the calls that require one, like Jobs.SubmitMFA), cached per user.
+// Hand a front end tok.AccessToken itself: the token's formatted, logged and
+// JSON forms all redact it.
 func (c *Client) ClientToken(ctx context.Context, userID string) (Token, error) {
 	if err := c.ready(); err != nil {
 		return Token{}, err
@@ -263,6 +265,10 @@ const tokenCacheTimeout = time.Second
 // the cache's Set before they go on without it.
 const tokenCacheSetWait = 250 * time.Millisecond
 
+// errRedactedToken is logged when a TokenCache returns a token that was
+// stored through Token.MarshalJSON, which leaves out the secret.
+var errRedactedToken = errors.New("basiq: the cache returned a redacted token: store Token.AccessToken itself, not json.Marshal(tok)")
+
 // cacheGet asks the shared cache, within tokenCacheTimeout.
 func (m *tokenManager) cacheGet(ctx context.Context, key string) (Token, bool) {
 	type answer struct {
@@ -281,6 +287,11 @@ func (m *tokenManager) cacheGet(ctx context.Context, key string) (Token, bool) {
 	case a := <-ch:
 		if a.err != nil {
 			m.c.logTokenCache(ctx, "get", a.err)
+			return Token{}, false
+		}
+		if a.ok && a.tok.AccessToken == redacted {
+			// The cache stored json.Marshal(tok), which redacts the secret.
+			m.c.logTokenCache(ctx, "get", errRedactedToken)
 			return Token{}, false
 		}
 		return a.tok, a.ok

@@ -981,11 +981,13 @@ func TestSecretsRedacted(t *testing.T) {
 	assert.Contains(t, buf.String(), `"scope":"CLIENT_ACCESS"`)
 	assert.Contains(t, buf.String(), `"user_id":"user-1"`)
 
-	// json.Marshal is a different matter: Token has exported fields by design
-	// (callers hand it to their front end), so it is not redacted there.
+	// json.Marshal redacts it too (a token nested in a logged slice or
+	// struct goes through encoding/json); a front end is handed
+	// tok.AccessToken itself.
 	b, err := json.Marshal(tok)
 	require.NoError(t, err)
-	assert.Contains(t, string(b), tok.AccessToken)
+	assert.NotContains(t, string(b), tok.AccessToken)
+	assert.Contains(t, string(b), `"AccessToken":"[REDACTED]"`)
 }
 
 func TestClientFormatHidesAPIKey(t *testing.T) {

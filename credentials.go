@@ -1,6 +1,7 @@
 package basiq
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 )
@@ -36,6 +37,17 @@ func (c Credentials) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("institution_id", c.InstitutionID), slog.String("login_id", maskLogin(c.LoginID)))
 }
 
+// MarshalJSON encodes the credentials as their slog value does: the
+// secrets as [REDACTED] and the login id masked, so that credentials inside a
+// logged struct or slice do not leak.
+func (c Credentials) MarshalJSON() ([]byte, error) {
+	type plain Credentials
+	p := plain(c)
+	p.LoginID = maskLoginJSON(p.LoginID)
+	p.Password, p.SecurityCode, p.SecondaryLoginID = redactJSON(p.Password), redactJSON(p.SecurityCode), redactJSON(p.SecondaryLoginID)
+	return json.Marshal(p)
+}
+
 // CredentialsUpdate replaces a connection's credentials (API version 2.1),
 // typically after a refresh failed with invalid-credentials.
 type CredentialsUpdate struct {
@@ -58,6 +70,31 @@ func (u CredentialsUpdate) Format(f fmt.State, _ rune) { fmt.Fprint(f, u.String(
 
 // LogValue implements slog.LogValuer without the secrets.
 func (u CredentialsUpdate) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// MarshalJSON encodes the update with its secrets as [REDACTED].
+func (u CredentialsUpdate) MarshalJSON() ([]byte, error) {
+	type plain CredentialsUpdate
+	p := plain(u)
+	p.Password, p.SecurityCode, p.SecondaryLoginID = redactJSON(p.Password), redactJSON(p.SecurityCode), redactJSON(p.SecondaryLoginID)
+	return json.Marshal(p)
+}
+
+// redactJSON is a secret's JSON form: empty stays empty (it tells "not
+// set"), anything else is [REDACTED].
+func redactJSON(s string) string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// maskLoginJSON is maskLogin without the quotes mask puts around an empty id.
+func maskLoginJSON(s string) string {
+	if s == "" {
+		return ""
+	}
+	return maskLogin(s)
+}
 
 // maskLogin keeps the last three characters of a login id, enough to tell
 // logins apart in a log, and hides the rest.

@@ -105,8 +105,11 @@ func (s *EventsService) client() *Client {
 // Get returns one event (GET /events/{id}). eventID is an event's id, or an
 // event's URL on the API as a webhook message carries it (its links.event:
 // Basiq's examples show a message whose eventId differs from the id in that
-// URL, and the URL is what to follow). A URL on another host, or not of an
-// event, is an error matching ErrInvalidInput. API version 3.0 only.
+// URL, and the URL is what to follow). Only the URL's id is used: the event
+// is fetched from the client's own base URL, so a message naming Basiq's
+// host works through a proxy set with WithBaseURL, and no other host is ever
+// contacted. A URL whose path does not end /events/{id} is an error matching
+// ErrInvalidInput. API version 3.0 only.
 func (s *EventsService) Get(ctx context.Context, eventID string) (*Event, error) {
 	c := s.client()
 	if c.APIVersion() != V3 {
@@ -174,19 +177,31 @@ func (s *EventsService) All(ctx context.Context, filter *EventFilter) iter.Seq2[
 		listSource[Event]{shape: eventShape, items: plainItems(validEvent)})
 }
 
-// eventIDOf returns the id in an event URL on the API's own host.
+// eventIDOf returns the id in an event's URL: the last segment of a path
+// ending /events/{id}. The host does not matter: the event is fetched by id
+// on the client's own base URL, so a URL naming Basiq's host works behind a
+// proxy (WithBaseURL) and a URL naming any other host is never contacted.
 func (c *Client) eventIDOf(raw string) (string, error) {
 	u, err := url.Parse(raw)
-	if err != nil || u.User != nil || !strings.EqualFold(u.Scheme, c.baseURL.Scheme) || hostPort(u) != hostPort(c.baseURL) {
-		return "", invalidInput("event URL is not on the API's host")
+	if err != nil || (!strings.EqualFold(u.Scheme, "https") && !strings.EqualFold(u.Scheme, "http")) {
+		return "", invalidInput("event URL is not an http(s) URL")
 	}
-	rest, ok := strings.CutPrefix(u.EscapedPath(), strings.TrimRight(c.baseURL.EscapedPath(), "/")+"/events/")
+	_, rest, ok := cutLast(u.EscapedPath(), "/events/")
 	if !ok || rest == "" || strings.Contains(rest, "/") {
 		return "", invalidInput("event URL is not an event's")
 	}
 	id, err := url.PathUnescape(rest)
-	if err != nil {
+	if err != nil || id == "" {
 		return "", invalidInput("event URL is not an event's")
 	}
 	return id, nil
+}
+
+// cutLast is strings.Cut at the last occurrence of sep.
+func cutLast(s, sep string) (before, after string, found bool) {
+	i := strings.LastIndex(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
 }

@@ -33,9 +33,21 @@ func TestEventsGet(t *testing.T) {
 		ev, err := c.Events.Get(t.Context(), "https://au-api.basiq.io/events/"+eventID)
 		require.NoError(t, err)
 		assert.Equal(t, eventID, ev.ID)
-		for _, bad := range []string{
+		// Only the id is used, fetched from the client's own base URL: a
+		// message naming another host (Basiq's, seen through a proxy) works,
+		// and that host is never contacted (the mock fails any request
+		// outside coreBaseURL).
+		for _, other := range []string{
 			"https://evil.example/events/" + eventID, "http://au-api.basiq.io/events/" + eventID,
-			"https://au-api.basiq.io/users/x", "https://au-api.basiq.io/events/a/b", "https://u:p@au-api.basiq.io/events/x",
+			"https://u:p@proxy.internal:8443/basiq/events/" + eventID,
+		} {
+			ev, err := c.Events.Get(t.Context(), other)
+			require.NoError(t, err, other)
+			assert.Equal(t, eventID, ev.ID)
+		}
+		for _, bad := range []string{
+			"https://au-api.basiq.io/users/x", "https://au-api.basiq.io/events/a/b", "https://au-api.basiq.io/events/",
+			"ftp://au-api.basiq.io/events/" + eventID, "https://au-api.basiq.io/events/%zz",
 		} {
 			_, err := c.Events.Get(t.Context(), bad)
 			assert.ErrorIs(t, err, ErrInvalidInput, bad)
@@ -163,6 +175,8 @@ func TestWebhooksService(t *testing.T) {
 	}
 	_, err = c.Webhooks.Update(t.Context(), wid, WebhookParams{})
 	assert.ErrorIs(t, err, ErrInvalidInput, "an empty update")
+	_, err = c.Webhooks.Update(t.Context(), wid, WebhookParams{Name: "renamed"})
+	assert.ErrorIs(t, err, ErrInvalidInput, "an update without the URL Basiq requires")
 	assert.Equal(t, n, len(a.apiRequests()), "nothing sent")
 	v21 := newCoreClient(t, a, WithAPIVersion(V2_1))
 	_, err = v21.Webhooks.List(t.Context())

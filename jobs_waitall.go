@@ -72,5 +72,15 @@ func (s *JobsService) WaitAll(ctx context.Context, jobIDs []string, opts *PollOp
 		})
 	}
 	wg.Wait()
-	return out, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return out, err
+	}
+	// A wait fitted to ctx's deadline may give up a moment before it, when
+	// no poll fits any more: that is still ctx ending.
+	for _, o := range out {
+		if errors.Is(o.Err, context.DeadlineExceeded) {
+			return out, o.Err
+		}
+	}
+	return out, nil
 }

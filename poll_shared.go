@@ -104,25 +104,48 @@ func (s *JobsService) Wait(ctx context.Context, jobID string, opts *PollOptions)
 		return nil, err
 	}
 	o := opts.normalized()
-	deadline := time.Now().Add(o.Timeout)
+	// The waiter's deadline is its Timeout's or its context's, whichever
+	// comes first: the loop fits its polls (a last look before it) to it.
+	deadline, ctxBound := time.Now().Add(o.Timeout), false
+	if cd, ok := ctx.Deadline(); ok && cd.Before(deadline) {
+		deadline, ctxBound = cd, true
+	}
 	key := newWaitKey(jobID, o)
 	sw := s.join(ctx, key, opts, deadline)
-	timer := time.NewTimer(time.Until(deadline))
-	defer timer.Stop()
-	select {
-	case <-sw.done:
-		s.leave(key, sw)
-	case <-ctx.Done():
-		s.leave(key, sw)
-		return nil, ctx.Err()
-	case <-timer.C:
-		s.leave(key, sw)
+	var expired <-chan time.Time // the Timeout's; a context's deadline is its Done
+	if !ctxBound {
+		timer := time.NewTimer(time.Until(deadline))
+		defer timer.Stop()
+		expired = timer.C
+	}
+	timedOut := func() (*Job, error) {
 		job := sw.snapshot()
 		status := "unknown"
 		if job != nil {
 			status = string(job.Status())
 		}
+		if ctxBound {
+			return job, fmt.Errorf("basiq: job %s still %s at the context's deadline: %w", jobID, status, context.DeadlineExceeded)
+		}
 		return job, fmt.Errorf("%w: job %s still %s after %s", ErrPollTimeout, jobID, status, o.Timeout)
+	}
+	select {
+	case <-sw.done:
+		s.leave(key, sw)
+	case <-ctx.Done():
+		s.leave(key, sw)
+		if ctxBound && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return timedOut()
+		}
+		return nil, ctx.Err()
+	case <-expired:
+		s.leave(key, sw)
+		return timedOut()
+	}
+	if errors.Is(sw.err, ErrPollTimeout) {
+		// The loop gave up at the latest deadline, this waiter's: say so
+		// in its own terms.
+		return timedOut()
 	}
 	job := sw.job.clone()
 	if sw.err != nil {
@@ -130,7 +153,11 @@ func (s *JobsService) Wait(ctx context.Context, jobID string, opts *PollOptions)
 	}
 	p := s.Poller(jobID, opts)
 	p.job, p.instID, p.instStatus = job, sw.instID, sw.status
-	return p.result(ctx)
+	// The Diagnosis's look-ups (the loop made them once for every waiter;
+	// a waiter whose Operation needs another) stay within this wait.
+	dctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	return p.result(dctx)
 }
 
 // join adds a waiter with the given deadline to the loop for key, starting

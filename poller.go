@@ -511,6 +511,12 @@ func (p *Poller) wait(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 	d = min(d, time.Until(p.started.Add(p.opts.Timeout))-lastPollReserve)
+	if cd, ok := ctx.Deadline(); ok {
+		// A caller's deadline shorter than the first wait still gets its
+		// look at the job, as sleep's last chance gives it.
+		remaining := time.Until(cd)
+		d = min(d, remaining-min(remaining/2, lastPollReserve))
+	}
 	if d <= 0 {
 		return nil
 	}

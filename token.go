@@ -2,6 +2,7 @@ package basiq
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -14,8 +15,9 @@ const (
 	ScopeClientAccess = "CLIENT_ACCESS"
 )
 
-// Token is a Basiq access token. Its formatted forms (%v, %+v, %#v, %s) and
-// its slog value never show AccessToken.
+// Token is a Basiq access token. Its formatted forms (%v, %+v, %#v, %s), its
+// slog value and its JSON encoding never show AccessToken: read the field
+// itself to send or store it.
 type Token struct {
 	AccessToken string
 	TokenType   string     // always "Bearer"
@@ -52,6 +54,18 @@ func (t Token) LogValue() slog.Value {
 		slog.String(logKeyUserID, t.UserID),
 		slog.Time("expires_at", t.ExpiresAt),
 	)
+}
+
+// MarshalJSON encodes the token with AccessToken as [REDACTED], so that a
+// token inside a logged struct or slice does not leak. A TokenCache that
+// serializes tokens must store AccessToken itself (see
+// examples/tokencache-redis); the SDK ignores a cached token whose
+// AccessToken is [REDACTED] and logs why.
+func (t Token) MarshalJSON() ([]byte, error) {
+	type plain Token // no methods: no recursion
+	p := plain(t)
+	p.AccessToken = redactJSON(p.AccessToken)
+	return json.Marshal(p)
 }
 
 // TokenCache stores tokens so that several clients or processes using the

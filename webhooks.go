@@ -58,6 +58,11 @@ func (s WebhookSecret) Format(f fmt.State, _ rune) { fmt.Fprint(f, mask(string(s
 // LogValue redacts the secret.
 func (s WebhookSecret) LogValue() slog.Value { return slog.StringValue(mask(string(s))) }
 
+// MarshalJSON encodes the secret as "[REDACTED]" (or "" when there is none),
+// so that a Webhook inside a logged struct or slice does not leak it. Store
+// the secret by reading the field, string(w.Secret).
+func (s WebhookSecret) MarshalJSON() ([]byte, error) { return json.Marshal(redactJSON(string(s))) }
+
 // UnmarshalJSON decodes a webhook leniently: subscribedEvents as a list or
 // one string (Basiq's examples send a string).
 func (w *Webhook) UnmarshalJSON(b []byte) error {
@@ -88,7 +93,7 @@ func (w *Webhook) UnmarshalJSON(b []byte) error {
 }
 
 // WebhookParams are the fields of a webhook to create or update. URL is
-// required on create.
+// required on both (Basiq's update requires it too).
 type WebhookParams struct {
 	URL              string      `json:"url,omitempty"`
 	Name             string      `json:"name,omitempty"`
@@ -96,16 +101,15 @@ type WebhookParams struct {
 	SubscribedEvents []EventType `json:"subscribedEvents,omitempty"`
 }
 
-// validate checks the parameters before anything is sent.
-func (p WebhookParams) validate(create bool) error {
-	if create && p.URL == "" {
+// validate checks the parameters before anything is sent; Basiq requires
+// the URL on a create and on an update.
+func (p WebhookParams) validate() error {
+	if p.URL == "" {
 		return invalidInput("WebhookParams.URL is empty")
 	}
-	if p.URL != "" {
-		u, err := url.Parse(p.URL)
-		if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
-			return invalidInput("WebhookParams.URL must be an absolute https URL")
-		}
+	u, err := url.Parse(p.URL)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
+		return invalidInput("WebhookParams.URL must be an absolute https URL")
 	}
 	for _, e := range p.SubscribedEvents {
 		if err := validateID("SubscribedEvents", string(e)); err != nil {
@@ -219,7 +223,7 @@ func (s *WebhooksService) Create(ctx context.Context, p WebhookParams) (*Webhook
 	if err != nil {
 		return nil, err
 	}
-	if err := p.validate(true); err != nil {
+	if err := p.validate(); err != nil {
 		return nil, err
 	}
 	var w Webhook
@@ -288,18 +292,17 @@ func (s *WebhooksService) Get(ctx context.Context, webhookID string) (*Webhook, 
 	return &w, nil
 }
 
-// Update changes a webhook's non-empty fields (POST
-// /notifications/webhooks/{webhookId}).
+// Update changes a webhook (POST /notifications/webhooks/{webhookId}).
+// Basiq requires the URL on an update as on a create, so p.URL must be set
+// (pass the webhook's current URL to keep it); the other fields are sent
+// only when non-empty. Basiq shows the secret in the answer.
 func (s *WebhooksService) Update(ctx context.Context, webhookID string, p WebhookParams) (*Webhook, error) {
 	c, err := s.v3("Webhooks.Update")
 	if err != nil {
 		return nil, err
 	}
-	if err := p.validate(false); err != nil {
+	if err := p.validate(); err != nil {
 		return nil, err
-	}
-	if p.URL == "" && p.Name == "" && p.Description == "" && len(p.SubscribedEvents) == 0 {
-		return nil, invalidInput("WebhookParams is empty")
 	}
 	var w Webhook
 	if _, err := c.do(ctx, apiRequest{method: http.MethodPost, route: "/notifications/webhooks/{webhookId}", params: []string{webhookID}, body: p}, &w); err != nil {

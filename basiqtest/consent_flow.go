@@ -1,6 +1,7 @@
 package basiqtest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -74,6 +75,24 @@ func (l ConsentLogin) Format(f fmt.State, _ rune) { fmt.Fprint(f, l.String()) }
 // LogValue implements slog.LogValuer without the secrets.
 func (l ConsentLogin) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("institution_id", l.InstitutionID), slog.String("login_id", maskedLogin(l.LoginID)))
+}
+
+// MarshalJSON encodes the login as its slog value does, with the secrets as
+// [REDACTED], so that a login inside a logged struct or slice does not leak.
+func (l ConsentLogin) MarshalJSON() ([]byte, error) {
+	type plain ConsentLogin
+	p := plain(l)
+	hide := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return "[REDACTED]"
+	}
+	if p.LoginID != "" {
+		p.LoginID = maskedLogin(p.LoginID)
+	}
+	p.Password, p.SecurityCode, p.SecondaryLoginID = hide(p.Password), hide(p.SecurityCode), hide(p.SecondaryLoginID)
+	return json.Marshal(p)
 }
 
 func maskedLogin(s string) string {

@@ -20,16 +20,26 @@ type memTransport struct {
 	h          http.Handler
 	closed     *atomic.Bool
 	recoverAll bool // a panicking handler cuts the connection, as with net/http's server
+	// detach serves in a goroutine of its own, so that the request's
+	// context ending ends RoundTrip even while the handler goes on (a
+	// caller's handler may ignore its context); the fake's own handler
+	// honours its context, and is served in the caller's goroutine.
+	detach bool
 }
 
 func (t memTransport) isClosed() bool { return t.closed != nil && t.closed.Load() }
 
 // HandlerTransport returns an http.RoundTripper that serves every request
-// with h, in the caller's goroutine, with no sockets, whatever the
-// request's host: what Server.Transport does for the fake itself, for any
-// handler. Given to WithWebhookClient (&http.Client{Transport:
-// basiqtest.HandlerTransport(receiver)}), it brings webhook deliveries to a
-// receiver's handler inside a testing/synctest bubble. A handler that
+// with h, with no sockets, whatever the request's host: what
+// Server.Transport does for the fake itself, for any handler. Each request
+// is served in a goroutine of its own, so that when the request's context
+// ends (DeliverWebhooks' context, Server.Close, the 15-second attempt
+// timeout) RoundTrip returns that error at once, as a client hanging up
+// would; the handler's request context is cancelled then, and a handler
+// that ignores it finishes in the background. Given to WithWebhookClient
+// (&http.Client{Transport: basiqtest.HandlerTransport(receiver)}), it brings
+// webhook deliveries to a receiver's handler inside a testing/synctest
+// bubble. A handler that
 // panics cuts the connection, as net/http's server does: RoundTrip fails
 // (naming the panic, unless it is http.ErrAbortHandler), or, when the
 // status was already written, reading the body fails.
@@ -37,7 +47,7 @@ func HandlerTransport(h http.Handler) http.RoundTripper {
 	if h == nil {
 		h = http.NotFoundHandler()
 	}
-	return memTransport{h: h, recoverAll: true}
+	return memTransport{h: h, recoverAll: true, detach: true}
 }
 
 // errClosed is returned by the in-memory transport after Server.Close.
@@ -78,7 +88,22 @@ func (t memTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		in.Host = req.URL.Host
 	}
 	w := &memWriter{header: http.Header{}}
-	aborted, panicked := serveRecovering(t.h, w, in, t.recoverAll)
+	var aborted bool
+	var panicked any
+	if t.detach {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			aborted, panicked = serveRecovering(t.h, w, in, t.recoverAll)
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return nil, ctx.Err() // w is the handler's until it returns: not read
+		}
+	} else {
+		aborted, panicked = serveRecovering(t.h, w, in, t.recoverAll)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -224,7 +224,7 @@ func (s *Server) DeliverWebhooks(ctx context.Context) (attempts int, err error) 
 			defer func() { <-sem }()
 			for _, cl := range group {
 				o := outcome{cancelled: true}
-				if sendCtx.Err() == nil {
+				if sendCtx.Err() == nil && s.stillDue(cl) {
 					o = s.send(sendCtx, cl)
 				}
 				if s.recordAttempt(cl, o) {
@@ -245,6 +245,15 @@ func (s *Server) DeliverWebhooks(ctx context.Context) (attempts int, err error) 
 		return int(made.Load()), errClosed()
 	}
 	return int(made.Load()), nil
+}
+
+// stillDue reports whether a claimed message is still to be sent: a
+// receiver may have deleted its webhook (or the test forgotten the
+// message) while earlier messages of the claim were being delivered.
+func (s *Server) stillDue(cl claim) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !cl.m.next.IsZero()
 }
 
 // byWebhook groups claims by webhook, keeping their order within a group.

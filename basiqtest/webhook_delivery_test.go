@@ -480,6 +480,51 @@ func TestWebhookDeleteStopsRetries(t *testing.T) {
 	assert.Empty(t, e.srv.WebhookMessages())
 }
 
+// A receiver that deletes its webhook while later messages of the same
+// DeliverWebhooks run wait: they are not sent (review 2).
+func TestWebhookDeletedDuringARunGetsNoMoreAttempts(t *testing.T) {
+	e := newHookEnv(t)
+	h := e.createWebhook("https://app.example/hooks", "user.created")
+	first := true
+	e.rcv.onRequest = func(*http.Request, delivery) {
+		if first {
+			first = false
+			require.Equal(t, http.StatusNoContent, e.send("DELETE", "/notifications/webhooks/"+h.ID, e.tok, nil).Status)
+		}
+	}
+	for range 5 {
+		e.createUser(e.tok)
+	}
+	assert.Equal(t, 1, e.deliver(), "the attempt in progress counts, no other is made")
+	assert.Len(t, e.rcv.deliveries(), 1)
+}
+
+// Close, and DeliverWebhooks' context, cut short a delivery through
+// HandlerTransport to a receiver that has not answered (review 2).
+func TestCloseCutsADeliveryToABlockedReceiver(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		entered := make(chan struct{})
+		recv := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			close(entered)
+			<-release // blocked on the test, ignoring its context
+		})
+		srv := basiqtest.NewServer(basiqtest.InMemory(), basiqtest.WithWebhookClient(&http.Client{Transport: basiqtest.HandlerTransport(recv)}))
+		e := &hookEnv{api: newAPI(t, srv)}
+		e.tok = e.serverToken("3.0")
+		e.createWebhook("https://app.example/hooks", "user.created")
+		e.createUser(e.tok)
+		done := make(chan error, 1)
+		go func() { _, err := srv.DeliverWebhooks(context.Background()); done <- err }()
+		<-entered
+		start := time.Now()
+		srv.Close() // would wait for the receiver forever
+		assert.Less(t, time.Since(start), time.Second)
+		assert.Error(t, <-done, "the run reports the server closed")
+		close(release)
+	})
+}
+
 // TestStartWebhookDelivery: the background deliverer, in virtual time,
 // delivers events as they happen, including those that come with time (a
 // job's steps), retries on schedule, and stops on Close.

@@ -179,13 +179,18 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 
 	// 4. A failure's remedy goes through the Consent UI too: on the fake, the
 	// user follows it and logs in with details that work.
+	// Only the failure the demo made on purpose (the failing sandbox login,
+	// at the failing institution) is followed; any other is the run's
+	// outcome: exit status 3.
 	if fake == nil || !demo.IsFailingLogin(o.failingLogin) {
 		return fmt.Errorf("%w: %d connection(s) failed", demo.ErrDiagnosed, len(failed))
 	}
 	for _, d := range failed {
-		if d.Consent == nil {
-			continue
+		if d.Consent == nil || d.Consent.InstitutionID != o.failingInst {
+			return fmt.Errorf("%w: connection %s failed (%s)", demo.ErrDiagnosed, demo.OrDash(d.ConnectionID), d.Action)
 		}
+	}
+	for _, d := range failed {
 		fmt.Fprintf(stdout, "\nThe user follows the remedy for %s and connects %s as %s this time.\n",
 			demo.OrDash(d.ConnectionID), o.failingInst, o.login)
 		remedy, err := c.Consents.URL(ctx, user.ID, d.Consent)

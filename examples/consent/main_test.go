@@ -84,6 +84,21 @@ func TestConsentOneBankNoTransactions(t *testing.T) {
 	}
 }
 
+// A failure at the first bank is not the demo's deliberate one: it is the
+// run's outcome (exit status 3), not replayed at the failing institution.
+func TestConsentFailureAtTheFirstBankIsDiagnosed(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"-password", "wrong"}, {"-login", "bighead", "-password", "password"}} {
+		out, err := runConsent(t, args...)
+		if !errors.Is(err, demo.ErrDiagnosed) {
+			t.Fatalf("%v: err = %v, want a diagnosed failure (exit status 3)\n%s", args, err, out)
+		}
+		if strings.Contains(out, "follows the remedy") {
+			t.Errorf("%v: the demo replayed a remedy that was not its own:\n%s", args, out)
+		}
+	}
+}
+
 func TestConsentUsage(t *testing.T) {
 	t.Parallel()
 	out, err := runConsent(t, "-transactions", "-1")

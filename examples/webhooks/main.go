@@ -18,8 +18,9 @@
 // Ctrl-C. Basiq may take up to 15 minutes to start delivering to a new
 // webhook. The webhook's secret is never printed.
 //
-// Exit status: 0 when done (or interrupted on the live API after it
-// started); 2 for bad usage; 1 for any other error.
+// Exit status: 0 when done; 130 when interrupted (on the live API, Ctrl-C
+// is how it stops: the webhook is deleted first); 2 for bad usage; 1 for
+// any other error.
 package main
 
 import (
@@ -48,7 +49,11 @@ const usage = `Usage: webhooks [flags]
 
 Receives Basiq's webhooks, verifies them and prints what each event means for
 the app: on an embedded fake (no environment), or on the real API when
-BASIQ_API_KEY is set (serve -listen, register -url).
+BASIQ_API_KEY is set (serve -listen, register -url; Ctrl-C deletes the
+webhook and stops).
+
+Exit status: 0 when done; 130 when interrupted; 2 for bad usage; 1 for other
+errors.
 
 Flags:
 `
