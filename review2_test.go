@@ -117,6 +117,15 @@ func TestEventsGetByBasiqURLBehindAProxy(t *testing.T) {
 	assert.Equal(t, id, ev.ID)
 }
 
+// fakeV21 is an in-memory fake and a 2.1 client on it.
+func fakeV21(t *testing.T, opts ...basiqtest.Option) (*basiqtest.Server, *basiq.Client) {
+	srv := basiqtest.NewServer(append([]basiqtest.Option{basiqtest.InMemory()}, opts...)...)
+	t.Cleanup(srv.Close)
+	c, err := basiq.NewClient(srv.APIKey(), basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()), basiq.WithAPIVersion(basiq.V2_1))
+	require.NoError(t, err)
+	return srv, c
+}
+
 // A context whose deadline comes before the first wait on a job the client
 // started still gets a look at the job, through a Poller and through the
 // shared Jobs.Wait.
@@ -129,10 +138,7 @@ func TestShortContextDeadlineStillLooksAtTheJob(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
-					srv := basiqtest.NewServer(basiqtest.InMemory())
-					defer srv.Close()
-					c, err := basiq.NewClient(srv.APIKey(), basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()), basiq.WithAPIVersion(basiq.V2_1))
-					require.NoError(t, err)
+					srv, c := fakeV21(t)
 					u, err := c.Users.Create(t.Context(), basiq.UserParams{Email: "a@example.com"})
 					require.NoError(t, err)
 					job, err := c.Connections.Create(t.Context(), u.ID, basiq.Credentials{InstitutionID: "AU00000", LoginID: "gavinBelson", Password: "hooli2016"})
@@ -163,10 +169,7 @@ func TestShortContextDeadlineStillLooksAtTheJob(t *testing.T) {
 // look-up that hangs does not carry the wait past it.
 func TestJobsWaitTimeoutBoundsItsDiagnosis(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := basiqtest.NewServer(basiqtest.InMemory(), basiqtest.WithTimeScale(20)) // Hooli's job takes ~6.4 min
-		defer srv.Close()
-		c, err := basiq.NewClient(srv.APIKey(), basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()), basiq.WithAPIVersion(basiq.V2_1))
-		require.NoError(t, err)
+		srv, c := fakeV21(t, basiqtest.WithTimeScale(20)) // Hooli's job takes ~6.4 min
 		u, err := c.Users.Create(t.Context(), basiq.UserParams{Email: "j@example.com"})
 		require.NoError(t, err)
 		// jianYang's job fails with a failure whose diagnosis depends on the
