@@ -37,7 +37,7 @@ func referencePayload(body []byte) (fields [4]string, ok bool) {
 
 // lenientView returns the body the payload reader must read like
 // encoding/json: every object or array it skips (all but the top object and
-// its links) replaced by 0. ok is false when a skipped value breaks what the
+// its links) replaced by null. ok is false when a skipped value breaks what the
 // reader still checks there: well-formed strings, matching brackets, depth.
 func lenientView(body []byte) (out []byte, ok bool) {
 	var stack []byte // open brackets, all depths
@@ -97,7 +97,9 @@ func lenientView(body []byte) (out []byte, ok bool) {
 			// else is garbage that encoding/json must judge in the view.
 			if skipFrom == 0 && len(stack) >= 1 && afterColon(out[:len(out)-1]) {
 				if len(stack) != 1 || c != '{' || !strings.EqualFold(lastKey, "links") {
-					out[len(out)-1] = '0'
+					// null, not 0: nothing that may follow a value
+					// turns null into another one ({}.5 would be 0.5).
+					out = append(out[:len(out)-1], "null"...)
 					skipFrom = len(stack) + 1
 				}
 			}
@@ -178,6 +180,7 @@ var payloadCases = []string{
 	// A bracket where no value goes is garbage, not a value to skip (the
 	// fuzzer found the first; the oracle had read it as a skipped value).
 	`{"":1{}}`, `{"a":1[]}`, `{"eventId":"x"{}}`, `{"a":1,{}}`, `{{}}`, `{"links":{"event":"e"{}}}`, `{"a": {} }`,
+	`{"":{}.0}`, `{"":[]e5}`, `{"":{}1}`, `{"":-{}}`, `{"eventTypeId":"a","eventTypeId":{}}`,
 	`{"eventTypeId":5}`, `{"eventTypeId":null}`, `{"eventTypeId":true}`, `{"eventTypeId":{"a":1}}`, `{"eventTypeId":["x"]}`,
 	`{"eventTypeId":"a","eventTypeId":"b"}`, `{"eventTypeId":"a","eventTypeId":7}`, `{"eventTypeId":"a","eventTypeId":null}`,
 	`{"EVENTTYPEID":"upper"}`, `{"EventId":"x","eventid":"y"}`, `{"eventId":"x","EVENTID":"y"}`,
