@@ -149,7 +149,15 @@ type ConnectionHealth struct {
 	// it ends.
 	NeedsUserAction bool
 	// Diagnosis is set when LatestJob failed. Its Operation is inferred: the
-	// connection's first job (created with it) is a create, later ones refreshes.
+	// connection's first job (created with it) is a create, later ones
+	// refreshes. On API 3.0 it is also set for an invalid connection with no
+	// failed job to read (an open-banking authorisation that lapsed, a job
+	// older than Basiq's 7 days): ActionReconnect, in place through the
+	// Consent UI. Its remedy (Consent) is always on this connection, and its
+	// ProblemID is the one Jobs.Wait, Jobs.WaitAll and Events.Advise report
+	// for the same failure. When the user has since made a working
+	// connection at the same institution, RemoveConnectionID names this one:
+	// delete it; NeedsUserAction is then false.
 	Diagnosis *Diagnosis
 }
 
@@ -205,9 +213,40 @@ func (s *ConnectionsService) Health(ctx context.Context, userID string, connecti
 	byConn, byInst := attributeJobs(all, jobs)
 	out := make([]ConnectionHealth, 0, len(conns))
 	for _, cn := range conns {
-		out = append(out, s.healthOf(ctx, cn, byConn[cn.ID], byInst[cn.Institution.ID]))
+		h := s.healthOf(ctx, cn, byConn[cn.ID], byInst[cn.Institution.ID])
+		if h.Diagnosis != nil && !h.Refreshing && replaced(cn, h.LatestJob, all, byConn) {
+			h.Diagnosis.RemoveConnectionID, h.Diagnosis.Consent = cn.ID, nil
+			h.NeedsUserAction = false
+		}
+		out = append(out, h)
 	}
 	return out, nil
+}
+
+// replaced reports whether a connection whose latest job failed (or that is
+// invalid with no job) has been replaced by another connection of the user
+// at the same institution whose latest job succeeded after failed was made:
+// the user connected again instead of fixing this one.
+func replaced(cn Connection, failed *Job, all []Connection, byConn map[string][]*Job) bool {
+	since := cn.CreatedDate
+	if failed != nil {
+		since = jobTime(failed)
+	}
+	for _, other := range all {
+		if other.ID == cn.ID || other.Institution.ID != cn.Institution.ID || other.Status == ConnectionInvalid {
+			continue
+		}
+		var latest *Job
+		for _, j := range byConn[other.ID] {
+			if latest == nil || jobTime(j).After(jobTime(latest)) {
+				latest = j
+			}
+		}
+		if latest != nil && latest.Status() == JobSucceeded && jobTime(latest).After(since) {
+			return true
+		}
+	}
+	return false
 }
 
 // connectionsOfJobs returns stand-ins for the connections the jobs name
@@ -247,7 +286,7 @@ func (s *ConnectionsService) healthOf(ctx context.Context, cn Connection, cj, ma
 				op = OpCreate
 			}
 			instID := cn.Institution.ID
-			d := s.client().diagnose(ctx, &latest, DiagnoseOptions{Operation: op}, &instID)
+			d := s.client().diagnose(ctx, &latest, DiagnoseOptions{Operation: op, ConnectionID: cn.ID}, &instID)
 			h.Diagnosis = &d
 			h.NeedsUserAction = h.NeedsUserAction || d.Action.UserMustAct()
 		}
@@ -260,7 +299,21 @@ func (s *ConnectionsService) healthOf(ctx context.Context, cn Connection, cj, ma
 	if h.Refreshing {
 		h.NeedsUserAction = false
 	}
+	if h.NeedsUserAction && h.Diagnosis == nil && s.client().version == V3 {
+		h.Diagnosis = invalidConnectionDiagnosis(cn)
+	}
 	return h
+}
+
+// invalidConnectionDiagnosis is the Diagnosis of an invalid connection with
+// no failed job to read, on API 3.0: the user reconnects it in place.
+func invalidConnectionDiagnosis(cn Connection) *Diagnosis {
+	return &Diagnosis{
+		Code: codeConnectionInvalid, Operation: OpRefresh, Action: ActionReconnect,
+		UserMessage: userMessageReconnectInvalid, ConnectionID: cn.ID,
+		Consent:   &ConsentURLOptions{ConnectionID: cn.ID},
+		ProblemID: problemID(cn.ID, "", codeConnectionInvalid),
+	}
 }
 
 // attributeJobs files the user's jobs by connection. A job that names no

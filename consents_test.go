@@ -360,6 +360,7 @@ func TestDiagnoseOnV3GoesThroughTheConsentUI(t *testing.T) {
 		return &Job{ID: "job-1", Steps: []Step{{Title: StepVerifyCredentials, Status: StepFailed, Result: &StepResult{Code: code, Detail: detail}}},
 			Links: JobLinks{Source: "https://au-api.basiq.io/users/u-1/connections/conn-1"}}
 	}
+	unnamed := func(j *Job) *Job { j.Links.Source = ""; return j }
 	tests := []struct {
 		name    string
 		job     *Job
@@ -367,12 +368,14 @@ func TestDiagnoseOnV3GoesThroughTheConsentUI(t *testing.T) {
 		action  Action
 		consent *ConsentURLOptions
 	}{
-		{"wrong password on create", failed("invalid-credentials", ""), OpCreate, ActionCheckCredentials, &ConsentURLOptions{Action: ConsentConnect, InstitutionID: "AU00000"}},
+		{"wrong password on create: fixed on its connection", failed("invalid-credentials", ""), OpCreate, ActionCheckCredentials, &ConsentURLOptions{ConnectionID: "conn-1"}},
+		{"wrong password on a create that names no connection", unnamed(failed("invalid-credentials", "")), OpCreate, ActionCheckCredentials, &ConsentURLOptions{Action: ConsentConnect, InstitutionID: "AU00000"}},
 		{"password changed on refresh", failed("invalid-credentials", ""), OpRefresh, ActionUpdateCredentials, &ConsentURLOptions{ConnectionID: "conn-1"}},
 		{"MFA unsupported", failed("invalid-credentials", "MFA is not supported"), OpRefresh, ActionDisableMFA, &ConsentURLOptions{ConnectionID: "conn-1"}},
 		{"bank refused access", failed("authorization-failed", "access_denied"), OpRefresh, ActionReconnect, &ConsentURLOptions{ConnectionID: "conn-1"}},
-		{"bank refused access on create", failed("authorization-failed", "access_denied"), OpCreate, ActionReconnect, &ConsentURLOptions{Action: ConsentConnect, InstitutionID: "AU00000"}},
-		{"generic failure on create", failed("", ""), OpCreate, ActionRetry, &ConsentURLOptions{Action: ConsentConnect, InstitutionID: "AU00000"}},
+		{"bank refused access on create", failed("authorization-failed", "access_denied"), OpCreate, ActionReconnect, &ConsentURLOptions{ConnectionID: "conn-1"}},
+		{"generic failure on create", failed("", ""), OpCreate, ActionRetry, &ConsentURLOptions{ConnectionID: "conn-1"}},
+		{"generic failure on a create that names no connection", unnamed(failed("", "")), OpCreate, ActionRetry, &ConsentURLOptions{Action: ConsentConnect, InstitutionID: "AU00000"}},
 		{"popup at the bank: a refresh fixes it", failed("account-not-accessible-requires-user-action", ""), OpRefresh, ActionResolveAtBank, nil},
 		{"outage: no user needed", failed("service-unavailable", ""), OpRefresh, ActionRetryLater, nil},
 	}
@@ -420,7 +423,7 @@ func TestDiagnoseRejectedMFAAnswer(t *testing.T) {
 		assert.Equal(t, ActionCheckCredentials, d.Action, "%s: the answer failed, not the password", op)
 		assert.Contains(t, d.UserMessage, "security check")
 		if op == OpCreate {
-			assert.Equal(t, &ConsentURLOptions{Action: ConsentConnect, InstitutionID: "AU00002"}, d.Consent)
+			assert.Equal(t, &ConsentURLOptions{ConnectionID: "c"}, d.Consent, "fixed on the connection the create made")
 		} else {
 			assert.Nil(t, d.Consent, "%s: answered with Jobs.SubmitMFA, not in the Consent UI", op)
 		}

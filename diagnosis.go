@@ -78,7 +78,16 @@ const (
 	// every hour.
 	ActionWaitForInstitution Action = "wait-for-institution"
 	// ActionRetryLater: the bank could not serve the request; retry after
-	// Diagnosis.RetryAfter.
+	// Diagnosis.RetryAfter. Nobody retries unless the application does:
+	// neither the SDK nor Basiq retries a failed create or refresh (Basiq's
+	// own 2-hourly retries are for updates: ActionWaitForBasiqRetry). Retry
+	// with Connections.Refresh(ctx, userID, ConnectionID) once RetryAfter has
+	// passed, counting the attempt (DiagnoseOptions.Attempt, PollOptions.Attempt):
+	// from attempt 3 the Diagnosis says ActionContactSupport instead. On a
+	// create or an update the UserMessage asks the user to try again in a
+	// while and promises nothing; on a refresh (the application's own,
+	// usually with nobody there) it says "we'll try again", which is true
+	// only if the application does.
 	ActionRetryLater Action = "retry-later"
 	// ActionReconnect: the bank refused access in a consent (open banking)
 	// flow; send the user through the consent flow again.
@@ -121,11 +130,14 @@ const (
 // guidance). Codes are compared
 // without regard to case.
 const (
-	codeInvalidCredentials      = "invalid-credentials"
-	codeInvalidUsernameOrPass   = "invalid-username-or-password" // a sub-case of invalid-credentials
-	codeLockedAccount           = "locked-account"               // the bank locked the user out
-	codeAccountNotAccessible    = "account-not-accessible-requires-user-action"
-	codeUserActionRequired      = "user-action-required"
+	codeInvalidCredentials    = "invalid-credentials"
+	codeInvalidUsernameOrPass = "invalid-username-or-password" // a sub-case of invalid-credentials
+	codeLockedAccount         = "locked-account"               // the bank locked the user out
+	codeAccountNotAccessible  = "account-not-accessible-requires-user-action"
+	codeUserActionRequired    = "user-action-required"
+	// codeConnectionInvalid is not Basiq's: it is the Code of the Diagnosis
+	// Connections.Health gives an invalid connection with no failed job.
+	codeConnectionInvalid       = "connection-invalid"
 	codeServiceUnavailable      = "service-unavailable"
 	codeMaintenance             = "maintenance"
 	codeSystemUnavailable       = "system-unavailable"
@@ -149,7 +161,10 @@ const (
 	userMessageWaitForInst       = "Your bank is having problems at the moment, so we couldn't fetch your data. We'll try again later and let you know when your data is ready."
 	userMessagePartialOutage     = "Your bank is having some problems at the moment. We'll try again in an hour and let you know when your data is ready."
 	userMessageRetryLater        = "There was a problem fetching data from your bank. We'll try again shortly and let you know when your data is ready."
+	userMessageRetryLaterUser    = "We couldn't reach your bank just now. Please try again in a few minutes."
+	userMessagePartialOutageUser = "Your bank is having some problems at the moment. Please try again in an hour."
 	userMessageReconnect         = "Your bank didn't give us access to your data. Please connect your bank again and approve access when asked."
+	userMessageReconnectInvalid  = "Your bank connection has stopped working. Please reconnect your bank to keep your data up to date."
 	userMessageAnswerMFA         = "Your bank has sent a security check. Please enter the code or answers it asks for to continue."
 	userMessageMFARejected       = "Your bank didn't accept the answer to its security check, or it wasn't given in time. Please try again, and enter the code or answers it asks for when it asks."
 	userMessageContactSupport    = "We couldn't fetch your data from your bank. We're looking into it and will let you know when it's fixed."
@@ -165,6 +180,10 @@ type DiagnoseOptions struct {
 	// InstitutionID is the job's institution, when known (a v3 job does not
 	// name it); it goes into Diagnosis.Consent for a new connection.
 	InstitutionID string
+	// ConnectionID is the connection the job is for, when the caller knows
+	// it and the job does not name it yet (Connections.Health attributes such
+	// jobs by institution). The job's own links.source wins.
+	ConnectionID string
 	// Operation is what started the job; OpUnknown when not known.
 	Operation Operation
 	// InstitutionStatus is the institution's current status (from
@@ -227,11 +246,31 @@ type Diagnosis struct {
 	// nil otherwise.
 	MFA *StepResult
 	// Consent, on API 3.0, is the Consent UI link's options that let the
-	// user fix the problem (pass them to Consents.URL): the connection's id
-	// for an existing connection (a credential update or re-authorisation),
-	// the institution for a new one. Nil when the fix needs no Consent UI,
-	// and always on API 2.1.
+	// user fix the problem (pass them to Consents.Link): whenever the job
+	// names its connection (or DiagnoseOptions.ConnectionID does), the fix
+	// is made in place on that connection (ConnectionID set, no action: a
+	// credential update for a web connection, a re-authorisation for an
+	// open-banking one), so no second connection is made; only when no
+	// connection is known, ConsentConnect with the institution. Nil when the
+	// fix needs no Consent UI, and always on API 2.1.
 	Consent *ConsentURLOptions
+	// RemoveConnectionID names a failed connection that a new one has
+	// replaced: delete it (Connections.Delete) now that the new one works,
+	// so that nothing stays invalid for ever. Connections.Health sets it for
+	// an invalid connection when the user has since made a working
+	// connection at the same institution (a remedy that made a new
+	// connection, or the user connecting again on their own); the user then
+	// has nothing to do. "" otherwise.
+	RemoveConnectionID string
+	// ProblemID names the problem this diagnosis is about, the same whichever
+	// path reports it: a Jobs.Wait error, a Jobs.WaitAll outcome, an
+	// EventAdvice, Connections.Health. It is the connection and the failure
+	// code ("<connectionId>:<code>"), or, when the job names no connection,
+	// the job ("job:<jobId>:<code>"), so repeated failed refreshes of one
+	// connection are one problem. Notify the user once per ProblemID, and
+	// forget it when Connections.Health reports the connection healthy
+	// again. "" when nothing failed.
+	ProblemID string
 }
 
 // Diagnose reads a job and recommends what to do, following Basiq's
@@ -285,6 +324,9 @@ func Diagnose(job *Job, opts DiagnoseOptions) Diagnosis {
 		return d
 	}
 	d.JobID, d.UserID, d.ConnectionID = job.ID, job.UserID(), job.ConnectionID()
+	if d.ConnectionID == "" {
+		d.ConnectionID = opts.ConnectionID
+	}
 	attempt := max(opts.Attempt, 1)
 
 	if step, ok := job.FailedStep(); ok {
@@ -296,6 +338,7 @@ func Diagnose(job *Job, opts DiagnoseOptions) Diagnosis {
 		if step.Title == StepMFAChallenge && (d.Action == ActionCheckCredentials || d.Action == ActionUpdateCredentials) {
 			d.mfaRejected()
 		}
+		d.ProblemID = problemID(d.ConnectionID, d.JobID, d.Code)
 		return d
 	}
 	for _, s := range job.Steps {
@@ -386,14 +429,14 @@ func (d *Diagnosis) diagnoseOutage(status InstitutionStatus, attempt int) {
 			d.set(ActionContactSupport, userMessageContactSupport)
 			return
 		}
-		d.set(ActionRetryLater, userMessagePartialOutage)
+		d.set(ActionRetryLater, d.byOperation(userMessagePartialOutage, userMessagePartialOutageUser))
 		d.RetryAfter = advice.RetryAfter
 	default:
 		if attempt >= escalateAttempt {
 			d.set(ActionContactSupport, userMessageContactSupport)
 			return
 		}
-		d.set(ActionRetryLater, userMessageRetryLater)
+		d.set(ActionRetryLater, d.byOperation(userMessageRetryLater, userMessageRetryLaterUser))
 		d.RetryAfter = statusRetrySoon
 	}
 }
@@ -408,6 +451,30 @@ func (d *Diagnosis) mfaRejected() {
 	if d.Consent != nil && d.Operation != OpCreate {
 		d.Consent = nil
 	}
+}
+
+// byOperation picks the user message of a failure the application must
+// retry: on a create or an update, where the user is there and started it,
+// one that asks them to try again later; on a refresh, the application's
+// own, one that says it will retry (see ActionRetryLater).
+func (d *Diagnosis) byOperation(appRetries, userRetries string) string {
+	if d.Operation == OpCreate || d.Operation == OpUpdate {
+		return userRetries
+	}
+	return appRetries
+}
+
+// problemID is Diagnosis.ProblemID: the connection and the failure code,
+// or the job when it names no connection.
+func problemID(connectionID, jobID, code string) string {
+	code = strings.ToLower(strings.TrimSpace(code))
+	if code == "" {
+		code = "failed"
+	}
+	if connectionID != "" {
+		return connectionID + ":" + code
+	}
+	return "job:" + jobID + ":" + code
 }
 
 func (d *Diagnosis) set(a Action, userMessage string) {

@@ -11,7 +11,9 @@ const (
 
 // throughConsentUI adapts a failure's diagnosis to API 3.0: a remedy that
 // needs the user's credentials or consent is a trip through the Consent UI,
-// for the existing connection, or for a new one at instID.
+// on the job's connection whenever it is known (a create's too: its
+// connection exists, invalid, and the fix belongs on it), or for a new one
+// at instID.
 func (d *Diagnosis) throughConsentUI(instID string) {
 	switch d.Action {
 	case ActionCheckCredentials:
@@ -26,9 +28,11 @@ func (d *Diagnosis) throughConsentUI(instID string) {
 	default:
 		return
 	}
-	if d.ConnectionID != "" && d.Operation != OpCreate {
+	if d.ConnectionID != "" {
 		// Credential update (web) or re-authorisation (open banking) of the
-		// connection the user already has.
+		// connection: Basiq's documented ?connectionId= link, with no
+		// action (action=update would re-consent and delete every
+		// connection).
 		d.Consent = &ConsentURLOptions{ConnectionID: d.ConnectionID}
 		return
 	}

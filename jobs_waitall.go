@@ -3,21 +3,37 @@ package basiq
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 )
 
-// JobOutcome is how one job of Jobs.WaitAll ended.
+// JobOutcome is how one job of Jobs.WaitAll ended. Check Err first: only a
+// nil Err is a success. A job that timed out, was refused by
+// PollOptions.UserID, was cancelled or could not be read has a non-nil Err
+// and no Diagnosis; its Job may be nil or unfinished, and its ConnectionID
+// may be "" (never read data filtered by it).
 type JobOutcome struct {
 	JobID string
 	// Job is the job as last observed (nil if it was never fetched).
 	Job *Job
 	// Err is nil when every step succeeded; a *JobFailedError (with its
-	// Diagnosis) when a step failed; otherwise what ended the wait (a
-	// timeout, an API error such as a 404, the context).
+	// Diagnosis) when a step failed; otherwise what ended the wait (an error
+	// matching ErrPollTimeout, ErrInvalidInput for another user's job, an
+	// API error such as a 404, the context's error).
 	Err error
 }
 
-// Failed returns the job's failure, when a step failed.
+// Succeeded reports whether the job succeeded: Err is nil and the job, as
+// last observed, has every step done. It is the only outcome whose data may
+// be read.
+func (o JobOutcome) Succeeded() bool {
+	return o.Err == nil && o.Job != nil && o.Job.Status() == JobSucceeded
+}
+
+// Failed returns the job's failure, when a step failed: its Diagnosis says
+// what to tell the user and how to fix it. A job that did not succeed for
+// another reason (a timeout, a refused job, the context) is not "failed":
+// Failed reports false, and Err still says the job did not succeed.
 func (o JobOutcome) Failed() (*JobFailedError, bool) {
 	var failed *JobFailedError
 	ok := errors.As(o.Err, &failed)
@@ -68,6 +84,9 @@ func (s *JobsService) WaitAll(ctx context.Context, jobIDs []string, opts *PollOp
 	for i, id := range jobIDs {
 		wg.Go(func() {
 			job, err := s.Wait(ctx, id, &o)
+			if err == nil && (job == nil || job.Status() != JobSucceeded) {
+				err = fmt.Errorf("basiq: job %s ended without succeeding", id)
+			}
 			out[i] = JobOutcome{JobID: id, Job: job, Err: err}
 		})
 	}

@@ -9,10 +9,14 @@
 // basiqtest), which plays the user in the Consent UI: it connects one bank
 // with a sandbox login that works, and one with a login that always fails
 // (bighead, "Account is locked"), then follows the Diagnosis's remedy link
-// as the user would, with a login that works:
+// as the user would once their bank account is unlocked: the remedy fixes
+// the failed connection in place (the Consent UI's connectionId flow), its
+// return passes the same state check as the first one, and no second
+// connection is made:
 //
 //	go run ./examples/consent
 //	go run ./examples/consent -failing-login ""        # only the good bank
+//	go run ./examples/consent -failing-institution AU00001 -failing-login erlich
 //	go run ./examples/consent -transactions 10
 //
 // With BASIQ_API_KEY set it uses the real API (version 3.0): it prints the
@@ -28,8 +32,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -134,9 +136,9 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 		}()
 	}
 
-	// 1. The link to the Consent UI, with a state bound to this "session".
-	state := newState()
-	link, err := c.Consents.URL(ctx, user.ID, &basiq.ConsentURLOptions{State: state})
+	// 1. The link to the Consent UI, with a random state for this
+	// "session" (a real app keeps link.State in the user's session).
+	link, err := c.Consents.Link(ctx, user.ID, nil)
 	if err != nil {
 		return fmt.Errorf("building the Consent UI link: %w", err)
 	}
@@ -144,13 +146,13 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 	// 2. The user consents and connects; the browser comes back with job ids.
 	var redirect string
 	if fake == nil {
-		fmt.Fprintf(stdout, "\nOpen this link in a browser (it carries a token for this user: do not share it):\n\n  %s\n\n", link)
+		fmt.Fprintf(stdout, "\nOpen this link in a browser (it carries a token for this user: do not share it):\n\n  %s\n\n", link.URL)
 		fmt.Fprintln(stdout, "Then paste the URL the browser was sent back to (your application's Redirect URL, with ?jobIds=...):")
 		if redirect, err = readLine(ctx, stdin); err != nil {
 			return fmt.Errorf("reading the redirect URL: %w", err)
 		}
 	} else {
-		fmt.Fprintf(stdout, "Consent UI link (logged redacted with basiq.RedactURL):\n  %s\n", basiq.RedactURL(link))
+		fmt.Fprintf(stdout, "Consent UI link (logged redacted with basiq.RedactURL):\n  %s\n", basiq.RedactURL(link.URL))
 		logins := []basiqtest.ConsentLogin{{InstitutionID: o.institution, LoginID: o.login, Password: o.password}}
 		fmt.Fprintf(stdout, "The fake plays the user: consents, connects %s as %s", o.institution, o.login)
 		if o.failingLogin != "" {
@@ -158,12 +160,12 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 			fmt.Fprintf(stdout, " and %s as %s", o.failingInst, o.failingLogin)
 		}
 		fmt.Fprintln(stdout)
-		if redirect, err = fake.CompleteConsent(link, basiqtest.WithConsentLogins(logins...)); err != nil {
+		if redirect, err = fake.CompleteConsent(link.URL, basiqtest.WithConsentLogins(logins...)); err != nil {
 			return fmt.Errorf("the Consent UI refused the link: %w", err)
 		}
 		fmt.Fprintf(stdout, "Redirected back to: %s\n", redirect)
 	}
-	jobIDs, err := jobsFromRedirect(redirect, state)
+	jobIDs, err := jobsFromRedirect(redirect, link.State)
 	if err != nil {
 		return err
 	}
@@ -177,32 +179,34 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 		return nil
 	}
 
-	// 4. A failure's remedy goes through the Consent UI too: on the fake, the
-	// user follows it and logs in with details that work.
-	// Only the failure the demo made on purpose (the failing sandbox login,
-	// at the failing institution) is followed; any other is the run's
-	// outcome: exit status 3.
+	// 4. A failure's remedy goes through the Consent UI too, on the failed
+	// connection itself: on the fake, the user fixes things at the bank
+	// (the sandbox login stops failing), follows the remedy link and logs in
+	// again. Only the failure the demo made on purpose (the failing sandbox
+	// login, with a remedy in the Consent UI) is followed; any other is the
+	// run's outcome: exit status 3.
 	if fake == nil || !demo.IsFailingLogin(o.failingLogin) {
 		return fmt.Errorf("%w: %d connection(s) failed", demo.ErrDiagnosed, len(failed))
 	}
 	for _, d := range failed {
-		if d.Consent == nil || d.Consent.InstitutionID != o.failingInst {
+		if !demoFailure(ctx, c, user.ID, d, o.failingInst) {
 			return fmt.Errorf("%w: connection %s failed (%s)", demo.ErrDiagnosed, demo.OrDash(d.ConnectionID), d.Action)
 		}
 	}
 	for _, d := range failed {
-		fmt.Fprintf(stdout, "\nThe user follows the remedy for %s and connects %s as %s this time.\n",
-			demo.OrDash(d.ConnectionID), o.failingInst, o.login)
-		remedy, err := c.Consents.URL(ctx, user.ID, d.Consent)
+		fmt.Fprintf(stdout, "\nThe user sorts things out with their bank, follows the remedy for connection %s\nand logs in as %s again; the fix is made on that connection.\n",
+			d.Consent.ConnectionID, o.failingLogin)
+		fake.SetLoginOutcome(o.failingLogin, basiqtest.Outcome{})
+		remedy, err := c.Consents.Link(ctx, user.ID, d.Consent) // a new state, kept like the first
 		if err != nil {
 			return fmt.Errorf("building the remedy link: %w", err)
 		}
-		redirect, err := fake.CompleteConsent(remedy, basiqtest.WithConsentLogins(
-			basiqtest.ConsentLogin{InstitutionID: o.failingInst, LoginID: o.login, Password: o.password}))
+		redirect, err := fake.CompleteConsent(remedy.URL, basiqtest.WithConsentLogins(
+			basiqtest.ConsentLogin{LoginID: o.failingLogin, Password: failingPassword(o.failingLogin)}))
 		if err != nil {
 			return fmt.Errorf("the Consent UI refused the remedy link: %w", err)
 		}
-		jobIDs, err := jobsFromRedirect(redirect, "")
+		jobIDs, err := jobsFromRedirect(redirect, remedy.State)
 		if err != nil {
 			return err
 		}
@@ -216,6 +220,17 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 	}
 	fmt.Fprintf(stdout, "\nThe failure of %s was the point of the demo (a sandbox login that always fails), so the exit status is 0.\n", o.failingLogin)
 	return nil
+}
+
+// demoFailure reports whether d is the failure the demo made on purpose: a
+// connection at the failing institution, with a remedy in the Consent UI on
+// that connection.
+func demoFailure(ctx context.Context, c *basiq.Client, userID string, d basiq.Diagnosis, failingInst string) bool {
+	if d.Consent == nil || d.Consent.ConnectionID == "" {
+		return false
+	}
+	conn, err := c.Connections.Get(ctx, userID, d.Consent.ConnectionID)
+	return err == nil && conn.Institution.ID == failingInst
 }
 
 // jobsFromRedirect reads the Consent UI's redirect, checking its state when
@@ -251,22 +266,25 @@ func waitAndReport(ctx context.Context, w io.Writer, c *basiq.Client, userID str
 	var failed []basiq.Diagnosis
 	for _, out := range outcomes {
 		fmt.Fprintln(w)
+		if out.Err == nil && !out.Succeeded() {
+			return nil, fmt.Errorf("job %s: no error but no success either", out.JobID)
+		}
 		if f, ok := out.Failed(); ok {
 			d := f.Diagnosis
 			fmt.Fprintf(w, "Job %s failed at %s after %.1fs. Diagnosis:\n", out.JobID, f.Step.Title, time.Since(start).Seconds())
 			demo.PrintDiagnosis(w, d)
 			if d.Consent != nil {
-				remedy, err := c.Consents.URL(ctx, userID, d.Consent)
+				remedy, err := c.Consents.Link(ctx, userID, d.Consent)
 				if err != nil {
 					return nil, fmt.Errorf("building the remedy link: %w", err)
 				}
-				fmt.Fprintf(w, "  remedy:        send the user to the Consent UI: %s\n", basiq.RedactURL(remedy))
+				fmt.Fprintf(w, "  remedy:        send the user to the Consent UI: %s\n", basiq.RedactURL(remedy.URL))
 			}
 			failed = append(failed, d)
 			continue
 		}
-		if out.Err != nil {
-			return nil, fmt.Errorf("job %s: %w", out.JobID, out.Err)
+		if out.Err != nil { // timed out, another user's job, the context: no data to read
+			return nil, fmt.Errorf("job %s did not succeed: %w", out.JobID, out.Err)
 		}
 		connID := out.Job.ConnectionID()
 		fmt.Fprintf(w, "Job %s succeeded: connection %s\n", out.JobID, connID)
@@ -283,14 +301,6 @@ func waitAndReport(ctx context.Context, w io.Writer, c *basiq.Client, userID str
 		}
 	}
 	return failed, nil
-}
-
-// newState returns a random value to bind the Consent UI's redirect to this
-// session (a real app keeps it in the user's session).
-func newState() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
-	return hex.EncodeToString(b)
 }
 
 // failingPassword is the sandbox password of a failing login ("" for others).

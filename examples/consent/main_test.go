@@ -49,19 +49,25 @@ func TestConsentOnTheFake(t *testing.T) {
 	}
 	mustMatch(t, out,
 		`^Using the embedded fake Basiq server at https://basiq\.test \(in memory; BASIQ_API_KEY is not set; API version 3\.0`,
-		`(?m)^Consent UI link \(logged redacted with basiq\.RedactURL\):\n  https://consent\.basiq\.io/home\?state=[0-9a-f]{32}&token=\[REDACTED\]$`,
-		`(?m)^Redirected back to: https://app\.example/basiq/callback\?jobId=\S+&jobIds=\S+,\S+&state=[0-9a-f]{32}$`,
+		`(?m)^Consent UI link \(logged redacted with basiq\.RedactURL\):\n  https://consent\.basiq\.io/home\?state=[0-9A-Za-z_-]{43}&token=\[REDACTED\]$`,
+		`(?m)^Redirected back to: https://app\.example/basiq/callback\?jobId=\S+&jobIds=\S+,\S+&state=[0-9A-Za-z_-]{43}$`,
 		`(?m)^Waiting for 2 job\(s\): `,
 		`(?m)^Job \S+ succeeded: connection \S+\n3 account\(s\):$`,
 		`(?m)^First 5 transaction\(s\) \(Transactions\.All, streamed page by page\):\n(  \S+ +-?\d+\.\d\d AUD  .+\n){5}`,
 		`(?m)^Job \S+ failed at verify-credentials after`,
 		`(?m)^  action:        check-credentials \(only the user can fix this\)$`,
-		`(?m)^  remedy:        send the user to the Consent UI: https://consent\.basiq\.io/home\?action=connect&institutionId=AU00004&token=\[REDACTED\]$`,
-		`(?m)^The user follows the remedy for \S+ and connects AU00004 as gavinBelson this time\.$`,
+		`(?m)^  remedy:        send the user to the Consent UI: https://consent\.basiq\.io/home\?connectionId=(\S+)&state=[0-9A-Za-z_-]{43}&token=\[REDACTED\]$`,
+		`(?m)^The user sorts things out with their bank, follows the remedy for connection \S+\nand logs in as bighead again; the fix is made on that connection\.$`,
 		`(?m)^Waiting for 1 job\(s\): `,
 		`so the exit status is 0\.`,
 		`(?m)^Deleted user `,
 	)
+	// The remedy fixed the failed connection itself: the job it started
+	// reports the connection the remedy named, and no third connection.
+	remedyFor := regexp.MustCompile(`connectionId=([0-9a-f-]+)&`).FindStringSubmatch(out)
+	if remedyFor == nil || !regexp.MustCompile(`(?m)^Job \S+ succeeded: connection `+remedyFor[1]+`$`).MatchString(out) {
+		t.Errorf("the remedy's job did not succeed on the connection the remedy named:\n%s", out)
+	}
 	if leakedToken.MatchString(out) {
 		t.Errorf("a Consent UI token is printed in clear:\n%s", out)
 	}
@@ -123,7 +129,7 @@ func TestConsentLiveFlow(t *testing.T) {
 	}{
 		{name: "the redirect comes back", tamper: func(r string) string { return r }},
 		{name: "a redirect with another state is refused", tamper: func(r string) string {
-			return regexp.MustCompile(`state=[0-9a-f]+`).ReplaceAllString(r, "state=forged")
+			return regexp.MustCompile(`state=[0-9A-Za-z_-]+`).ReplaceAllString(r, "state=forged")
 		}, wantErr: "state is not the one this session sent"},
 		{name: "a redirect with a job id that is not one is refused", tamper: func(r string) string {
 			return strings.Replace(r, "jobIds=", "jobIds=..%2F..%2Fusers,", 1)

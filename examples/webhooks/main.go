@@ -275,12 +275,14 @@ func (p *printer) event(m webhook.Message, a *basiq.EventAdvice) {
 	defer p.mu.Unlock()
 	todo := []string{}
 	switch {
-	case a.Health != nil && a.Health.Diagnosis != nil:
-		d := a.Health.Diagnosis
-		todo = append(todo, fmt.Sprintf("%s: tell the user %q", d.Action, d.UserMessage))
+	case a.NeedsUserAction && a.Diagnosis != nil:
+		d := a.Diagnosis
+		todo = append(todo, fmt.Sprintf("%s: tell the user %q once for problem %s", d.Action, d.UserMessage, d.ProblemID))
 		if d.Consent != nil {
 			todo = append(todo, "then send them to the Consent UI ("+consentWhat(d.Consent)+")")
 		}
+	case a.Diagnosis != nil && a.Diagnosis.RemoveConnectionID != "":
+		todo = append(todo, "delete connection "+a.Diagnosis.RemoveConnectionID+": the user has connected the bank again")
 	case a.DeleteUserData:
 		todo = append(todo, "delete or de-identify the user's data")
 	case a.FetchTransactions:

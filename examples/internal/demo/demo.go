@@ -253,7 +253,8 @@ func ShowLogin(login string, live bool) string {
 
 // PrintDiagnosis prints a failed job's Diagnosis, one field a line, indented
 // by two spaces: step, code, detail, action, the institution's status when
-// known, the user message, the timing and the ids to log.
+// known, the user message, the timings that apply, the ids to log and the
+// problem id.
 func PrintDiagnosis(w io.Writer, d basiq.Diagnosis) {
 	must := ""
 	if d.Action.UserMustAct() {
@@ -267,10 +268,30 @@ func PrintDiagnosis(w io.Writer, d basiq.Diagnosis) {
 		fmt.Fprintf(w, "  bank status:   %s\n", d.InstitutionStatus)
 	}
 	fmt.Fprintf(w, "  user message:  %s\n", d.UserMessage)
-	fmt.Fprintf(w, "  timing:        retry after %s, retry every %s, give up after %s\n",
-		Human(d.RetryAfter), Human(d.RetryEvery), Human(d.GiveUpAfter))
+	if t := timing(d); t != "" {
+		fmt.Fprintf(w, "  timing:        %s\n", t)
+	}
 	fmt.Fprintf(w, "  ids to log:    user_id=%s connection_id=%s job_id=%s\n",
 		OrDash(d.UserID), OrDash(d.ConnectionID), OrDash(d.JobID))
+	if d.ProblemID != "" {
+		fmt.Fprintf(w, "  problem id:    %s (notify the user once per problem)\n", d.ProblemID)
+	}
+}
+
+// timing describes a Diagnosis's timings, only those that are set; "" when
+// none is.
+func timing(d basiq.Diagnosis) string {
+	var parts []string
+	if d.RetryAfter > 0 {
+		parts = append(parts, "retry after "+Human(d.RetryAfter))
+	}
+	if d.RetryEvery > 0 {
+		parts = append(parts, "retry every "+Human(d.RetryEvery))
+	}
+	if d.GiveUpAfter > 0 {
+		parts = append(parts, "give up after "+Human(d.GiveUpAfter))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // FillIDs fills in the user and connection ids a failed job's Diagnosis

@@ -141,7 +141,7 @@ func TestPrintDiagnosis(t *testing.T) {
 	PrintDiagnosis(&b, basiq.Diagnosis{
 		Step: basiq.StepRetrieveTransactions, Code: "service-unavailable", Action: basiq.ActionRetryLater,
 		RetryAfter: 10 * time.Minute, UserMessage: "Try again later.", InstitutionStatus: basiq.StatusOperational,
-		UserID: "u", JobID: "j",
+		UserID: "u", JobID: "j", ProblemID: "job:j:service-unavailable",
 	})
 	want := `  step:          retrieve-transactions
   code:          service-unavailable
@@ -149,11 +149,17 @@ func TestPrintDiagnosis(t *testing.T) {
   action:        retry-later
   bank status:   operational
   user message:  Try again later.
-  timing:        retry after 10m, retry every -, give up after -
+  timing:        retry after 10m
   ids to log:    user_id=u connection_id=- job_id=j
+  problem id:    job:j:service-unavailable (notify the user once per problem)
 `
 	if b.String() != want {
 		t.Errorf("PrintDiagnosis:\n%s\nwant:\n%s", b.String(), want)
+	}
+	b.Reset()
+	PrintDiagnosis(&b, basiq.Diagnosis{Action: basiq.ActionCheckCredentials})
+	if strings.Contains(b.String(), "timing") || strings.Contains(b.String(), "retry") {
+		t.Errorf("a diagnosis with no timings printed some:\n%s", b.String())
 	}
 }
 
