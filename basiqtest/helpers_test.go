@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -227,34 +226,14 @@ func (a *api) job(tok, id string) jobDoc {
 	return j
 }
 
-// fakeClock is a settable clock for WithClock, safe for the socket server's
-// handler goroutines.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// fakeClock is the package's Clock, with the name and Add the older tests use.
+type fakeClock struct{ *basiqtest.Clock }
 
 func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
+	return &fakeClock{basiqtest.NewClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))}
 }
 
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
+func (c *fakeClock) Add(d time.Duration) { c.Advance(d) }
 
 // jsonBody is a request body.
 func jsonBody(s string) io.Reader { return strings.NewReader(s) }

@@ -36,7 +36,9 @@ type Server struct {
 	done     chan struct{} // closed by Close: ends injected delays
 	tokenKey []byte        // signs the tokens the fake issues
 
-	// Webhook deliveries (webhook_delivery.go).
+	// Webhook deliveries (webhook_delivery.go). whClient is set by
+	// NewServer and SetWebhookClient, read by send: guarded by whMu.
+	whMu        sync.Mutex
 	whClient    *http.Client
 	whTransport *http.Transport    // the fake's own delivery transport, if it made one
 	closeCtx    context.Context    // done when Close is called: ends deliveries
@@ -106,8 +108,11 @@ func (s *Server) Close() {
 	if s.hs != nil {
 		s.hs.Close()
 	}
-	if s.whTransport != nil {
-		s.whTransport.CloseIdleConnections()
+	s.whMu.Lock()
+	tr := s.whTransport
+	s.whMu.Unlock()
+	if tr != nil {
+		tr.CloseIdleConnections()
 	}
 }
 

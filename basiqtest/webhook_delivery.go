@@ -69,6 +69,47 @@ func WithWebhookClient(hc *http.Client) Option {
 	return func(c *config) { c.webhookClient = hc }
 }
 
+// SetWebhookClient sets the http.Client that delivers webhook messages from
+// now on, as WithWebhookClient does at start: a receiver built after the
+// server (it needs the server's URL, for its SDK client) is wired in
+// afterwards, with no circular set-up. Its redirect policy is replaced (a
+// delivery never follows a redirect). A nil hc goes back to the fake's own
+// client. Deliveries already being sent finish with the client they
+// started with.
+func (s *Server) SetWebhookClient(hc *http.Client) {
+	if s == nil || s.st == nil {
+		return
+	}
+	c, tr := newWebhookClient(hc)
+	s.whMu.Lock()
+	old := s.whTransport
+	s.whClient, s.whTransport = c, tr
+	s.whMu.Unlock()
+	if old != nil {
+		old.CloseIdleConnections()
+	}
+}
+
+// SetWebhookReceiver delivers webhook messages from now on to h in memory,
+// with no sockets (inside a testing/synctest bubble too), whatever URL the
+// webhook was registered with: SetWebhookClient with a client whose
+// transport is HandlerTransport(h). It is the way to wire an application's
+// webhook handler to the fake when the handler needs the fake first:
+//
+//	srv := basiqtest.NewServer(basiqtest.InMemory())
+//	app := newApp(srv.URL, srv.Client()) // the app's own basiq.Client
+//	srv.SetWebhookReceiver(app.Routes())
+func (s *Server) SetWebhookReceiver(h http.Handler) {
+	s.SetWebhookClient(&http.Client{Transport: HandlerTransport(h)})
+}
+
+// webhookClient is the client deliveries go through now.
+func (s *Server) webhookClient() *http.Client {
+	s.whMu.Lock()
+	defer s.whMu.Unlock()
+	return s.whClient
+}
+
 // refuseRedirect is the delivery clients' redirect policy.
 func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
@@ -288,7 +329,7 @@ func (s *Server) send(ctx context.Context, cl claim) outcome {
 	req.Header.Set("webhook-id", cl.m.id)
 	req.Header.Set("webhook-timestamp", ts)
 	req.Header.Set("webhook-signature", signWebhook(cl.key, cl.m.id, ts, cl.m.body))
-	res, err := s.whClient.Do(req)
+	res, err := s.webhookClient().Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return outcome{cancelled: true}
