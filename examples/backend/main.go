@@ -1,0 +1,115 @@
+// Command backend is the reference API 3.0 backend (app.go): sign-up, the
+// consent link with its state, the callback that waits in the background,
+// the webhook handler, and a health page with remedy links. Copy app.go and
+// mount app.routes in your own server.
+//
+// It runs on the embedded fake (basiqtest) and plays a user through the app,
+// printing the story: sign-up, consent to two banks, one failure, the notice,
+// its remedy followed (in place, on the failed connection), the fix, and
+// every connection healthy. It exits 0 when the story ends healthy, 3 when
+// it does not:
+//
+//	go run ./examples/backend
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/banklink-go/basiq"
+	"github.com/banklink-go/basiq/basiqtest"
+	"github.com/banklink-go/basiq/examples/internal/demo"
+	"github.com/banklink-go/basiq/webhook"
+)
+
+func main() { demo.Main("backend", run) }
+
+func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("backend", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	scale := fs.Float64("time-scale", 0.02, "how fast the fake's banks are (1 = real speed)")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", demo.ErrUsage, err)
+	}
+	if demo.Live(env) {
+		return fmt.Errorf("%w: the story runs on the fake only; mount app.routes in your server for the live API", demo.ErrUsage)
+	}
+	setup, err := demo.StartVersion(env, stdout, *scale, basiq.V3)
+	if err != nil {
+		return err
+	}
+	defer setup.Close()
+	a := newApp(setup.Client, slog.New(slog.DiscardHandler))
+	var notices []basiq.Diagnosis
+	a.notify = func(userID string, d basiq.Diagnosis) {
+		fmt.Fprintf(stdout, "  notice to the user: %q\n    (problem %s; remedy /fix?problem=%s)\n", d.UserMessage, d.ProblemID, d.ProblemID)
+		notices = append(notices, d) // a real app e-mails it
+	}
+	wh, err := a.c.Webhooks.Create(ctx, basiq.WebhookParams{URL: "https://app.example/basiq/webhooks"})
+	if err != nil {
+		return err
+	}
+	v, err := webhook.NewVerifier(string(wh.Secret))
+	if err != nil {
+		return errors.New("the webhook secret does not parse")
+	}
+	h := a.routes(v)
+	setup.Fake.SetWebhookReceiver(h)
+	return story(ctx, stdout, a, h, setup.Fake, &notices)
+}
+
+// story plays a user through the app on the fake: sign-up, consent to two
+// banks (one fails), the notice, its remedy, the fix, and health.
+func story(ctx context.Context, w io.Writer, a *app, h http.Handler, fake *basiqtest.Server, notices *[]basiq.Diagnosis) error {
+	b := demo.NewBrowser(h, fake)
+	b.Log = w
+	visit := func(path string, logins ...basiqtest.ConsentLogin) error {
+		if st, _, err := b.Consent(path, basiqtest.WithConsentLogins(logins...)); err != nil || st != http.StatusOK {
+			return fmt.Errorf("%s: the return was refused (%d): %v", path, st, err)
+		}
+		for a.bg.Wait(); ; a.bg.Wait() { // the app's background waits, and the webhooks they bring
+			if n, _ := fake.DeliverWebhooks(ctx); n == 0 {
+				return nil
+			}
+		}
+	}
+	if st, _, _, err := b.Do(http.MethodPost, "/signup", url.Values{"email": {"gavin@hooli.com"}}); err != nil || st != http.StatusCreated {
+		return fmt.Errorf("sign-up failed (%d): %v", st, err)
+	}
+	fmt.Fprintln(w, "Signed up gavin@hooli.com; the user connects Hooli (works) and HooliGov as bighead (fails).")
+	if err := visit("/connect", basiqtest.ConsentLogin{InstitutionID: "AU00000", LoginID: "gavinBelson", Password: "hooli2016"},
+		basiqtest.ConsentLogin{InstitutionID: "AU00004", LoginID: "bighead", Password: "password"}); err != nil {
+		return err
+	}
+	for len(*notices) > 0 {
+		d := (*notices)[0]
+		*notices = (*notices)[1:]
+		fmt.Fprintf(w, "The user sorts it out with the bank and follows the remedy for %s.\n", d.ProblemID)
+		fake.SetLoginOutcome("bighead", basiqtest.Outcome{})
+		if err := visit("/fix?problem="+url.QueryEscape(d.ProblemID), basiqtest.ConsentLogin{LoginID: "bighead", Password: "password"}); err != nil {
+			return err
+		}
+	}
+	_, _, body, err := b.Do(http.MethodGet, "/health", nil)
+	var rows []struct{ Status, Problem string }
+	if err == nil {
+		err = json.Unmarshal([]byte(body), &rows)
+	}
+	fmt.Fprintf(w, "GET /health → %s\n", body)
+	for _, r := range rows {
+		if r.Status != string(basiq.ConnectionActive) || r.Problem != "" {
+			err = fmt.Errorf("%w: not every connection is healthy", demo.ErrDiagnosed)
+		}
+	}
+	if err == nil {
+		fmt.Fprintln(w, "Every connection is healthy; each problem was notified once.")
+	}
+	return err
+}
