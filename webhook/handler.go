@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"time"
 )
@@ -54,8 +55,10 @@ func WithLogger(l *slog.Logger) HandlerOption {
 
 // WithCallbackTimeout bounds each call of the callback (default
 // DefaultCallbackTimeout): its context is cancelled after d. The claim on
-// the message's id lasts d plus 30 s, so a callback that ignores its context
-// beyond that may run twice. Zero or negative means the default.
+// the message's id lasts d plus 30 s (saturating: math.MaxInt64, the usual
+// "no timeout", gives a callback without timeout and a claim that lasts
+// while it runs), so a callback that ignores its context beyond that may run
+// twice. Zero or negative means the default.
 func WithCallbackTimeout(d time.Duration) HandlerOption {
 	return func(c *handlerConfig) {
 		if d > 0 {
@@ -163,7 +166,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // handle dedupes and calls back for a verified message.
 func (h *handler) handle(ctx context.Context, w http.ResponseWriter, m Message) {
 	token := rand.Text()
-	status, err := h.cfg.deduper.Claim(ctx, m.ID, token, h.cfg.timeout+claimMargin)
+	status, err := h.cfg.deduper.Claim(ctx, m.ID, token, addDurations(h.cfg.timeout, claimMargin))
 	switch {
 	case err != nil:
 		h.log(ctx, slog.LevelWarn, "webhook: deduper failed; asking Basiq to retry", http.StatusServiceUnavailable, &m, err)
@@ -205,6 +208,16 @@ func (h *handler) handle(ctx context.Context, w http.ResponseWriter, m Message) 
 		h.log(ctx, slog.LevelDebug, "webhook: handled", http.StatusOK, &m, nil)
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// addDurations is a+b for non-negative durations, saturating at the
+// largest Duration instead of overflowing (a "no timeout" written
+// math.MaxInt64 plus the claim's margin would otherwise be negative).
+func addDurations(a, b time.Duration) time.Duration {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // call runs the callback with its timeout, releasing the claim before

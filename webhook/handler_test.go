@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -361,4 +362,38 @@ func TestHandlerOverLoopback(t *testing.T) {
 	assert.Equal(t, "u1", m.UserID())
 	assert.Equal(t, "c1", m.ConnectionID())
 	assert.Equal(t, thinBody, string(m.Body))
+}
+
+// "No timeout" is usually written math.MaxInt64: the callback must run, and
+// a redelivery while it runs must still be answered 409, not run it again.
+func TestNoCallbackTimeoutStillCallsBack(t *testing.T) {
+	for _, opts := range [][]webhook.HandlerOption{
+		{webhook.WithCallbackTimeout(math.MaxInt64)},
+		{webhook.WithCallbackTimeout(math.MaxInt64), webhook.WithDedupeWindow(math.MaxInt64)},
+		{webhook.WithCallbackTimeout(math.MaxInt64 - 10*time.Second)},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			release := make(chan struct{})
+			var calls atomic.Int32
+			h := webhook.Handler(newVerifier(t, webhook.WithTolerance(math.MaxInt64)), func(ctx context.Context, m webhook.Message) error {
+				calls.Add(1)
+				<-release
+				return nil
+			}, opts...)
+			first := make(chan *httptest.ResponseRecorder)
+			go func() { first <- deliver(h, t, "msg_forever", thinBody) }()
+			synctest.Wait()
+			select {
+			case w := <-first:
+				t.Fatalf("%d callbacks; the delivery was answered %d %q", calls.Load(), w.Code, strings.TrimSpace(w.Body.String()))
+			default:
+			}
+			require.EqualValues(t, 1, calls.Load(), "the callback runs")
+			assert.Equal(t, http.StatusConflict, deliver(h, t, "msg_forever", thinBody).Code, "a redelivery while it runs")
+			close(release)
+			assert.Equal(t, http.StatusOK, (<-first).Code)
+			assert.Equal(t, http.StatusOK, deliver(h, t, "msg_forever", thinBody).Code, "a duplicate afterwards")
+			assert.EqualValues(t, 1, calls.Load())
+		})
+	}
 }
