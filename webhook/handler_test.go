@@ -397,3 +397,60 @@ func TestNoCallbackTimeoutStillCallsBack(t *testing.T) {
 		})
 	}
 }
+
+// A full MemoryDeduper never forgets a delivery whose callback is running:
+// a new message then gets 503 (Basiq retries it later), and a redelivery of
+// a running one gets 409, never a second concurrent callback.
+func TestFullDeduperNeverRunsACallbackTwiceAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var mu sync.Mutex
+		running, most := map[string]int{}, 0
+		calls := map[string]int{}
+		h := webhook.Handler(newVerifier(t), func(ctx context.Context, m webhook.Message) error {
+			mu.Lock()
+			calls[m.ID]++
+			running[m.ID]++
+			most = max(most, running[m.ID])
+			mu.Unlock()
+			<-release
+			mu.Lock()
+			running[m.ID]--
+			mu.Unlock()
+			return nil
+		}, webhook.WithDeduper(webhook.NewMemoryDeduper(2)))
+		codes := make(chan int, 8)
+		for _, id := range []string{"msg_a", "msg_b"} {
+			go func() { codes <- deliver(h, t, id, thinBody).Code }()
+		}
+		synctest.Wait() // both callbacks running: the deduper is full of claims
+		codeC := make(chan int, 1)
+		go func() { codeC <- deliver(h, t, "msg_c", thinBody).Code }()
+		synctest.Wait()
+		select {
+		case c := <-codeC:
+			assert.Equal(t, http.StatusServiceUnavailable, c, "a new message while full of running claims: Basiq retries it")
+		default:
+			t.Error("msg_c's callback runs: a running claim was evicted to make room")
+		}
+		for _, id := range []string{"msg_a", "msg_b"} {
+			go func() { codes <- deliver(h, t, id, thinBody).Code }()
+		}
+		synctest.Wait()
+		close(release)
+		got := map[int]int{}
+		for range 4 {
+			got[<-codes]++
+		}
+		assert.Equal(t, map[int]int{http.StatusOK: 2, http.StatusConflict: 2}, got, "two handled, two redeliveries refused while running")
+		mu.Lock()
+		assert.Equal(t, 1, most, "never two callbacks of one message at once")
+		assert.Equal(t, map[string]int{"msg_a": 1, "msg_b": 1}, calls)
+		mu.Unlock()
+		select {
+		case <-codeC:
+		default:
+		}
+		assert.Equal(t, http.StatusOK, deliver(h, t, "msg_c", thinBody).Code, "Basiq's retry, once there is room")
+	})
+}
