@@ -69,7 +69,11 @@ func WithCallbackTimeout(d time.Duration) HandlerOption {
 
 // WithDedupeWindow sets how long a handled webhook-id is remembered (default
 // DefaultDedupeWindow, 48 h, which covers Basiq's whole retry schedule).
-// Zero or negative means the default.
+// Zero or negative means the default. The Handler remembers an id at least
+// twice its Verifier's tolerance whatever d says (10 minutes with the
+// default tolerance): a captured delivery verifies, and could be replayed,
+// for as long as its timestamp is within the tolerance, and the timestamp
+// may itself be up to the tolerance ahead when first handled.
 func WithDedupeWindow(d time.Duration) HandlerOption {
 	return func(c *handlerConfig) {
 		if d > 0 {
@@ -200,7 +204,7 @@ func (h *handler) handle(ctx context.Context, w http.ResponseWriter, m Message) 
 	}
 	bctx, cancel := bookkeeping()
 	defer cancel()
-	if err := h.cfg.deduper.Complete(bctx, m.ID, h.cfg.window); err != nil {
+	if err := h.cfg.deduper.Complete(bctx, m.ID, h.keep()); err != nil {
 		// The callback succeeded: answer 200 all the same, or Basiq would
 		// retry a message that was handled.
 		h.log(ctx, slog.LevelWarn, "webhook: deduper complete failed; a lost answer could be handled again", http.StatusOK, &m, err)
@@ -208,6 +212,15 @@ func (h *handler) handle(ctx context.Context, w http.ResponseWriter, m Message) 
 		h.log(ctx, slog.LevelDebug, "webhook: handled", http.StatusOK, &m, nil)
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// keep is how long a handled id is remembered: the dedupe window, raised to
+// twice the Verifier's tolerance when shorter. A delivery verifies while its
+// timestamp is within the tolerance of the clock, so a captured one can be
+// replayed up to the tolerance after its timestamp, which itself may be up
+// to the tolerance ahead of the clock when it was first handled.
+func (h *handler) keep() time.Duration {
+	return max(h.cfg.window, addDurations(h.v.tolerance, h.v.tolerance))
 }
 
 // addDurations is a+b for non-negative durations, saturating at the

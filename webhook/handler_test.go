@@ -454,3 +454,38 @@ func TestFullDeduperNeverRunsACallbackTwiceAtOnce(t *testing.T) {
 		assert.Equal(t, http.StatusOK, deliver(h, t, "msg_c", thinBody).Code, "Basiq's retry, once there is room")
 	})
 }
+
+// A captured delivery replayed later verifies for as long as its timestamp
+// is within the Verifier's tolerance: the Handler must remember its id at
+// least that long, whatever a shorter dedupe window says.
+func TestReplayWithinToleranceAfterShortDedupeWindowIsDropped(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		stamp  time.Duration // the timestamp, from the first delivery
+		replay time.Duration // the replay, from the first delivery
+	}{
+		{"timestamp now, replayed 4m later", 0, 4 * time.Minute},
+		{"timestamp 4m ahead, replayed 8m later", 4 * time.Minute, 8 * time.Minute},
+		{"timestamp 4m59s ahead, replayed 9m58s later", 4*time.Minute + 59*time.Second, 9*time.Minute + 58*time.Second},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var calls atomic.Int32
+				h := webhook.Handler(newVerifier(t), func(context.Context, webhook.Message) error {
+					calls.Add(1)
+					return nil
+				}, webhook.WithDedupeWindow(time.Minute)) // tolerance: the default 5 minutes
+				stamp := time.Now().Add(c.stamp)
+				captured := func() *httptest.ResponseRecorder {
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, webhooktest.NewRequest(t, testSecret(), "/basiq", "msg_replayed", stamp, []byte(thinBody)))
+					return w
+				}
+				require.Equal(t, http.StatusOK, captured().Code)
+				time.Sleep(c.replay)
+				assert.Equal(t, http.StatusOK, captured().Code, "the replay verifies and is acknowledged")
+				assert.EqualValues(t, 1, calls.Load(), "but the callback does not run again")
+			})
+		})
+	}
+}
