@@ -49,6 +49,7 @@ func TestWaitWithTimeoutReturnsAtItsDeadline(t *testing.T) {
 					_, err = c.Jobs.Poller(job.ID, opts).Wait(t.Context())
 				}
 				took := time.Since(start)
+				t.Logf("returned after %v: %v", took, err)
 				require.ErrorIs(t, err, basiq.ErrPollTimeout)
 				assert.GreaterOrEqual(t, took, timeout, "not before its deadline: %v", err)
 				assert.LessOrEqual(t, took, timeout+roundTrip, "at most one poll's round trip after it: %v", err)
