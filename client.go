@@ -77,7 +77,9 @@ func WithAPIVersion(v APIVersion) Option {
 	}
 }
 
-// WithHTTPClient sends requests through hc. Its Timeout, if any, applies per attempt.
+// WithHTTPClient sends requests through hc. Its Timeout, if any, applies per
+// attempt. Without it the client makes its own (see NewClient) and, with it,
+// never touches http.DefaultTransport.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -216,7 +218,11 @@ type Client struct {
 }
 
 // NewClient returns a client for the given API key (as shown in Basiq's
-// dashboard: already base64, sent verbatim after "Basic ").
+// dashboard: already base64, sent verbatim after "Basic "). Without
+// WithHTTPClient it sends through its own connection pool, cloned from
+// http.DefaultTransport when that is an *http.Transport, else (the default
+// replaced by a wrapper) a fresh one with net/http's default settings; it
+// never panics over what http.DefaultTransport is.
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	apiKey = strings.TrimSpace(apiKey)
 	if apiKey == "" {
@@ -228,7 +234,6 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	cfg := config{
 		baseURL:         DefaultBaseURL,
 		version:         V3,
-		httpClient:      defaultHTTPClient(),
 		retry:           DefaultRetryPolicy(),
 		earlyRefresh:    5 * time.Minute,
 		clientCacheSize: 1024,
@@ -242,6 +247,9 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		if err := opt(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.httpClient == nil {
+		cfg.httpClient = defaultHTTPClient()
 	}
 	base, err := parseBaseURL(cfg.baseURL)
 	if err != nil {
@@ -282,11 +290,30 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// defaultHTTPClient is the client used without WithHTTPClient: its own
-// connection pool, sized for many concurrent pollers against one host, and a
-// 60-second limit per attempt.
+// defaultHTTPClient is the client used without WithHTTPClient (with it,
+// http.DefaultTransport is never looked at): its own connection pool, sized
+// for many concurrent pollers against one host, and a 60-second limit per
+// attempt. The pool is a clone of http.DefaultTransport when that is an
+// *http.Transport; when a program replaced it with something else (an
+// instrumenting wrapper such as otelhttp's, a test's rewriting transport),
+// a fresh *http.Transport with net/http's default settings, since a wrapper
+// cannot be cloned: give such a program's client with WithHTTPClient to
+// keep its instrumentation.
 func defaultHTTPClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	var t *http.Transport
+	if dt, ok := http.DefaultTransport.(*http.Transport); ok && dt != nil {
+		t = dt.Clone()
+	} else {
+		t = &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			ForceAttemptHTTP2:     true,
+			MaxIdleConns:          100,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ExpectContinueTimeout: time.Second,
+		}
+	}
 	t.MaxIdleConnsPerHost = 64
 	return &http.Client{Transport: t, Timeout: 60 * time.Second}
 }

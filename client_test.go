@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -1005,3 +1006,59 @@ func TestClientFormatHidesAPIKey(t *testing.T) {
 
 // nTokens counts the POST /token requests.
 func (a *coreAPI) nTokens() int { return len(a.tokenRequests()) }
+
+// wrappedTransport is http.DefaultTransport as an instrumented program has
+// it (otelhttp and the like): an http.RoundTripper that is not an
+// *http.Transport.
+type wrappedTransport struct {
+	next http.RoundTripper
+	used atomic.Int32
+}
+
+func (w *wrappedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	w.used.Add(1)
+	return w.next.RoundTrip(r)
+}
+
+// A program that wraps http.DefaultTransport can still make a client: with
+// WithHTTPClient the default is not touched, and without it the client builds
+// its own transport. This test replaces http.DefaultTransport, so it must not
+// call t.Parallel.
+func TestNewClientWithWrappedDefaultTransportDoesNotPanic(t *testing.T) {
+	orig := http.DefaultTransport
+	t.Cleanup(func() { http.DefaultTransport = orig })
+	wrapped := &wrappedTransport{next: orig}
+	http.DefaultTransport = wrapped
+
+	t.Run("with WithHTTPClient", func(t *testing.T) {
+		a := newCoreAPI(t)
+		a.handle(http.MethodGet, "/users/u-1", 200, `{"type":"user","id":"u-1","email":"a@example.com"}`)
+		var c *Client
+		require.NotPanics(t, func() { c = newCoreClient(t, a) })
+		u, err := c.Users.Get(t.Context(), "u-1")
+		require.NoError(t, err)
+		assert.Equal(t, "u-1", u.ID)
+	})
+	t.Run("without WithHTTPClient", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			switch r.URL.Path {
+			case "/token":
+				_, _ = io.WriteString(w, `{"access_token":"server-token-1","expires_in":3600,"token_type":"Bearer"}`)
+			case "/users/u-1":
+				_, _ = io.WriteString(w, `{"type":"user","id":"u-1","email":"a@example.com"}`)
+			default:
+				http.NotFound(w, r)
+			}
+		}))
+		defer srv.Close()
+		var c *Client
+		var err error
+		require.NotPanics(t, func() { c, err = NewClient(coreAPIKey, WithBaseURL(srv.URL)) })
+		require.NoError(t, err)
+		u, err := c.Users.Get(t.Context(), "u-1")
+		require.NoError(t, err)
+		assert.Equal(t, "u-1", u.ID)
+	})
+	assert.Zero(t, wrapped.used.Load(), "the client never went through the replaced default")
+}

@@ -178,15 +178,24 @@ func (s *EventsService) All(ctx context.Context, filter *EventFilter) iter.Seq2[
 }
 
 // eventIDOf returns the id in an event's URL: the last segment of a path
-// ending /events/{id}. The host does not matter: the event is fetched by id
-// on the client's own base URL, so a URL naming Basiq's host works behind a
-// proxy (WithBaseURL) and a URL naming any other host is never contacted.
+// ending /events/{id} (exactly /events/{id} below the API's root when the URL
+// names the API, as apiPath maps it). The host is never contacted: the event
+// is fetched by id on the client's own base URL, so a URL naming Basiq's
+// host works behind a proxy (WithBaseURL).
 func (c *Client) eventIDOf(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (!strings.EqualFold(u.Scheme, "https") && !strings.EqualFold(u.Scheme, "http")) {
 		return "", invalidInput("event URL is not an http(s) URL")
 	}
-	_, rest, ok := cutLast(u.EscapedPath(), "/events/")
+	path := u.EscapedPath()
+	if p, onAPI := c.apiPath(u); onAPI {
+		// On the base URL or Basiq's host: the API's own path, exactly.
+		path = p
+		if !strings.HasPrefix(path, "/events/") {
+			return "", invalidInput("event URL is not an event's")
+		}
+	}
+	_, rest, ok := cutLast(path, "/events/")
 	if !ok || rest == "" || strings.Contains(rest, "/") {
 		return "", invalidInput("event URL is not an event's")
 	}

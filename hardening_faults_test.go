@@ -833,8 +833,13 @@ func TestHardTokenEndpointDownAfterExpiry(t *testing.T) {
 			if !errors.Is(err, basiq.ErrPollTimeout) {
 				t.Fatalf("error %v does not match ErrPollTimeout", err)
 			}
-			if d := time.Since(start); d > 2*time.Minute {
-				t.Errorf("Wait returned after %v, past its 2m timeout", d)
+			// At its deadline, not before, and no later than the last look's
+			// round trip after it (bounded at 5 s).
+			if d := time.Since(start); d < 2*time.Minute || d > 2*time.Minute+5*time.Second {
+				t.Errorf("Wait returned after %v, not at its 2m timeout", d)
+			}
+			if d := time.Since(start).Round(time.Millisecond); !strings.Contains(err.Error(), "after "+d.String()) {
+				t.Errorf("error %q does not state the real elapsed time %v", err, d)
 			}
 			// A token request runs detached from any one caller (so that one
 			// caller's deadline fails nobody else), and is abandoned when

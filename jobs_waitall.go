@@ -94,8 +94,8 @@ func (s *JobsService) WaitAll(ctx context.Context, jobIDs []string, opts *PollOp
 	if err := ctx.Err(); err != nil {
 		return out, err
 	}
-	// A wait fitted to ctx's deadline may give up a moment before it, when
-	// no poll fits any more: that is still ctx ending.
+	// A wait bound by ctx's deadline ends with it (an error matching
+	// context.DeadlineExceeded): that is WaitAll's end too.
 	for _, o := range out {
 		if errors.Is(o.Err, context.DeadlineExceeded) {
 			return out, o.Err

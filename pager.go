@@ -22,8 +22,10 @@ import (
 var (
 	// ErrUntrustedLink: a response's links.next pointed somewhere the SDK
 	// does not follow: another scheme, host or port than the client's base
-	// URL, another path than the list's, credentials in the URL, or a URL
-	// that does not parse. Nothing was sent there (no token left the
+	// URL (a link on Basiq's own API host, https://au-api.basiq.io, is
+	// followed on the base URL: a proxy set with WithBaseURL leaves Basiq's
+	// links as they are), another path than the list's, credentials in the
+	// URL, or a URL that does not parse. Nothing was sent there (no token left the
 	// client); the iteration ends with this error.
 	ErrUntrustedLink = errors.New("basiq: links.next is not a page of the same list on the API")
 	// ErrPagingLoop: the API's paging did not move on: links.next pointed
@@ -179,11 +181,14 @@ type nextLink struct {
 }
 
 // checkNextLink accepts raw, a response's links.next (absolute, or relative
-// to the base URL), only when it is a page of the same list on the same API:
-// the base URL's scheme, host and port (default ports made explicit), no
-// credentials, and the same path as the first page, segment by segment
-// (dot segments are never equal to a validated id). Its query, Basiq's
-// opaque cursor, is passed on verbatim; a fragment is dropped.
+// to the base URL), only when it is a page of the same list on the same API
+// (apiPath): on the base URL's scheme, host and port (default ports made
+// explicit), or on Basiq's own API host, which a forwarding proxy set with
+// WithBaseURL leaves in Basiq's links and which is mapped onto the base URL
+// (that host is never contacted); no credentials; and the same path as the
+// first page, segment by segment (dot segments are never equal to a
+// validated id). Its query, Basiq's opaque cursor, is passed on verbatim; a
+// fragment is dropped.
 func (c *Client) checkNextLink(firstPath, raw string) (*nextLink, error) {
 	untrusted := func(why string) error {
 		// The link itself is not quoted: it came from the server and may be long.
@@ -196,20 +201,24 @@ func (c *Client) checkNextLink(firstPath, raw string) (*nextLink, error) {
 	if !u.IsAbs() && u.Host == "" && u.Opaque == "" {
 		u = c.baseURL.ResolveReference(u)
 	}
-	switch {
-	case u.Opaque != "":
+	if u.Opaque != "" {
 		return nil, untrusted("is not a hierarchical URL")
-	case u.User != nil:
+	}
+	if u.User != nil {
 		return nil, untrusted("carries credentials")
-	case !strings.EqualFold(u.Scheme, c.baseURL.Scheme):
-		return nil, untrusted("has another scheme than the base URL")
-	case hostPort(u) != hostPort(c.baseURL):
-		return nil, untrusted("points at another host or port than the base URL")
-	case !samePath(u.EscapedPath(), firstPath, c.baseURL.EscapedPath()):
+	}
+	path, onAPI := c.apiPath(u)
+	switch {
+	case !onAPI:
+		return nil, untrusted("points at another scheme, host, port or path prefix than the base URL's or Basiq's API")
+	case !samePath(path, firstPath):
 		return nil, untrusted("points at another path than the list's")
 	}
-	next := &url.URL{Scheme: c.baseURL.Scheme, Host: c.baseURL.Host, Path: u.Path, RawPath: u.RawPath, RawQuery: u.RawQuery}
-	return &nextLink{url: next.String(), path: u.EscapedPath()}, nil
+	next, err := c.onBaseURL(path, u.RawQuery)
+	if err != nil {
+		return nil, untrusted("does not parse as a URL")
+	}
+	return &nextLink{url: next.String(), path: next.EscapedPath()}, nil
 }
 
 // hostPort is u's lower-cased host with its port, the scheme's default when
@@ -227,11 +236,10 @@ func hostPort(u *url.URL) string {
 	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
-// samePath reports whether the escaped path got is the base path followed
-// by the list's path want, comparing unescaped segments (so %2D and - are
-// equal, but %2F never equals a segment boundary).
-func samePath(got, want, basePath string) bool {
-	want = strings.TrimRight(basePath, "/") + want
+// samePath reports whether the escaped paths got and want are the same,
+// comparing unescaped segments (so %2D and - are equal, but %2F never equals
+// a segment boundary).
+func samePath(got, want string) bool {
 	gs, ws := strings.Split(got, "/"), strings.Split(want, "/")
 	if len(gs) != len(ws) {
 		return false

@@ -398,3 +398,118 @@ func TestTransactionsAllInvalidArguments(t *testing.T) {
 	}
 	assert.Empty(t, a.all(), "nothing sent, not even for a token")
 }
+
+// proxyBase is a forwarding proxy in front of Basiq, with a path prefix.
+const proxyBase = "https://proxy.internal:8443/basiq"
+
+// newProxiedAPI is the core fake seen through proxyBase: its token endpoint
+// and pages answer only there (a request to Basiq's own host is a test
+// failure). pages maps a path to its pages, keyed by raw query.
+func newProxiedAPI(t *testing.T, pages map[string]map[string]string) (*coreAPI, *Client, func() []string) {
+	a := newCoreAPI(t)
+	var mu sync.Mutex
+	var got []string
+	a.mt.RegisterResponder(http.MethodPost, proxyBase+"/token", func(req *http.Request) (*http.Response, error) {
+		a.record(req)
+		return a.mintToken(req), nil
+	})
+	for path, byQuery := range pages {
+		a.mt.RegisterResponder(http.MethodGet, proxyBase+path, func(req *http.Request) (*http.Response, error) {
+			a.record(req)
+			mu.Lock()
+			got = append(got, req.URL.Host+req.URL.EscapedPath()+"?"+req.URL.RawQuery)
+			mu.Unlock()
+			body, ok := byQuery[req.URL.RawQuery]
+			if !ok {
+				t.Errorf("unexpected page %s?%s", req.URL.EscapedPath(), req.URL.RawQuery)
+				return coreJSON(http.StatusNotFound, coreEnvelope("resource-not-found", "Not found", "no such page")), nil
+			}
+			return coreJSON(http.StatusOK, body), nil
+		})
+	}
+	c := newCoreClient(t, a, WithBaseURL(proxyBase))
+	return a, c, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), got...)
+	}
+}
+
+// Behind a forwarding proxy (WithBaseURL), Basiq still writes links.next on
+// its own host: paging maps such a link onto the proxy, as Events.Get maps an
+// event's URL, with the same path and cursor checks, so every page is read
+// and Basiq's host is never contacted directly.
+func TestPagingBehindProxyFollowsBasiqsNextLink(t *testing.T) {
+	const basiq = "https://au-api.basiq.io"
+	t.Run("Transactions.All", func(t *testing.T) {
+		_, c, got := newProxiedAPI(t, map[string]map[string]string{"/users/u-1/transactions": {
+			"limit=500":         pageJSON(basiq+"/users/u-1/transactions?next=c%2F2%3D&x=1", "t1", "t2"),
+			"next=c%2F2%3D&x=1": pageJSON("https://AU-API.basiq.io:443/users/u-1/transactions?next=c3", "t3"),
+			"next=c3":           pageJSON(proxyBase+"/users/u-1/transactions?next=c4", "t4"),
+			"next=c4":           pageJSON("", "t5"),
+		}})
+		ids, errs := collectTx(c.Transactions.All(t.Context(), pageUser, nil), 0)
+		require.Empty(t, errs)
+		assert.Equal(t, []string{"t1", "t2", "t3", "t4", "t5"}, ids)
+		assert.Equal(t, []string{
+			"proxy.internal:8443/basiq/users/u-1/transactions?limit=500",
+			"proxy.internal:8443/basiq/users/u-1/transactions?next=c%2F2%3D&x=1",
+			"proxy.internal:8443/basiq/users/u-1/transactions?next=c3",
+			"proxy.internal:8443/basiq/users/u-1/transactions?next=c4",
+		}, got(), "every page through the proxy, its cursor verbatim")
+	})
+	t.Run("Webhooks.List", func(t *testing.T) {
+		wh := func(id string) string {
+			return fmt.Sprintf(`{"type":"webhook","id":%q,"url":"https://app.example/hooks","status":"active"}`, id)
+		}
+		_, c, got := newProxiedAPI(t, map[string]map[string]string{"/notifications/webhooks": {
+			"":        `{"type":"list","data":[` + wh("wh-1") + `],"links":{"next":"` + basiq + `/notifications/webhooks?next=p2"}}`,
+			"next=p2": `{"type":"list","data":[` + wh("wh-2") + `],"links":{}}`,
+		}})
+		hooks, err := c.Webhooks.List(t.Context())
+		require.NoError(t, err)
+		require.Len(t, hooks, 2)
+		assert.Equal(t, "wh-2", hooks[1].ID)
+		assert.Len(t, got(), 2)
+	})
+	t.Run("Webhooks.Messages", func(t *testing.T) {
+		msg := func(id string) string {
+			return fmt.Sprintf(`{"type":"webhook-message","id":%q,"eventId":"e-%s","attempts":[]}`, id, id)
+		}
+		_, c, got := newProxiedAPI(t, map[string]map[string]string{"/notifications/webhooks/wh-1/messages": {
+			"":        `{"type":"list","data":[` + msg("m1") + `],"links":{"next":"` + basiq + `/notifications/webhooks/wh-1/messages?next=p2"}}`,
+			"next=p2": `{"type":"list","data":[` + msg("m2") + `]}`,
+		}})
+		var ids []string
+		for m, err := range c.Webhooks.Messages(t.Context(), "wh-1", nil) {
+			require.NoError(t, err)
+			ids = append(ids, m.ID)
+		}
+		assert.Equal(t, []string{"m1", "m2"}, ids)
+		assert.Len(t, got(), 2)
+	})
+	// Links on any other host, or on Basiq's host but not its API (another
+	// scheme or port), or to another list, stay refused.
+	for _, next := range []string{
+		"https://evil.example/users/u-1/transactions?next=c2",
+		"https://au-api.basiq.io.evil.example/users/u-1/transactions?next=c2",
+		"http://au-api.basiq.io/users/u-1/transactions?next=c2",
+		"https://au-api.basiq.io:8443/users/u-1/transactions?next=c2",
+		"https://user:pw@au-api.basiq.io/users/u-1/transactions?next=c2",
+		"https://au-api.basiq.io/users/u-2/transactions?next=c2",
+		"https://au-api.basiq.io/basiq/users/u-1/transactions?next=c2",
+		"https://proxy.internal:8443/users/u-1/transactions?next=c2",
+		"https://proxy.internal:8443/basiq2/users/u-1/transactions?next=c2",
+		"https://au-api.basiq.io/users/u-1/%2e%2e/u-1/transactions?next=c2",
+		"https://au-api.basiq.io/users/u-1%2Ftransactions?next=c2",
+	} {
+		t.Run("refused "+next, func(t *testing.T) {
+			_, c, got := newProxiedAPI(t, map[string]map[string]string{"/users/u-1/transactions": {"limit=500": pageJSON(next, "t1")}})
+			ids, errs := collectTx(c.Transactions.All(t.Context(), pageUser, nil), 0)
+			assert.Equal(t, []string{"t1"}, ids)
+			require.Len(t, errs, 1)
+			assert.ErrorIs(t, errs[0], ErrUntrustedLink)
+			assert.Len(t, got(), 1, "nothing sent for the link")
+		})
+	}
+}

@@ -41,6 +41,7 @@ type sharedWait struct {
 
 	mu       sync.Mutex
 	deadline time.Time // the latest deadline of any waiter: the loop polls until then
+	byCtx    bool      // that deadline is a waiter's context's: no poll can outlast it
 	latest   *Job      // the job as last observed, for a waiter whose own deadline passes
 
 	// Set before done is closed.
@@ -50,12 +51,13 @@ type sharedWait struct {
 	status InstitutionStatus // its status when the job failed, if the loop needed it
 }
 
-// extend makes the loop poll until at least d.
-func (sw *sharedWait) extend(d time.Time) {
+// extend makes the loop poll until at least d (a context's deadline when
+// byCtx).
+func (sw *sharedWait) extend(d time.Time, byCtx bool) {
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
 	if d.After(sw.deadline) {
-		sw.deadline = d
+		sw.deadline, sw.byCtx = d, byCtx
 	}
 }
 
@@ -63,6 +65,13 @@ func (sw *sharedWait) until() time.Time {
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
 	return sw.deadline
+}
+
+// untilByCtx is until, and whether that deadline is a context's.
+func (sw *sharedWait) untilByCtx() (time.Time, bool) {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	return sw.deadline, sw.byCtx
 }
 
 func (sw *sharedWait) observed(job *Job) {
@@ -83,7 +92,10 @@ func (sw *sharedWait) snapshot() *Job {
 // own deadline (its ctx, and its opts' Timeout) and gets its own copy of the
 // job; its opts' Operation and Attempt apply to its answer. The loop polls as
 // long as its longest-waiting caller needs, at the first caller's intervals,
-// and stops when the job finishes or when every waiter has gone.
+// and stops when the job finishes or when every waiter has gone. A caller
+// whose time runs out gets its error at its deadline, not before (after the
+// loop's last look at the job, when the loop ends for that deadline), naming
+// the real elapsed time.
 //
 // Wait does not return for an MFA prompt (a 2.1 job, or a refresh of a bank
 // that uses MFA, on 3.0 too): someone may answer it (Jobs.SubmitMFA) while
@@ -105,13 +117,15 @@ func (s *JobsService) Wait(ctx context.Context, jobID string, opts *PollOptions)
 	}
 	o := opts.normalized()
 	// The waiter's deadline is its Timeout's or its context's, whichever
-	// comes first: the loop fits its polls (a last look before it) to it.
-	deadline, ctxBound := time.Now().Add(o.Timeout), false
+	// comes first: the loop fits its polls (a last look at it, or just
+	// before a context's) to it.
+	start := time.Now()
+	deadline, ctxBound := start.Add(o.Timeout), false
 	if cd, ok := ctx.Deadline(); ok && cd.Before(deadline) {
 		deadline, ctxBound = cd, true
 	}
 	key := newWaitKey(jobID, o)
-	sw := s.join(ctx, key, opts, deadline)
+	sw := s.join(ctx, key, opts, deadline, ctxBound)
 	var expired <-chan time.Time // the Timeout's; a context's deadline is its Done
 	if !ctxBound {
 		timer := time.NewTimer(time.Until(deadline))
@@ -124,10 +138,11 @@ func (s *JobsService) Wait(ctx context.Context, jobID string, opts *PollOptions)
 		if job != nil {
 			status = string(job.Status())
 		}
+		elapsed := time.Since(start).Round(time.Millisecond)
 		if ctxBound {
-			return job, fmt.Errorf("basiq: job %s still %s at the context's deadline: %w", jobID, status, context.DeadlineExceeded)
+			return job, fmt.Errorf("basiq: job %s still %s at the context's deadline, after %s: %w", jobID, status, elapsed, context.DeadlineExceeded)
 		}
-		return job, fmt.Errorf("%w: job %s still %s after %s", ErrPollTimeout, jobID, status, o.Timeout)
+		return job, fmt.Errorf("%w: job %s still %s after %s (Timeout %s)", ErrPollTimeout, jobID, status, elapsed, o.Timeout)
 	}
 	select {
 	case <-sw.done:
@@ -139,10 +154,29 @@ func (s *JobsService) Wait(ctx context.Context, jobID string, opts *PollOptions)
 		}
 		return nil, ctx.Err()
 	case <-expired:
-		s.leave(key, sw)
-		return timedOut()
+		if sw.until().After(deadline) {
+			// The loop goes on for a later waiter: this one ends now, with
+			// the job as last seen.
+			s.leave(key, sw)
+			return timedOut()
+		}
+		// The loop ends for this waiter: its last look is being taken at
+		// this deadline; wait for that poll's round trip (bounded as the
+		// poll is), and answer with what it saw.
+		grace := time.NewTimer(lastPollReserve)
+		defer grace.Stop()
+		select {
+		case <-sw.done:
+			s.leave(key, sw)
+		case <-ctx.Done():
+			s.leave(key, sw)
+			return timedOut()
+		case <-grace.C:
+			s.leave(key, sw)
+			return timedOut()
+		}
 	}
-	if errors.Is(sw.err, ErrPollTimeout) {
+	if errors.Is(sw.err, ErrPollTimeout) || errors.Is(sw.err, context.DeadlineExceeded) {
 		// The loop gave up at the latest deadline, this waiter's: say so
 		// in its own terms.
 		return timedOut()
@@ -160,18 +194,18 @@ func (s *JobsService) Wait(ctx context.Context, jobID string, opts *PollOptions)
 	return p.result(dctx)
 }
 
-// join adds a waiter with the given deadline to the loop for key, starting
-// the loop if there is none.
-func (s *JobsService) join(ctx context.Context, key waitKey, opts *PollOptions, deadline time.Time) *sharedWait {
+// join adds a waiter with the given deadline (its context's when byCtx) to
+// the loop for key, starting the loop if there is none.
+func (s *JobsService) join(ctx context.Context, key waitKey, opts *PollOptions, deadline time.Time, byCtx bool) *sharedWait {
 	s.waits.mu.Lock()
 	defer s.waits.mu.Unlock()
 	if sw, ok := s.waits.loops[key]; ok {
 		sw.refs++
-		sw.extend(deadline)
+		sw.extend(deadline, byCtx)
 		return sw
 	}
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	sw := &sharedWait{done: make(chan struct{}), refs: 1, cancel: cancel, deadline: deadline}
+	sw := &sharedWait{done: make(chan struct{}), refs: 1, cancel: cancel, deadline: deadline, byCtx: byCtx}
 	if s.waits.loops == nil {
 		s.waits.loops = make(map[waitKey]*sharedWait)
 	}
@@ -187,17 +221,25 @@ func (s *JobsService) run(loopCtx context.Context, key waitKey, sw *sharedWait, 
 	defer sw.cancel()
 	p.started = time.Now()
 	for !p.Done() {
-		until := sw.until()
+		until, byCtx := sw.untilByCtx()
 		p.opts.Timeout = until.Sub(p.started)
-		_, err := p.next(loopCtx)
+		// A context's deadline is the loop's context's too, so that the
+		// poller takes its last look before it (no poll can outlast a
+		// context), not at it (the Timeout's last look).
+		nctx, cancel := loopCtx, context.CancelFunc(func() {})
+		if byCtx {
+			nctx, cancel = context.WithDeadline(loopCtx, until)
+		}
+		_, err := p.next(nctx)
+		cancel()
 		if err == nil {
 			sw.observed(p.job)
 			continue
 		}
-		if errors.Is(err, ErrPollTimeout) && loopCtx.Err() == nil && !s.retire(key, sw, until) {
+		timedOut := errors.Is(err, ErrPollTimeout) || (byCtx && errors.Is(err, context.DeadlineExceeded))
+		if timedOut && loopCtx.Err() == nil && !s.retire(key, sw, until) {
 			// A waiter with a later deadline joined while this wait was
-			// being cut to the old one: keep going for it.
-			p.lastChance = false
+			// ending at the old one: keep going for it.
 			continue
 		}
 		sw.err = err

@@ -15,7 +15,9 @@ import (
 	"github.com/banklink-go/basiq/internal/transport"
 )
 
-// lastPollReserve is the most time left for the last poll before a deadline.
+// lastPollReserve bounds the last look at a job: the round trip of the poll
+// at a Timeout's deadline, and the most time left for the last poll before
+// a context's deadline.
 const lastPollReserve = 5 * time.Second
 
 // ErrPollTimeout is returned when a job has not finished within
@@ -50,7 +52,11 @@ type PollOptions struct {
 	// (defaults 1 s and 30 s).
 	MinInterval, MaxInterval time.Duration
 	// Timeout bounds the whole wait (default 10 minutes; with
-	// FollowBasiqRetries, 7 days and an hour).
+	// FollowBasiqRetries, 7 days and an hour). A wait that runs out of time
+	// returns at its deadline, not before: a poll due after the deadline is
+	// taken at it instead, as a last look, and the wait returns after that
+	// poll's round trip (at most 5 s more), with ErrPollTimeout and the real
+	// elapsed time.
 	Timeout time.Duration
 	// FollowBasiqRetries keeps waiting when an update failed with
 	// service-unavailable, which Basiq retries every 2 hours for up to 7 days,
@@ -121,7 +127,7 @@ type Poller struct {
 	retryHint  time.Duration          // a server's Retry-After from the last poll error
 	lastErr    error                  // the last transient poll error
 	failedAt   time.Time              // when a followed Basiq retry was first seen failing
-	lastChance bool                   // the wait was cut to fit the deadline: the next poll is the last
+	lastLook   time.Time              // the deadline the last look was scheduled for (the next poll after it is none)
 	durations  StepDurations
 	instID     string
 	instStatus InstitutionStatus // the institution's status, when already looked up
@@ -483,8 +489,13 @@ func (p *Poller) next(ctx context.Context) ([]StepEvent, error) {
 			}
 		}
 		// The poll itself (its retries, a token fetch) must not carry the
-		// wait past its timeout either.
-		pctx, cancel := context.WithDeadline(ctx, p.started.Add(p.opts.Timeout))
+		// wait past its timeout either, save the last look, taken at the
+		// deadline, which gets its round trip.
+		pd := p.started.Add(p.opts.Timeout)
+		if p.lastLook.Equal(pd) {
+			pd = pd.Add(lastPollReserve)
+		}
+		pctx, cancel := context.WithDeadline(ctx, pd)
 		events, err := p.poll(pctx)
 		timedOut := pctx.Err() != nil
 		cancel()
@@ -504,18 +515,27 @@ func (p *Poller) next(ctx context.Context) ([]StepEvent, error) {
 	}
 }
 
-// wait sleeps for d (nothing when d <= 0), no longer than the deadline
-// allows for a poll afterwards.
+// wait sleeps for d (nothing when d <= 0) before the first poll, no longer
+// than the deadline: a first poll due after it is the last look, at it.
 func (p *Poller) wait(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
-	d = min(d, time.Until(p.started.Add(p.opts.Timeout))-lastPollReserve)
+	deadline := p.started.Add(p.opts.Timeout)
+	last := d >= time.Until(deadline)
+	if last {
+		d = time.Until(deadline)
+	}
 	if cd, ok := ctx.Deadline(); ok {
 		// A caller's deadline shorter than the first wait still gets its
-		// look at the job, as sleep's last chance gives it.
+		// look at the job, before it, as sleep's last look gives it.
 		remaining := time.Until(cd)
-		d = min(d, remaining-min(remaining/2, lastPollReserve))
+		if c := remaining - min(remaining/2, lastPollReserve); c < d {
+			d, last = c, false
+		}
+	}
+	if last {
+		p.lastLook = deadline
 	}
 	if d <= 0 {
 		return nil
@@ -540,7 +560,14 @@ func (p *Poller) bounded(ctx context.Context) (context.Context, context.CancelFu
 	return context.WithDeadline(ctx, p.started.Add(p.opts.Timeout))
 }
 
-// sleep waits for the next poll, fitting the last wait to the deadline.
+// sleep waits for the next poll, fitting the last wait to the deadline, and
+// returns the wait's timeout error at the deadline, not before.
+//
+// With the Timeout's deadline, a poll due after it is taken at it instead
+// (the last look; next gives it its round trip), and the wait ends after
+// it. With a context's deadline, which no poll can outlast, the last look
+// comes a little before it, leaving the poll (and a token fetch it may need)
+// time to finish, and the wait then ends when the context does.
 func (p *Poller) sleep(ctx context.Context) error {
 	lctx, cancel := p.bounded(ctx)
 	p.loadDurations(lctx)
@@ -553,13 +580,31 @@ func (p *Poller) sleep(ctx context.Context) error {
 	}
 	remaining := time.Until(deadline)
 	if d >= remaining {
-		if p.lastChance || remaining < p.opts.MinInterval {
+		looked := !p.lastLook.IsZero() && !p.lastLook.Before(deadline)
+		switch {
+		case looked || remaining < p.opts.MinInterval:
+			// No look fits any more (the last was taken, or one was taken
+			// less than MinInterval ago): the wait ends at the deadline.
+			if ctxBound {
+				<-ctx.Done() // the context's own deadline, exactly
+			} else if err := sleepCtx(ctx, remaining); err != nil {
+				return err
+			}
 			return p.timeoutErr(ctx, ctxBound)
+		case ctxBound:
+			d = remaining - min(remaining/2, lastPollReserve)
+		default:
+			d = remaining
 		}
-		// Last chance: poll once more before the deadline, leaving the poll
-		// (and a token fetch it may need) time to finish.
-		p.lastChance = true
-		d = remaining - min(remaining/2, lastPollReserve)
+		p.lastLook = deadline
+	}
+	return sleepCtx(ctx, d)
+}
+
+// sleepCtx sleeps for d (nothing when d <= 0), or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -571,18 +616,22 @@ func (p *Poller) sleep(ctx context.Context) error {
 	}
 }
 
+// timeoutErr is the error of a wait that ran out of time, stating the real
+// elapsed time: ErrPollTimeout for the Timeout, context.DeadlineExceeded for
+// a context's deadline (any other end of the context is its own error).
 func (p *Poller) timeoutErr(ctx context.Context, ctxBound bool) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if ctxBound {
-		return fmt.Errorf("basiq: job %s: no time left to poll before the context's deadline: %w", p.jobID, context.DeadlineExceeded)
-	}
 	status := "unknown"
 	if p.job != nil {
 		status = string(p.job.Status())
 	}
-	err := fmt.Errorf("%w: job %s still %s after %s", ErrPollTimeout, p.jobID, status, p.opts.Timeout)
+	elapsed := time.Since(p.started).Round(time.Millisecond)
+	if err := ctx.Err(); err != nil {
+		if ctxBound && errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("basiq: job %s still %s at the context's deadline, after %s: %w", p.jobID, status, elapsed, err)
+		}
+		return err
+	}
+	err := fmt.Errorf("%w: job %s still %s after %s (Timeout %s)", ErrPollTimeout, p.jobID, status, elapsed, p.opts.Timeout)
 	if p.lastErr != nil {
 		err = fmt.Errorf("%w (last poll error: %v)", err, p.lastErr)
 	}

@@ -3,6 +3,7 @@ package webhook
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -14,19 +15,27 @@ import (
 // (or a zero MemoryDeduper): about 20 MB at most with Basiq's 36-character ids.
 const DefaultMemoryEntries = 100_000
 
+// ErrDeduperFull: a MemoryDeduper holds its maximum number of entries and
+// every one is a live claim (a callback still running). Claim refuses a new
+// id with it rather than forget a running claim, and Handler answers 503, so
+// Basiq retries the message later (in 5 s, then 5 min, ...).
+var ErrDeduperFull = errors.New("webhook: deduper full of running claims")
+
 // MemoryDeduper is the in-process Deduper Handler uses by default. It is
 // bounded twice: each entry lapses after its ttl (a claim) or keep (a
 // completed id; Handler's dedupe window, 48 h by default), and it holds at
-// most its maximum number of entries, forgetting the entries closest to
-// lapsing first when full (see below). It dedupes one process only: a fleet of replicas
-// behind a load balancer needs a shared Deduper.
+// most its maximum number of entries (see below). It dedupes one process
+// only: a fleet of replicas behind a load balancer needs a shared Deduper.
 //
 // The zero value is ready to use, with DefaultMemoryEntries; it is safe for
 // concurrent use and must not be copied after first use.
 //
 // When full, it forgets the completed ids closest to lapsing first (the
-// oldest, whose retries are over), and live claims only when it holds
-// nothing else.
+// oldest, whose retries are over). It never forgets a live claim: the
+// callback holding it may still be running, and a redelivery let through
+// would run it a second time at once. Full of live claims, it fails closed:
+// Claim returns ErrDeduperFull (Handler answers 503 and Basiq retries later),
+// and Complete returns it when it cannot remember the id (Handler logs it).
 type MemoryDeduper struct {
 	mu      sync.Mutex
 	max     int
@@ -78,7 +87,9 @@ func (d *MemoryDeduper) Claim(_ context.Context, id, token string, ttl time.Dura
 		}
 		return InFlight, nil
 	}
-	d.add(&memEntry{id: id, token: token, lapse: now.Add(ttl)})
+	if err := d.add(&memEntry{id: id, token: token, lapse: now.Add(ttl)}); err != nil {
+		return 0, err
+	}
 	return Claimed, nil
 }
 
@@ -97,8 +108,7 @@ func (d *MemoryDeduper) Complete(_ context.Context, id string, keep time.Duratio
 	if e, ok := d.entries[id]; ok {
 		d.remove(e)
 	}
-	d.add(&memEntry{id: id, done: true, lapse: now.Add(keep)})
-	return nil
+	return d.add(&memEntry{id: id, done: true, lapse: now.Add(keep)})
 }
 
 // Release implements Deduper.
@@ -119,8 +129,10 @@ func errNilDeduper() error {
 	return fmt.Errorf("%w: webhook: nil MemoryDeduper", basiq.ErrInvalidInput)
 }
 
-// add inserts e, first making room if full.
-func (d *MemoryDeduper) add(e *memEntry) {
+// add inserts e, first making room if full by forgetting completed ids;
+// it never forgets a live claim, and returns ErrDeduperFull when there is
+// nothing else to forget.
+func (d *MemoryDeduper) add(e *memEntry) error {
 	if d.entries == nil {
 		d.entries = make(map[string]*memEntry)
 	}
@@ -129,14 +141,14 @@ func (d *MemoryDeduper) add(e *memEntry) {
 		limit = DefaultMemoryEntries
 	}
 	for len(d.entries) >= limit {
-		if len(d.done) > 0 {
-			d.remove(d.done[0])
-		} else {
-			d.remove(d.claims[0])
+		if len(d.done) == 0 {
+			return ErrDeduperFull
 		}
+		d.remove(d.done[0])
 	}
 	d.entries[e.id] = e
 	heap.Push(d.heapOf(e), e)
+	return nil
 }
 
 // expire forgets every entry that lapsed by now.

@@ -104,3 +104,35 @@ func TestMemoryDeduperSize(t *testing.T) {
 	t.Logf("MemoryDeduper: %d entries, %.0f bytes/entry (ids excluded), %.1f MB", n, perEntry, float64(after-before)/1e6)
 	assert.Less(t, perEntry, 200.0)
 }
+
+// TestMemoryDeduperFullOfClaimsFailsClosed: a live claim is never forgotten
+// to make room; a new id is refused with ErrDeduperFull until one finishes.
+func TestMemoryDeduperFullOfClaimsFailsClosed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		d := webhook.NewMemoryDeduper(2)
+		for _, id := range []string{"a", "b"} {
+			s, err := d.Claim(ctx, id, "t-"+id, time.Minute)
+			require.NoError(t, err)
+			require.Equal(t, webhook.Claimed, s)
+		}
+		_, err := d.Claim(ctx, "c", "t-c", time.Minute)
+		require.ErrorIs(t, err, webhook.ErrDeduperFull)
+		for _, id := range []string{"a", "b"} {
+			s, err := d.Claim(ctx, id, "u", time.Minute)
+			require.NoError(t, err)
+			assert.Equal(t, webhook.InFlight, s, id)
+		}
+		require.NoError(t, d.Complete(ctx, "a", time.Hour)) // a's claim becomes its record
+		s, err := d.Claim(ctx, "c", "t-c", time.Minute)     // the completed a makes room
+		require.NoError(t, err)
+		assert.Equal(t, webhook.Claimed, s)
+		s, err = d.Claim(ctx, "b", "u", time.Minute)
+		require.NoError(t, err)
+		assert.Equal(t, webhook.InFlight, s, "b still running")
+		time.Sleep(time.Minute) // the claims lapse: room again
+		s, err = d.Claim(ctx, "d", "t-d", time.Minute)
+		require.NoError(t, err)
+		assert.Equal(t, webhook.Claimed, s)
+	})
+}

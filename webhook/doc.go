@@ -33,7 +33,9 @@
 // memory by default (one process), or shared by a fleet of replicas (the
 // Redis one in examples/tokencache-redis/redisdedupe). Its claim, complete
 // and release contract makes concurrent deliveries of one message call back
-// once, and a failed callback run again on the next delivery.
+// once, and a failed callback run again on the next delivery. A claim whose
+// callback is running is never forgotten to make room: a MemoryDeduper full
+// of them refuses new ids (ErrDeduperFull, answered 503, so Basiq retries).
 //
 // A worked example:
 //

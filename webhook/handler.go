@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"time"
 )
@@ -54,8 +55,10 @@ func WithLogger(l *slog.Logger) HandlerOption {
 
 // WithCallbackTimeout bounds each call of the callback (default
 // DefaultCallbackTimeout): its context is cancelled after d. The claim on
-// the message's id lasts d plus 30 s, so a callback that ignores its context
-// beyond that may run twice. Zero or negative means the default.
+// the message's id lasts d plus 30 s (saturating: math.MaxInt64, the usual
+// "no timeout", gives a callback without timeout and a claim that lasts
+// while it runs), so a callback that ignores its context beyond that may run
+// twice. Zero or negative means the default.
 func WithCallbackTimeout(d time.Duration) HandlerOption {
 	return func(c *handlerConfig) {
 		if d > 0 {
@@ -66,7 +69,11 @@ func WithCallbackTimeout(d time.Duration) HandlerOption {
 
 // WithDedupeWindow sets how long a handled webhook-id is remembered (default
 // DefaultDedupeWindow, 48 h, which covers Basiq's whole retry schedule).
-// Zero or negative means the default.
+// Zero or negative means the default. The Handler remembers an id at least
+// twice its Verifier's tolerance whatever d says (10 minutes with the
+// default tolerance): a captured delivery verifies, and could be replayed,
+// for as long as its timestamp is within the tolerance, and the timestamp
+// may itself be up to the tolerance ahead when first handled.
 func WithDedupeWindow(d time.Duration) HandlerOption {
 	return func(c *handlerConfig) {
 		if d > 0 {
@@ -163,7 +170,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // handle dedupes and calls back for a verified message.
 func (h *handler) handle(ctx context.Context, w http.ResponseWriter, m Message) {
 	token := rand.Text()
-	status, err := h.cfg.deduper.Claim(ctx, m.ID, token, h.cfg.timeout+claimMargin)
+	status, err := h.cfg.deduper.Claim(ctx, m.ID, token, addDurations(h.cfg.timeout, claimMargin))
 	switch {
 	case err != nil:
 		h.log(ctx, slog.LevelWarn, "webhook: deduper failed; asking Basiq to retry", http.StatusServiceUnavailable, &m, err)
@@ -197,7 +204,7 @@ func (h *handler) handle(ctx context.Context, w http.ResponseWriter, m Message) 
 	}
 	bctx, cancel := bookkeeping()
 	defer cancel()
-	if err := h.cfg.deduper.Complete(bctx, m.ID, h.cfg.window); err != nil {
+	if err := h.cfg.deduper.Complete(bctx, m.ID, h.keep()); err != nil {
 		// The callback succeeded: answer 200 all the same, or Basiq would
 		// retry a message that was handled.
 		h.log(ctx, slog.LevelWarn, "webhook: deduper complete failed; a lost answer could be handled again", http.StatusOK, &m, err)
@@ -205,6 +212,25 @@ func (h *handler) handle(ctx context.Context, w http.ResponseWriter, m Message) 
 		h.log(ctx, slog.LevelDebug, "webhook: handled", http.StatusOK, &m, nil)
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// keep is how long a handled id is remembered: the dedupe window, raised to
+// twice the Verifier's tolerance when shorter. A delivery verifies while its
+// timestamp is within the tolerance of the clock, so a captured one can be
+// replayed up to the tolerance after its timestamp, which itself may be up
+// to the tolerance ahead of the clock when it was first handled.
+func (h *handler) keep() time.Duration {
+	return max(h.cfg.window, addDurations(h.v.tolerance, h.v.tolerance))
+}
+
+// addDurations is a+b for non-negative durations, saturating at the
+// largest Duration instead of overflowing (a "no timeout" written
+// math.MaxInt64 plus the claim's margin would otherwise be negative).
+func addDurations(a, b time.Duration) time.Duration {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // call runs the callback with its timeout, releasing the claim before

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -361,4 +362,130 @@ func TestHandlerOverLoopback(t *testing.T) {
 	assert.Equal(t, "u1", m.UserID())
 	assert.Equal(t, "c1", m.ConnectionID())
 	assert.Equal(t, thinBody, string(m.Body))
+}
+
+// "No timeout" is usually written math.MaxInt64: the callback must run, and
+// a redelivery while it runs must still be answered 409, not run it again.
+func TestNoCallbackTimeoutStillCallsBack(t *testing.T) {
+	for _, opts := range [][]webhook.HandlerOption{
+		{webhook.WithCallbackTimeout(math.MaxInt64)},
+		{webhook.WithCallbackTimeout(math.MaxInt64), webhook.WithDedupeWindow(math.MaxInt64)},
+		{webhook.WithCallbackTimeout(math.MaxInt64 - 10*time.Second)},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			release := make(chan struct{})
+			var calls atomic.Int32
+			h := webhook.Handler(newVerifier(t, webhook.WithTolerance(math.MaxInt64)), func(ctx context.Context, m webhook.Message) error {
+				calls.Add(1)
+				<-release
+				return nil
+			}, opts...)
+			first := make(chan *httptest.ResponseRecorder)
+			go func() { first <- deliver(h, t, "msg_forever", thinBody) }()
+			synctest.Wait()
+			select {
+			case w := <-first:
+				t.Fatalf("%d callbacks; the delivery was answered %d %q", calls.Load(), w.Code, strings.TrimSpace(w.Body.String()))
+			default:
+			}
+			require.EqualValues(t, 1, calls.Load(), "the callback runs")
+			assert.Equal(t, http.StatusConflict, deliver(h, t, "msg_forever", thinBody).Code, "a redelivery while it runs")
+			close(release)
+			assert.Equal(t, http.StatusOK, (<-first).Code)
+			assert.Equal(t, http.StatusOK, deliver(h, t, "msg_forever", thinBody).Code, "a duplicate afterwards")
+			assert.EqualValues(t, 1, calls.Load())
+		})
+	}
+}
+
+// A full MemoryDeduper never forgets a delivery whose callback is running:
+// a new message then gets 503 (Basiq retries it later), and a redelivery of
+// a running one gets 409, never a second concurrent callback.
+func TestFullDeduperNeverRunsACallbackTwiceAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var mu sync.Mutex
+		running, most := map[string]int{}, 0
+		calls := map[string]int{}
+		h := webhook.Handler(newVerifier(t), func(ctx context.Context, m webhook.Message) error {
+			mu.Lock()
+			calls[m.ID]++
+			running[m.ID]++
+			most = max(most, running[m.ID])
+			mu.Unlock()
+			<-release
+			mu.Lock()
+			running[m.ID]--
+			mu.Unlock()
+			return nil
+		}, webhook.WithDeduper(webhook.NewMemoryDeduper(2)))
+		codes := make(chan int, 8)
+		for _, id := range []string{"msg_a", "msg_b"} {
+			go func() { codes <- deliver(h, t, id, thinBody).Code }()
+		}
+		synctest.Wait() // both callbacks running: the deduper is full of claims
+		codeC := make(chan int, 1)
+		go func() { codeC <- deliver(h, t, "msg_c", thinBody).Code }()
+		synctest.Wait()
+		select {
+		case c := <-codeC:
+			assert.Equal(t, http.StatusServiceUnavailable, c, "a new message while full of running claims: Basiq retries it")
+		default:
+			t.Error("msg_c's callback runs: a running claim was evicted to make room")
+		}
+		for _, id := range []string{"msg_a", "msg_b"} {
+			go func() { codes <- deliver(h, t, id, thinBody).Code }()
+		}
+		synctest.Wait()
+		close(release)
+		got := map[int]int{}
+		for range 4 {
+			got[<-codes]++
+		}
+		assert.Equal(t, map[int]int{http.StatusOK: 2, http.StatusConflict: 2}, got, "two handled, two redeliveries refused while running")
+		mu.Lock()
+		assert.Equal(t, 1, most, "never two callbacks of one message at once")
+		assert.Equal(t, map[string]int{"msg_a": 1, "msg_b": 1}, calls)
+		mu.Unlock()
+		select {
+		case <-codeC:
+		default:
+		}
+		assert.Equal(t, http.StatusOK, deliver(h, t, "msg_c", thinBody).Code, "Basiq's retry, once there is room")
+	})
+}
+
+// A captured delivery replayed later verifies for as long as its timestamp
+// is within the Verifier's tolerance: the Handler must remember its id at
+// least that long, whatever a shorter dedupe window says.
+func TestReplayWithinToleranceAfterShortDedupeWindowIsDropped(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		stamp  time.Duration // the timestamp, from the first delivery
+		replay time.Duration // the replay, from the first delivery
+	}{
+		{"timestamp now, replayed 4m later", 0, 4 * time.Minute},
+		{"timestamp 4m ahead, replayed 8m later", 4 * time.Minute, 8 * time.Minute},
+		{"timestamp 4m59s ahead, replayed 9m58s later", 4*time.Minute + 59*time.Second, 9*time.Minute + 58*time.Second},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var calls atomic.Int32
+				h := webhook.Handler(newVerifier(t), func(context.Context, webhook.Message) error {
+					calls.Add(1)
+					return nil
+				}, webhook.WithDedupeWindow(time.Minute)) // tolerance: the default 5 minutes
+				stamp := time.Now().Add(c.stamp)
+				captured := func() *httptest.ResponseRecorder {
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, webhooktest.NewRequest(t, testSecret(), "/basiq", "msg_replayed", stamp, []byte(thinBody)))
+					return w
+				}
+				require.Equal(t, http.StatusOK, captured().Code)
+				time.Sleep(c.replay)
+				assert.Equal(t, http.StatusOK, captured().Code, "the replay verifies and is acknowledged")
+				assert.EqualValues(t, 1, calls.Load(), "but the callback does not run again")
+			})
+		})
+	}
 }
