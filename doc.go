@@ -6,12 +6,17 @@
 // # Connecting a bank (API 3.0)
 //
 // API 3.0 is the default. Connections are made in Basiq's hosted Consent UI:
-// Consents.URL builds the link (with a CLIENT_ACCESS token for the user; do
-// not log it, see RedactURL), ParseConsentRedirect reads the job ids Basiq
-// sends the browser back with, and Jobs.WaitAll waits for every job. A
-// failed job's Diagnosis carries the Consent UI options that fix it
-// (Diagnosis.Consent). API 2.1 (WithAPIVersion(V2_1)) creates connections
-// with credentials instead (Connections.Create).
+// Consents.Link builds the link and its state (the link carries a
+// CLIENT_ACCESS token for the user; do not log it, see RedactURL; keep the
+// state in the user's session), ParseConsentRedirect reads the job ids Basiq
+// sends the browser back with (check ConsentRedirect.StateMatches), and
+// Jobs.WaitAll waits for every job, best in the background. Only an outcome
+// with a nil Err (JobOutcome.Succeeded) may be read. A failed job's
+// Diagnosis carries the Consent UI options that fix it on the same
+// connection (Diagnosis.Consent, for Consents.Link) and a ProblemID that
+// Events.Advise and Connections.Health report too, so the user is told of a
+// problem once. API 2.1 (WithAPIVersion(V2_1)) creates connections with
+// credentials instead (Connections.Create).
 //
 // # Authentication
 //

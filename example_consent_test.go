@@ -15,7 +15,7 @@ import (
 // The API 3.0 path: send the user to Basiq's Consent UI, read the job ids off
 // the redirect back to the application, wait for every job, read the
 // accounts. Here basiqtest plays the user in the Consent UI.
-func ExampleConsentsService_URL() {
+func ExampleConsentsService_Link() {
 	srv := basiqtest.NewServer(basiqtest.InMemory(), basiqtest.WithTimeScale(0))
 	defer srv.Close()
 	c, err := basiq.NewClient(srv.APIKey(), basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()))
@@ -28,34 +28,38 @@ func ExampleConsentsService_URL() {
 		log.Fatal(err)
 	}
 
-	// 1. The link (keep state in the user's session; never log the link:
-	// it carries a token, see basiq.RedactURL).
-	const state = "session-4f1c"
-	link, err := c.Consents.URL(ctx, user.ID, &basiq.ConsentURLOptions{State: state})
+	// 1. The link and its random state (keep link.State in the user's
+	// session; never log link.URL: it carries a token, see basiq.RedactURL).
+	link, err := c.Consents.Link(ctx, user.ID, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
 
 	// 2. The user consents and connects a bank; the browser comes back.
-	redirect, err := srv.CompleteConsent(link, basiqtest.WithConsentLogins(
+	redirect, err := srv.CompleteConsent(link.URL, basiqtest.WithConsentLogins(
 		basiqtest.ConsentLogin{InstitutionID: "AU00000", LoginID: "gavinBelson", Password: "hooli2016"}))
 	if err != nil {
 		log.Fatal(err)
 	}
 	u, _ := url.Parse(redirect)
 	r, err := basiq.ParseConsentRedirect(u)
-	if err != nil || !r.StateMatches(state) {
+	if err != nil || !r.StateMatches(link.State) {
 		log.Fatal("not our redirect")
 	}
 
-	// 3. Wait for every job it started, then read the data.
-	outcomes, err := c.Jobs.WaitAll(ctx, r.JobIDs, nil)
+	// 3. Wait for every job it started (a real app does it in the
+	// background), then read the data of the jobs that succeeded.
+	outcomes, err := c.Jobs.WaitAll(ctx, r.JobIDs, &basiq.PollOptions{UserID: user.ID})
 	if err != nil {
 		log.Fatal(err)
 	}
 	for _, o := range outcomes {
 		if f, failed := o.Failed(); failed {
-			fmt.Println("failed:", f.Diagnosis.UserMessage) // and f.Diagnosis.Consent: the Consent UI fix
+			fmt.Println("failed:", f.Diagnosis.UserMessage) // and f.Diagnosis.Consent: the fix, for c.Consents.Link
+			continue
+		}
+		if !o.Succeeded() {
+			fmt.Println("not done:", o.Err) // timed out, another user's job: nothing to read
 			continue
 		}
 		accts, err := c.Accounts.List(ctx, user.ID, &basiq.AccountFilter{ConnectionID: o.Job.ConnectionID()})

@@ -45,7 +45,7 @@ func ExampleDiagnose() {
 		// Save the action and show the message when the user next signs in.
 		fmt.Println("tell the user:", d.UserMessage)
 		if d.Consent != nil {
-			// Then send them to c.Consents.URL(ctx, d.UserID, d.Consent).
+			// Then send them to c.Consents.Link(ctx, d.UserID, d.Consent), once per d.ProblemID.
 			fmt.Printf("through the Consent UI: connectionId=%s\n", d.Consent.ConnectionID)
 		}
 	case d.Action == basiq.ActionContactSupport:

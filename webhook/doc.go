@@ -44,30 +44,30 @@
 //		log.Fatal(err) // matches basiq.ErrInvalidInput; the secret is not quoted
 //	}
 //	h := webhook.Handler(v, func(ctx context.Context, m webhook.Message) error {
-//		switch m.Type {
-//		case basiq.EventConnectionInvalidated, basiq.EventConnectionActivated:
-//			// What to do about the connection: its health and the
-//			// Diagnosis of its latest job (one call, two requests).
-//			health, err := client.Connections.Health(ctx, m.UserID(), m.ConnectionID())
-//			if errors.Is(err, basiq.ErrNotFound) {
-//				return nil // the connection is gone since: nothing to do
-//			}
-//			if err != nil {
-//				return err // 500: Basiq retries later
-//			}
-//			return notifyUser(ctx, m.UserID(), health[0])
-//		case basiq.EventTransactionsUpdated:
-//			return queue.Enqueue(ctx, "sync-transactions", m.UserID())
-//		case basiq.EventConsentRevoked, basiq.EventConsentExpired:
-//			return deleteUserData(ctx, m.UserID())
+//		ev, err := client.Events.Get(ctx, m.EventURL) // the event the message names
+//		if err != nil {
+//			return err // 500: Basiq delivers it again later
 //		}
-//		return nil // other events: acknowledged and ignored
+//		advice, err := client.Events.Advise(ctx, ev) // what to do about it
+//		switch {
+//		case err != nil:
+//			return err
+//		case advice.NeedsUserAction:
+//			// connection.invalidated, still invalid: the Diagnosis the
+//			// application's callback saw for the same failure (same
+//			// ProblemID), so the user is told once.
+//			return notifyOnce(ctx, advice.Diagnosis)
+//		case advice.FetchTransactions:
+//			return queue.Enqueue(ctx, "sync-transactions", ev.UserID)
+//		case advice.DeleteUserData:
+//			return deleteUserData(ctx, ev.UserID)
+//		}
+//		return nil // connection.created, connection.activated and the rest ask nothing
 //	}, webhook.WithLogger(slog.Default()))
 //	http.Handle("POST /basiq/webhooks", h)
 //
-// For every event type at once, fetch the event the message names
-// (client.Events.Get(ctx, m.EventURL)) and ask client.Events.Advise what to
-// do about it.
+// The reference backend (examples/backend in the SDK's repository) is this
+// handler in a whole application, with its end-to-end test.
 //
 // Job completion has no event: follow a connection job with the SDK's
 // poller (Jobs.Wait, Jobs.Poller), not with webhooks.

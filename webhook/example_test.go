@@ -48,7 +48,7 @@ func ExampleHandler() {
 	}
 	h := webhook.Handler(v, func(ctx context.Context, m webhook.Message) error {
 		if m.Type == basiq.EventConnectionInvalidated {
-			// With a client: client.Connections.Health(ctx, m.UserID()) says what to do.
+			// With a client: client.Events.Advise on client.Events.Get(ctx, m.EventURL) says what to do.
 			fmt.Println("connection", m.ConnectionID(), "of user", m.UserID(), "needs attention")
 		}
 		return nil

@@ -105,7 +105,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	defer setup.Close()
 	c := setup.Client
 
-	hookURL := "https://app.example/basiq/webhook" // the fake delivers in memory, whatever the host
+	hookURL := "https://app.example/basiq/webhooks" // the fake delivers in memory, whatever the host
 	if live {
 		hookURL = *public
 	}

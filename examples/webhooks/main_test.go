@@ -24,7 +24,7 @@ func TestWebhooksOnTheFake(t *testing.T) {
 	}
 	s := out.String()
 	for _, p := range []string{
-		`(?m)^Registered webhook \S+ for https://app\.example/basiq/webhook \(15 event types; secret \[REDACTED\]\)$`,
+		`(?m)^Registered webhook \S+ for https://app\.example/basiq/webhooks \(15 event types; secret \[REDACTED\]\)$`,
 		`(?m)^\[\s*\d+\.\ds\] user\.created `,
 		`(?m)^\[\s*\d+\.\ds\] consent\.created `,
 		`(?m)^\[\s*\d+\.\ds\] connection\.invalidated\s+check-credentials: tell the user ".+" once for problem [0-9a-f-]+:invalid-credentials; then send them to the Consent UI \(connection [0-9a-f-]+\)$`,
