@@ -45,7 +45,7 @@ type tokenManager struct {
 	keyPrefix string
 	early     time.Duration
 	maxUsers  int
-	flights   flights[Token]
+	flights   flights[grant]
 	now       func() time.Time
 	spread    func() float64 // in [0,1): where in the refresh window this process starts
 
@@ -131,7 +131,20 @@ func (m *tokenManager) slotFor(kind authKind, userID string, create bool) *slot 
 	return s
 }
 
+// grant is a token and whether getting it minted one (POST /token).
+type grant struct {
+	tok    Token
+	minted bool
+}
+
 func (m *tokenManager) get(ctx context.Context, kind authKind, userID string) (Token, error) {
+	g, err := m.getGrant(ctx, kind, userID)
+	return g.tok, err
+}
+
+// getGrant is get, also telling whether the caller waited for a token to be
+// minted (its own request for one, or another caller's it shared).
+func (m *tokenManager) getGrant(ctx context.Context, kind authKind, userID string) (grant, error) {
 	now := m.now()
 	m.mu.Lock()
 	s := m.slotFor(kind, userID, true)
@@ -142,10 +155,10 @@ func (m *tokenManager) get(ctx context.Context, kind authKind, userID string) (T
 			go m.refreshEarly(context.WithoutCancel(ctx), kind, userID, tok)
 		}
 		m.mu.Unlock()
-		return tok, nil
+		return grant{tok: tok}, nil
 	}
 	m.mu.Unlock()
-	return m.shared(ctx, kind, userID, time.Time{})
+	return m.sharedGrant(ctx, kind, userID, time.Time{})
 }
 
 // getFresh is get for a token that must stay valid for a while after it is
@@ -199,15 +212,21 @@ func (m *tokenManager) invalidate(kind authKind, userID, rejected string) {
 // caller's ctx and abandoned when every caller has given up.
 // newerThan, when set, asks for a token expiring after it (early refresh).
 func (m *tokenManager) shared(ctx context.Context, kind authKind, userID string, newerThan time.Time) (Token, error) {
+	g, err := m.sharedGrant(ctx, kind, userID, newerThan)
+	return g.tok, err
+}
+
+// sharedGrant is shared, also telling whether the flight minted the token.
+func (m *tokenManager) sharedGrant(ctx context.Context, kind authKind, userID string, newerThan time.Time) (grant, error) {
 	key := m.key(kind, userID)
-	return m.flights.do(ctx, key, tokenFetchTimeout, func(fctx context.Context) (Token, error) {
+	return m.flights.do(ctx, key, tokenFetchTimeout, func(fctx context.Context) (grant, error) {
 		return m.obtain(fctx, kind, userID, key, newerThan)
 	})
 }
 
 // obtain takes the client's own copy or the shared cache's token when it is
 // usable, else mints one.
-func (m *tokenManager) obtain(ctx context.Context, kind authKind, userID, key string, newerThan time.Time) (Token, error) {
+func (m *tokenManager) obtain(ctx context.Context, kind authKind, userID, key string, newerThan time.Time) (grant, error) {
 	usable := func(tok Token, rejected string) bool {
 		return tok.Valid(m.now()) && tok.AccessToken != rejected && tok.ExpiresAt.After(newerThan)
 	}
@@ -219,7 +238,7 @@ func (m *tokenManager) obtain(ctx context.Context, kind authKind, userID, key st
 		// another flight stored one: take that token instead of minting another.
 		if tok := s.tok; usable(tok, rejected) {
 			m.mu.Unlock()
-			return tok, nil
+			return grant{tok: tok}, nil
 		}
 	}
 	m.mu.Unlock()
@@ -227,12 +246,12 @@ func (m *tokenManager) obtain(ctx context.Context, kind authKind, userID, key st
 	if m.cache != nil {
 		if tok, ok := m.cacheGet(ctx, key); ok && usable(tok, rejected) {
 			m.store(kind, userID, tok)
-			return tok, nil
+			return grant{tok: tok}, nil
 		}
 	}
 	tok, err := m.c.fetchToken(ctx, kind, userID)
 	if err != nil {
-		return Token{}, err
+		return grant{}, err
 	}
 	m.store(kind, userID, tok)
 	if m.cache != nil {
@@ -252,7 +271,7 @@ func (m *tokenManager) obtain(ctx context.Context, kind authKind, userID, key st
 		case <-wait.C:
 		}
 	}
-	return tok, nil
+	return grant{tok: tok, minted: true}, nil
 }
 
 // tokenCacheTimeout bounds every TokenCache call: a cache that hangs (a Redis

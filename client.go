@@ -58,6 +58,7 @@ type config struct {
 	clientCacheSize int
 	bodyLimit       int64
 	consentBaseURL  string
+	observer        Observer
 }
 
 // WithBaseURL points the client at another server (a proxy, or basiqtest).
@@ -210,6 +211,7 @@ type Client struct {
 	userAgentHeader []string // []string{userAgent}, shared by every request; never modified
 	jsonHeader      []string // []string{"application/json"}, likewise
 	logger          *slog.Logger
+	observer        Observer // nil: none
 	http            *transport.Transport
 	tokens          *tokenManager
 	// pageDecoded, when set (by tests), sees each list page's body right
@@ -271,6 +273,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		userAgentHeader: []string{ua},
 		jsonHeader:      []string{"application/json"},
 		logger:          cfg.logger,
+		observer:        cfg.observer,
 		http: transport.New(cfg.httpClient, transport.Policy{
 			MaxAttempts: cfg.retry.MaxAttempts, MinBackoff: cfg.retry.MinBackoff, MaxBackoff: cfg.retry.MaxBackoff,
 		}, cfg.bodyLimit),

@@ -160,14 +160,22 @@ func (c *Client) requestTarget(r apiRequest) (path, target string, err error) {
 
 // do sends r and decodes a 2xx JSON body into out (when non-nil). It returns
 // the HTTP status of the final answer. A token rejected as expired (403
-// access-denied) or invalid (401) is replaced once and the request replayed once.
-func (c *Client) do(ctx context.Context, r apiRequest, out any) (int, error) {
+// access-denied) or invalid (401) is replaced once and the request replayed
+// once. The Observer, if any, sees the whole call once, when it ends.
+func (c *Client) do(ctx context.Context, r apiRequest, out any) (status int, err error) {
 	if err := c.ready(); err != nil {
 		return 0, err
 	}
 	if ctx == nil {
 		return 0, invalidInput("nil context")
 	}
+	op := operation{start: time.Now()}
+	defer func() { c.observe(ctx, r, &op, err) }()
+	return c.send(ctx, r, out, &op)
+}
+
+// send is do's work, recording in op what the Observer is told.
+func (c *Client) send(ctx context.Context, r apiRequest, out any, op *operation) (int, error) {
 	path, target, err := c.requestTarget(r)
 	if err != nil {
 		return 0, err
@@ -179,11 +187,12 @@ func (c *Client) do(ctx context.Context, r apiRequest, out any) (int, error) {
 		}
 	}
 	start := time.Now()
-	resp, err := c.sendAuthorized(ctx, r, target, path, body)
+	resp, err := c.sendAuthorized(ctx, r, target, path, body, op)
 	if err != nil {
 		return 0, err
 	}
 	status := resp.StatusCode
+	op.status = status
 	if status >= 300 {
 		apiErr := newAPIError(r.method, path, resp)
 		c.logRequest(ctx, r, status, resp.Attempts, start, apiErr.CorrelationID)
@@ -203,6 +212,7 @@ func (c *Client) do(ctx context.Context, r apiRequest, out any) (int, error) {
 			err = nil
 		}
 		if err != nil {
+			op.decode = true
 			return status, fmt.Errorf("basiq: %s %s: decoding response: %w", r.method, path, err)
 		}
 	}
@@ -217,17 +227,21 @@ type directDecoder interface {
 }
 
 // sendAuthorized attaches a token, sends, and on a rejected token replaces it
-// and replays once.
-func (c *Client) sendAuthorized(ctx context.Context, r apiRequest, target, path string, body []byte) (*transport.Response, error) {
+// and replays once. It counts attempts and token mints in op.
+func (c *Client) sendAuthorized(ctx context.Context, r apiRequest, target, path string, body []byte, op *operation) (*transport.Response, error) {
 	var onRetry func(transport.RetryEvent)
 	if c.logger != nil {
 		onRetry = func(ev transport.RetryEvent) { c.logRetry(ctx, r, ev) }
 	}
 	for replay := 0; ; replay++ {
-		tok, err := c.tokenFor(ctx, r)
+		g, err := c.tokenFor(ctx, r)
+		if g.minted {
+			op.mints++
+		}
 		if err != nil {
 			return nil, err
 		}
+		tok := g.tok
 		// A fresh header per attempt: the transport hands it to net/http as is.
 		h := http.Header{
 			"Accept":        c.jsonHeader,
@@ -240,6 +254,9 @@ func (c *Client) sendAuthorized(ctx context.Context, r apiRequest, target, path 
 		resp, err := c.http.Do(ctx, transport.Request{
 			Method: r.method, URL: target, Header: h, Body: body, OnRetry: onRetry,
 		})
+		if resp != nil {
+			op.attempts += resp.Attempts
+		}
 		if err != nil {
 			return nil, c.transportError(r.method, path, resp, err)
 		}
@@ -253,11 +270,15 @@ func (c *Client) sendAuthorized(ctx context.Context, r apiRequest, target, path 
 	}
 }
 
-func (c *Client) tokenFor(ctx context.Context, r apiRequest) (Token, error) {
+// tokenFor returns the token r carries, and whether one was minted for it.
+func (c *Client) tokenFor(ctx context.Context, r apiRequest) (grant, error) {
 	if r.auth == authClient {
-		return c.ClientToken(ctx, r.userID)
+		if err := validateID("userId", r.userID); err != nil {
+			return grant{}, err
+		}
+		return c.tokens.getGrant(ctx, authClient, r.userID)
 	}
-	return c.Token(ctx)
+	return c.tokens.getGrant(ctx, authServer, "")
 }
 
 // tokenRejected reports a 401, or a 403 access-denied (Basiq's "Token has expired").

@@ -59,7 +59,7 @@ func (t Token) LogValue() slog.Value {
 // MarshalJSON encodes the token with AccessToken as [REDACTED], so that a
 // token inside a logged struct or slice does not leak. A TokenCache that
 // serializes tokens must store AccessToken itself (see
-// examples/tokencache-redis); the SDK ignores a cached token whose
+// contrib/redis/redistokencache); the SDK ignores a cached token whose
 // AccessToken is [REDACTED] and logs why.
 func (t Token) MarshalJSON() ([]byte, error) {
 	type plain Token // no methods: no recursion

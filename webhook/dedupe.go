@@ -9,7 +9,7 @@ import (
 // so that Handler calls back once per message however often Basiq delivers
 // it (Basiq retries until it gets a 2xx, and a 2xx it never received looks to
 // it like a failure). One Deduper may be shared by every replica of a
-// service (the Redis one in examples/tokencache-redis/redisdedupe is), so
+// service (the Redis one in contrib/redis/redisdedupe is), so
 // its operations must be atomic across all of them.
 //
 // The contract, per id:

@@ -31,7 +31,7 @@
 // callback fails, so that Basiq retries; and 200 without calling back for a
 // webhook-id already handled. Deduplication goes through a Deduper: in
 // memory by default (one process), or shared by a fleet of replicas (the
-// Redis one in examples/tokencache-redis/redisdedupe). Its claim, complete
+// Redis one in contrib/redis/redisdedupe). Its claim, complete
 // and release contract makes concurrent deliveries of one message call back
 // once, and a failed callback run again on the next delivery. A claim whose
 // callback is running is never forgotten to make room: a MemoryDeduper full

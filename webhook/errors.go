@@ -19,8 +19,8 @@ var (
 	// ErrBodyTooLarge: the body is over the Verifier's size limit
 	// (WithMaxBodySize). It is not verified.
 	ErrBodyTooLarge = errors.New("webhook: body too large")
-	// ErrInvalidPayload: the signature is valid but the body is not a JSON
-	// object. Verify returns it with a Message whose ID, Timestamp and Body
+	// ErrInvalidPayload: the signature is valid but the body is not valid
+	// JSON with an object at its top level. Verify returns it with a Message whose ID, Timestamp and Body
 	// are set and whose payload fields are empty, so a caller can log or
 	// keep it; Handler answers 422 and does not call back.
 	ErrInvalidPayload = errors.New("webhook: body is not a JSON object")

@@ -1,6 +1,9 @@
 package webhook
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -69,4 +72,40 @@ func (m Message) LogValue() slog.Value {
 		slog.String("event_id", m.EventID),
 		slog.Time("timestamp", m.Timestamp),
 	)
+}
+
+// payload is Basiq's thin payload as it comes on the wire.
+type payload struct {
+	EventTypeID string `json:"eventTypeId"`
+	EventID     string `json:"eventId"`
+	Links       struct {
+		Event       string `json:"event"`
+		EventEntity string `json:"eventEntity"`
+	} `json:"links"`
+}
+
+// readPayload fills m's payload fields from body, read by encoding/json, and
+// reports whether body is valid JSON whose top level is an object. A member
+// of another type (or null) leaves its field empty, as json.Unmarshal does;
+// unknown members are ignored and keys match case-insensitively. On false, m
+// is unchanged.
+func readPayload(body []byte, m *Message) bool {
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		return false
+	}
+	var p payload
+	if err := json.Unmarshal(body, &p); err != nil {
+		// json.Unmarshal checks the whole body's syntax before it decodes
+		// anything, so a type error means a valid object with a member of
+		// another type: it goes on with the other members.
+		var typeErr *json.UnmarshalTypeError
+		if !errors.As(err, &typeErr) {
+			return false
+		}
+	}
+	m.Type = basiq.EventType(p.EventTypeID)
+	m.EventID = p.EventID
+	m.EventURL = p.Links.Event
+	m.EntityURL = p.Links.EventEntity
+	return true
 }

@@ -188,13 +188,11 @@ func (v *Verifier) MaxBodySize() int {
 //     ErrInvalidSignature).
 //
 // Then it reads the thin payload {"eventTypeId", "eventId", "links":
-// {"event", "eventEntity"}} as json.Unmarshal would into a struct with those
+// {"event", "eventEntity"}} with json.Unmarshal into a struct with those
 // fields: keys match case-insensitively, unknown fields are ignored, and a
-// field of another type (or null) is left empty. A body that is not a JSON
-// object returns the Message without its payload fields and an error
-// matching ErrInvalidPayload. The top object and links are checked in full;
-// inside other values, which it skips, only strings and bracket balance
-// are checked. It allocates once, whatever the body size.
+// field of another type (or null) is left empty. A body that is not valid
+// JSON with an object at its top level returns the Message without its
+// payload fields and an error matching ErrInvalidPayload.
 //
 // Message.Body is body itself, not a copy. A Verifier not made by
 // NewVerifier returns an error matching basiq.ErrInvalidInput.
@@ -231,7 +229,7 @@ func (v *Verifier) Verify(h http.Header, body []byte) (Message, error) {
 		return Message{}, ErrInvalidSignature
 	}
 	m := Message{ID: id, Timestamp: at, Body: body}
-	if !parsePayload(body, &m) {
+	if !readPayload(body, &m) {
 		return m, ErrInvalidPayload
 	}
 	return m, nil

@@ -1,9 +1,9 @@
-// Package redisdedupe is an example webhook.Deduper on Redis, so that a fleet
+// Package redisdedupe is a webhook.Deduper on Redis, so that a fleet
 // of replicas behind one webhook URL calls back once per Basiq message, however
 // Basiq's retries land on the replicas.
 //
-// It lives in the tokencache-redis module so that the SDK never depends on
-// Redis. Copy it, or depend on it, and adapt it to your deployment:
+// It lives in the module github.com/banklink-go/basiq/contrib/redis, beside
+// the SDK's, so that the SDK never depends on Redis:
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "redis.internal:6379", Password: pw})
 //	h := webhook.Handler(verifier, onEvent, webhook.WithDeduper(redisdedupe.New(rdb)))
@@ -101,7 +101,7 @@ func WithPrefix(prefix string) Option {
 // Redis that hangs makes the Handler answer 503 (and Basiq retry) after t
 // rather than hold the delivery. Zero or negative means no bound other than
 // the caller's context and the Redis client's own timeouts (see the
-// tokencache-redis package's WithTimeout about go-redis and deadlines).
+// redistokencache package's WithTimeout about go-redis and deadlines).
 func WithTimeout(t time.Duration) Option {
 	return func(d *Deduper) { d.timeout = t }
 }

@@ -19,7 +19,7 @@ import (
 
 	"github.com/banklink-go/basiq"
 	"github.com/banklink-go/basiq/basiqtest"
-	redistokencache "github.com/banklink-go/basiq/examples/tokencache-redis"
+	"github.com/banklink-go/basiq/contrib/redis/redistokencache"
 )
 
 // newRedis connects to the redis-server at $REDIS_ADDR (default

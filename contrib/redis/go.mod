@@ -1,4 +1,4 @@
-module github.com/banklink-go/basiq/examples/tokencache-redis
+module github.com/banklink-go/basiq/contrib/redis
 
 go 1.25.0
 

@@ -21,7 +21,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/banklink-go/basiq/examples/tokencache-redis/redisdedupe"
+	"github.com/banklink-go/basiq/contrib/redis/redisdedupe"
 	"github.com/banklink-go/basiq/webhook"
 	"github.com/banklink-go/basiq/webhook/webhooktest"
 )

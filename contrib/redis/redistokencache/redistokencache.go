@@ -1,10 +1,10 @@
-// Package redistokencache is an example basiq.TokenCache on Redis, so that a
+// Package redistokencache is a basiq.TokenCache on Redis, so that a
 // fleet of replicas using the same Basiq API key shares one SERVER_ACCESS
 // token (and the per-user CLIENT_ACCESS tokens) instead of each replica
 // minting its own every hour.
 //
-// It lives in its own module so that the SDK never depends on Redis. Copy it,
-// or depend on it, and adapt it to your deployment:
+// It lives in the module github.com/banklink-go/basiq/contrib/redis, beside
+// the SDK's, so that the SDK never depends on Redis:
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "redis.internal:6379", Password: pw})
 //	cache := redistokencache.New(rdb, redistokencache.WithPrefix("payments:"))

@@ -11,7 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/banklink-go/basiq"
-	redistokencache "github.com/banklink-go/basiq/examples/tokencache-redis"
+	"github.com/banklink-go/basiq/contrib/redis/redistokencache"
 )
 
 // Every replica of a service builds its Basiq client like this, with the same
