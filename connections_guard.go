@@ -168,8 +168,9 @@ type ConnectionHealth struct {
 // GET /institutions/{id} per institution involved.
 //
 // Given connection ids, it reports those connections only, in that order
-// (one GET per connection instead of the list): the answer to a webhook's
-// connection.invalidated or connection.activated (see Events.Advise).
+// (one GET per connection instead of the list, and the list too when one of
+// them failed, to tell whether the user has connected that bank again):
+// the answer to a webhook's connection.invalidated (see Events.Advise).
 //
 // A job that has not yet named its connection (early in verify-credentials,
 // Basiq's job shows no links.source) is attributed by its institution when
@@ -212,11 +213,22 @@ func (s *ConnectionsService) Health(ctx context.Context, userID string, connecti
 	}
 	byConn, byInst := attributeJobs(all, jobs)
 	out := make([]ConnectionHealth, 0, len(conns))
+	everyConn, everyByConn := conns, byConn // for replaced: all of the user's connections
 	for _, cn := range conns {
 		h := s.healthOf(ctx, cn, byConn[cn.ID], byInst[cn.Institution.ID])
-		if h.Diagnosis != nil && !h.Refreshing && replaced(cn, h.LatestJob, all, byConn) {
-			h.Diagnosis.RemoveConnectionID, h.Diagnosis.Consent = cn.ID, nil
-			h.NeedsUserAction = false
+		if h.Diagnosis != nil && !h.Refreshing {
+			if len(connectionIDs) > 0 && len(everyConn) == len(conns) {
+				// Given ids: the user's other connections are needed once,
+				// with their institutions (a 3.0 job names none).
+				if everyConn, err = s.List(ctx, userID, nil); err != nil {
+					return nil, err
+				}
+				everyByConn, _ = attributeJobs(everyConn, jobs)
+			}
+			if replaced(cn, h.LatestJob, everyConn, everyByConn) {
+				h.Diagnosis.RemoveConnectionID, h.Diagnosis.Consent = cn.ID, nil
+				h.NeedsUserAction = false
+			}
 		}
 		out = append(out, h)
 	}
@@ -224,16 +236,21 @@ func (s *ConnectionsService) Health(ctx context.Context, userID string, connecti
 }
 
 // replaced reports whether a connection whose latest job failed (or that is
-// invalid with no job) has been replaced by another connection of the user
-// at the same institution whose latest job succeeded after failed was made:
-// the user connected again instead of fixing this one.
+// invalid with no job) has been replaced: after the failure had ended, the
+// user made another connection at the same institution, whose latest job
+// succeeded. A connection made before or while the failed job ran (a second
+// login at the same bank, connected in the same visit) never replaces it.
 func replaced(cn Connection, failed *Job, all []Connection, byConn map[string][]*Job) bool {
 	since := cn.CreatedDate
 	if failed != nil {
-		since = jobTime(failed)
+		since = failed.Updated
+		if since.IsZero() {
+			since = jobTime(failed)
+		}
 	}
 	for _, other := range all {
-		if other.ID == cn.ID || other.Institution.ID != cn.Institution.ID || other.Status == ConnectionInvalid {
+		if other.ID == cn.ID || other.Institution.ID != cn.Institution.ID || other.Status == ConnectionInvalid ||
+			since.IsZero() || !other.CreatedDate.After(since) {
 			continue
 		}
 		var latest *Job
@@ -242,7 +259,7 @@ func replaced(cn Connection, failed *Job, all []Connection, byConn map[string][]
 				latest = j
 			}
 		}
-		if latest != nil && latest.Status() == JobSucceeded && jobTime(latest).After(since) {
+		if latest != nil && latest.Status() == JobSucceeded {
 			return true
 		}
 	}

@@ -194,7 +194,14 @@ func TestEventsAdvise(t *testing.T) {
 	c := newCoreClient(t, a)
 	a.handle("GET", "/users/"+user+"/connections/"+conn, 200,
 		`{"type":"connection","id":"c-1","status":"invalid","createdDate":"2026-01-01T00:00:00Z","institution":{"type":"institution","id":"AU00000"}}`)
-	a.handle("GET", "/users/"+user+"/jobs", 200, `{"type":"list","data":[{"type":"job","id":"j-9","created":"2026-11-27T10:00:00Z",`+
+	// The user's connections: c-1, and c-0 at the same bank, older than
+	// c-1's failure, working: a second login, not a replacement.
+	a.handle("GET", "/users/"+user+"/connections", 200, `{"type":"list","data":[`+
+		`{"type":"connection","id":"c-1","status":"invalid","createdDate":"2026-01-01T00:00:00Z","institution":{"type":"institution","id":"AU00000"}},`+
+		`{"type":"connection","id":"c-0","status":"active","createdDate":"2025-06-01T00:00:00Z","institution":{"type":"institution","id":"AU00000"}}]}`)
+	a.handle("GET", "/users/"+user+"/jobs", 200, `{"type":"list","data":[{"type":"job","id":"j-8","created":"2026-11-27T11:00:00Z",`+
+		`"steps":[{"title":"verify-credentials","status":"success","result":{"type":"link","url":"/users/u-1/connections/c-0"}}],`+
+		`"links":{"source":"https://au-api.basiq.io/users/u-1/connections/c-0"}},{"type":"job","id":"j-9","created":"2026-11-27T10:00:00Z",`+
 		`"steps":[{"title":"verify-credentials","status":"failed","result":{"code":"invalid-credentials","title":"Cannot login"}}],`+
 		`"links":{"source":"https://au-api.basiq.io/users/u-1/connections/c-1"}}]}`)
 
@@ -205,8 +212,12 @@ func TestEventsAdvise(t *testing.T) {
 	assert.Equal(t, ActionUpdateCredentials, adv.Health.Diagnosis.Action, "a refresh's invalid credentials: the password changed")
 	assert.Equal(t, &ConsentURLOptions{ConnectionID: conn}, adv.Health.Diagnosis.Consent, "fixed in the Consent UI on 3.0")
 	assert.True(t, adv.Health.NeedsUserAction)
+	assert.True(t, adv.NeedsUserAction, "connection.invalidated asks the user to act")
+	assert.Same(t, adv.Health.Diagnosis, adv.Diagnosis)
+	assert.Equal(t, "c-1:invalid-credentials", adv.Diagnosis.ProblemID)
 	assert.Contains(t, adv.Summary, "needs the user")
-	assert.Len(t, a.apiRequests(), 2, "two requests: the connection and the user's jobs")
+	assert.Empty(t, adv.Diagnosis.RemoveConnectionID, "c-0 was there before c-1 failed: not a replacement")
+	assert.Len(t, a.apiRequests(), 3, "three requests: the connection, the user's jobs, and (for a failure) the user's connections")
 
 	for _, tc := range []struct {
 		typ     EventType
@@ -221,6 +232,8 @@ func TestEventsAdvise(t *testing.T) {
 		{EventUserDeleted, nil, true, false},
 		{EventTransactionsUpdated, nil, false, true},
 		{EventUserCreated, nil, false, false},
+		{EventConnectionCreated, nil, false, false},
+		{EventConnectionActivated, nil, false, false},
 		{"something.new", nil, false, false},
 	} {
 		t.Run(string(tc.typ), func(t *testing.T) {
@@ -231,6 +244,8 @@ func TestEventsAdvise(t *testing.T) {
 			assert.Equal(t, tc.del, adv.DeleteUserData)
 			assert.Equal(t, tc.fetch, adv.FetchTransactions)
 			assert.NotEmpty(t, adv.Summary)
+			assert.False(t, adv.NeedsUserAction, "only connection.invalidated asks the user to act")
+			assert.Nil(t, adv.Diagnosis)
 			assert.Equal(t, before, len(a.apiRequests()), "no request")
 		})
 	}

@@ -112,3 +112,35 @@ func TestJobsWaitAllContextEnds(t *testing.T) {
 		synctest.Wait()
 	})
 }
+
+// A job that timed out, or that PollOptions.UserID refused, is not a
+// success: its outcome has an error, Succeeded is false, and it is not
+// "failed" either (issue: "timed-out and refused jobs are read as
+// successes").
+func TestTimedOutOrRefusedJobIsNeverReadAsASuccess(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, c := newMultiJobs()
+		outs, err := c.Jobs.WaitAll(t.Context(), []string{"j1", "j3"}, &PollOptions{Timeout: 8 * time.Second})
+		require.NoError(t, err)
+		assert.True(t, outs[0].Succeeded(), "j1 ends in 5 s: %v", outs[0].Err)
+		assert.False(t, outs[1].Succeeded(), "j3 needs 12 s: timed out")
+		assert.ErrorIs(t, outs[1].Err, ErrPollTimeout)
+		_, failed := outs[1].Failed()
+		assert.False(t, failed, "a timeout is not a failure with a Diagnosis")
+
+		_, c = newMultiJobs()
+		outs, err = c.Jobs.WaitAll(t.Context(), []string{"j1"}, &PollOptions{UserID: "u-2"})
+		require.NoError(t, err)
+		assert.False(t, outs[0].Succeeded(), "j1 is user u-1's")
+		assert.ErrorIs(t, outs[0].Err, ErrInvalidInput)
+
+		ctx, cancel := context.WithCancel(t.Context())
+		_, c = newMultiJobs()
+		time.AfterFunc(time.Second, cancel)
+		outs, err = c.Jobs.WaitAll(ctx, []string{"j1"}, nil)
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.False(t, outs[0].Succeeded(), "cancelled")
+		assert.False(t, JobOutcome{JobID: "x"}.Succeeded(), "the zero outcome")
+		assert.False(t, JobOutcome{JobID: "x", Job: &Job{ID: "x"}}.Succeeded(), "no error, but no finished job")
+	})
+}

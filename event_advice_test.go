@@ -1,0 +1,137 @@
+package basiq_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/banklink-go/basiq"
+	"github.com/banklink-go/basiq/basiqtest"
+)
+
+// One failure, one notice: of the events a failed connection brings
+// (created, invalidated, and a later activated), only invalidated asks the
+// user to act, with the ProblemID the callback's wait saw and Health reports
+// (issue: "one failure, three notices").
+func TestOneFailureAsksTheUserOnceAcrossCallbackWebhooksAndHealth(t *testing.T) {
+	srv, c, userID := v3Fake(t)
+	f := failBighead(t, srv, c, userID)
+	problem := f.Diagnosis.ProblemID
+	require.NotEmpty(t, problem)
+	assert.Equal(t, f.Diagnosis.ConnectionID+":invalid-credentials", problem)
+
+	asks := map[string]int{} // ProblemID → events that ask the user
+	var types []basiq.EventType
+	for ev, err := range c.Events.All(t.Context(), &basiq.EventFilter{UserID: userID}) {
+		require.NoError(t, err)
+		a, err := c.Events.Advise(t.Context(), &ev)
+		require.NoError(t, err)
+		types = append(types, ev.Type)
+		if a.NeedsUserAction {
+			asks[a.Diagnosis.ProblemID]++
+		}
+	}
+	assert.Contains(t, types, basiq.EventConnectionCreated)
+	assert.Contains(t, types, basiq.EventConnectionInvalidated)
+	assert.Equal(t, map[string]int{problem: 1}, asks, "one event asks, about the callback's problem")
+
+	health, err := c.Connections.Health(t.Context(), userID)
+	require.NoError(t, err)
+	require.Len(t, health, 1)
+	require.NotNil(t, health[0].Diagnosis)
+	assert.Equal(t, problem, health[0].Diagnosis.ProblemID, "Health names the same problem")
+
+	// Fixed: activated asks nothing, and invalidated, read late, asks nothing either.
+	srv.SetLoginOutcome("bighead", basiqtest.Outcome{})
+	remedy, err := c.Consents.Link(t.Context(), userID, f.Diagnosis.Consent)
+	require.NoError(t, err)
+	rd := consentAs(t, srv, remedy.URL, basiqtest.ConsentLogin{LoginID: "bighead", Password: "password"})
+	outs, err := c.Jobs.WaitAll(t.Context(), rd.JobIDs, &basiq.PollOptions{UserID: userID})
+	require.NoError(t, err)
+	require.True(t, outs[0].Succeeded(), "%v", outs[0].Err)
+	for ev, err := range c.Events.All(t.Context(), &basiq.EventFilter{UserID: userID}) {
+		require.NoError(t, err)
+		a, err := c.Events.Advise(t.Context(), &ev)
+		require.NoError(t, err)
+		assert.False(t, a.NeedsUserAction, "%s after the fix", ev.Type)
+	}
+}
+
+// A failed create's remedy fixes that connection: it names the connection,
+// and following it leaves one connection, active, and Health asking nothing
+// (issue: "following a failed create's remedy leaves a dead connection for
+// ever").
+func TestFailedCreatesRemedyFixesTheSameConnection(t *testing.T) {
+	srv, c, userID := v3Fake(t)
+	f := failBighead(t, srv, c, userID)
+	failedConn := f.Job.ConnectionID()
+	require.NotEmpty(t, failedConn)
+	require.NotNil(t, f.Diagnosis.Consent)
+	assert.Equal(t, failedConn, f.Diagnosis.Consent.ConnectionID, "the remedy is on the failed connection")
+	assert.Empty(t, f.Diagnosis.Consent.Action, "no action: action=update would delete every connection")
+
+	srv.SetLoginOutcome("bighead", basiqtest.Outcome{})
+	remedy, err := c.Consents.Link(t.Context(), userID, f.Diagnosis.Consent)
+	require.NoError(t, err)
+	rd := consentAs(t, srv, remedy.URL, basiqtest.ConsentLogin{LoginID: "bighead", Password: "password"})
+	outs, err := c.Jobs.WaitAll(t.Context(), rd.JobIDs, &basiq.PollOptions{UserID: userID})
+	require.NoError(t, err)
+	require.True(t, outs[0].Succeeded(), "%v", outs[0].Err)
+	assert.Equal(t, failedConn, outs[0].Job.ConnectionID(), "a new job on the same connection")
+
+	health, err := c.Connections.Health(t.Context(), userID)
+	require.NoError(t, err)
+	require.Len(t, health, 1, "no second connection")
+	assert.Equal(t, basiq.ConnectionActive, health[0].Connection.Status)
+	assert.False(t, health[0].NeedsUserAction)
+	assert.Nil(t, health[0].Diagnosis)
+}
+
+// When the user connects the bank again instead (another login), the failed
+// connection is not left asking for action for ever: Health names it for
+// deletion, and asks the user nothing.
+func TestConnectingAgainInsteadOfTheRemedyLeavesNoDeadConnection(t *testing.T) {
+	clock := basiqtest.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	srv, c, userID := v3Fake(t, basiqtest.WithClock(clock.Now), basiqtest.WithTokenTTL(24*time.Hour))
+	f := failBighead(t, srv, c, userID)
+	failedConn := f.Job.ConnectionID()
+	clock.Advance(time.Minute) // the user reads the failure, and connects the bank again
+	link, err := c.Consents.Link(t.Context(), userID, &basiq.ConsentURLOptions{Action: basiq.ConsentConnect})
+	require.NoError(t, err)
+	rd := consentAs(t, srv, link.URL, basiqtest.ConsentLogin{InstitutionID: "AU00004", LoginID: "gavinBelson", Password: "hooli2016"})
+	outs, err := c.Jobs.WaitAll(t.Context(), rd.JobIDs, &basiq.PollOptions{UserID: userID})
+	require.NoError(t, err)
+	require.True(t, outs[0].Succeeded(), "%v", outs[0].Err)
+
+	health, err := c.Connections.Health(t.Context(), userID, failedConn)
+	require.NoError(t, err)
+	require.Len(t, health, 1)
+	assert.False(t, health[0].NeedsUserAction, "the user has a working connection at that bank now")
+	require.NotNil(t, health[0].Diagnosis)
+	assert.Equal(t, failedConn, health[0].Diagnosis.RemoveConnectionID)
+	assert.Nil(t, health[0].Diagnosis.Consent, "no remedy to send the user to")
+
+	require.NoError(t, c.Connections.Delete(t.Context(), userID, health[0].Diagnosis.RemoveConnectionID))
+	all, err := c.Connections.Health(t.Context(), userID)
+	require.NoError(t, err)
+	require.Len(t, all, 1)
+	assert.Equal(t, basiq.ConnectionActive, all[0].Connection.Status)
+	assert.False(t, all[0].NeedsUserAction)
+}
+
+// On a create, where the user is there and nobody will retry unless the
+// application does, ActionRetryLater promises nothing.
+func TestRetryLaterOnACreatePromisesNoRetry(t *testing.T) {
+	job := &basiq.Job{ID: "j", Steps: []basiq.Step{{Title: basiq.StepRetrieveTransactions, Status: basiq.StepFailed,
+		Result: &basiq.StepResult{Code: "service-unavailable"}}}}
+	for _, status := range []basiq.InstitutionStatus{basiq.StatusOperational, basiq.StatusPartialOutage, ""} {
+		d := basiq.Diagnose(job, basiq.DiagnoseOptions{Operation: basiq.OpCreate, InstitutionStatus: status})
+		assert.Equal(t, basiq.ActionRetryLater, d.Action)
+		assert.NotContains(t, d.UserMessage, "We'll try again", "%s: nobody retries a create", status)
+		assert.Contains(t, d.UserMessage, "Please try again", status)
+		r := basiq.Diagnose(job, basiq.DiagnoseOptions{Operation: basiq.OpRefresh, InstitutionStatus: status})
+		assert.Contains(t, r.UserMessage, "We'll try again", "a refresh is the application's own: it retries")
+	}
+}
