@@ -28,6 +28,7 @@ type app struct {
 	log    *slog.Logger
 	notify func(userID string, d basiq.Diagnosis) // e-mail, push: the user may not be on the page
 	wait   time.Duration                          // a background wait's timeout
+	poll   basiq.PollOptions                      // intervals for those waits (zero: the SDK's defaults)
 
 	mu       sync.Mutex
 	sessions map[string]*session        // by the session cookie
@@ -148,7 +149,9 @@ func (a *app) waitInBackground(userID string, jobIDs []string, op basiq.Operatio
 		ctx, cancel := context.WithTimeout(context.Background(), a.wait)
 		defer cancel()
 		// Each outcome carries its own error (the ids are valid: ParseConsentRedirect checked them).
-		outcomes, _ := a.c.Jobs.WaitAll(ctx, jobIDs, &basiq.PollOptions{UserID: userID, Operation: op})
+		opts := a.poll
+		opts.UserID, opts.Operation = userID, op // only this user's jobs: the ids came through the browser
+		outcomes, _ := a.c.Jobs.WaitAll(ctx, jobIDs, &opts)
 		for _, o := range outcomes {
 			if f, failed := o.Failed(); failed {
 				a.act(ctx, f.Diagnosis)

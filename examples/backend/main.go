@@ -46,11 +46,13 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return err
 	}
 	defer setup.Close()
+	stdout = demo.Locked(stdout) // the app's background work prints too
 	a := newApp(setup.Client, slog.New(slog.DiscardHandler))
-	var notices []basiq.Diagnosis
+	a.poll = setup.Poll // poll intervals that suit the fake's sped-up banks
+	notices := make(chan basiq.Diagnosis, 16)
 	a.notify = func(userID string, d basiq.Diagnosis) {
 		fmt.Fprintf(stdout, "  notice to the user: %q\n    (problem %s; remedy /fix?problem=%s)\n", d.UserMessage, d.ProblemID, d.ProblemID)
-		notices = append(notices, d) // a real app e-mails it
+		notices <- d // a real app e-mails it
 	}
 	wh, err := a.c.Webhooks.Create(ctx, basiq.WebhookParams{URL: "https://app.example/basiq/webhooks"})
 	if err != nil {
@@ -62,12 +64,12 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	}
 	h := a.routes(v)
 	setup.Fake.SetWebhookReceiver(h)
-	return story(ctx, stdout, a, h, setup.Fake, &notices)
+	return story(ctx, stdout, a, h, setup.Fake, notices)
 }
 
 // story plays a user through the app on the fake: sign-up, consent to two
 // banks (one fails), the notice, its remedy, the fix, and health.
-func story(ctx context.Context, w io.Writer, a *app, h http.Handler, fake *basiqtest.Server, notices *[]basiq.Diagnosis) error {
+func story(ctx context.Context, w io.Writer, a *app, h http.Handler, fake *basiqtest.Server, notices chan basiq.Diagnosis) error {
 	b := demo.NewBrowser(h, fake)
 	b.Log = w
 	visit := func(path string, logins ...basiqtest.ConsentLogin) error {
@@ -88,9 +90,8 @@ func story(ctx context.Context, w io.Writer, a *app, h http.Handler, fake *basiq
 		basiqtest.ConsentLogin{InstitutionID: "AU00004", LoginID: "bighead", Password: "password"}); err != nil {
 		return err
 	}
-	for len(*notices) > 0 {
-		d := (*notices)[0]
-		*notices = (*notices)[1:]
+	for len(notices) > 0 {
+		d := <-notices
 		fmt.Fprintf(w, "The user sorts it out with the bank and follows the remedy for %s.\n", d.ProblemID)
 		fake.SetLoginOutcome("bighead", basiqtest.Outcome{})
 		if err := visit("/fix?problem="+url.QueryEscape(d.ProblemID), basiqtest.ConsentLogin{LoginID: "bighead", Password: "password"}); err != nil {

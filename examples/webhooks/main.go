@@ -90,7 +90,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	}
 	// Events are printed from the receiver's goroutines, the rest from this
 	// one: one lock for every write.
-	stdout = &lockedWriter{w: stdout}
+	stdout = demo.Locked(stdout)
 	live := demo.Live(env)
 	if live && *public == "" {
 		return demo.UsageError(fs, "-url is required with BASIQ_API_KEY: the public https URL Basiq delivers to")
@@ -249,18 +249,6 @@ func serve(ctx context.Context, addr string, rx *receiver, stdout io.Writer) err
 		}
 		return err
 	}
-}
-
-// lockedWriter serialises writes.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // printer prints one line per event, in the order they are handled.
