@@ -201,12 +201,11 @@ func (a *app) act(ctx context.Context, d basiq.Diagnosis) {
 }
 
 func (a *app) refresh(ctx context.Context, userID, connID string) {
-	job, err := a.c.Connections.Refresh(ctx, userID, connID)
-	if err != nil {
+	if job, err := a.c.Connections.Refresh(ctx, userID, connID); err != nil {
 		a.log.Warn("refresh", "connection_id", connID, "error", err)
-		return
+	} else {
+		a.waitInBackground(userID, []string{job.ID}, basiq.OpRefresh)
 	}
-	a.waitInBackground(userID, []string{job.ID}, basiq.OpRefresh)
 }
 
 // onWebhook handles a delivery quickly: the event, what to do about it.

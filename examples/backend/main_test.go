@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -45,8 +46,11 @@ func TestStoryOnTheFake(t *testing.T) {
 	}
 }
 
-func TestLiveAPIIsRefused(t *testing.T) {
+func TestFlagsAndTheLiveAPIAreRefused(t *testing.T) {
 	var out bytes.Buffer
+	if err := run(t.Context(), []string{"-x"}, noKey, &out, &out); !errors.Is(err, demo.ErrUsage) {
+		t.Fatalf("a flag: err = %v", err)
+	}
 	err := run(t.Context(), nil, func(k string) string {
 		return map[string]string{"BASIQ_API_KEY": "a2V5"}[k]
 	}, &out, &out)
