@@ -44,13 +44,7 @@ func TestOneFailureAsksTheUserOnceAcrossCallbackWebhooksAndHealth(t *testing.T) 
 	assert.Equal(t, problem, health[0].Diagnosis.ProblemID, "Health names the same problem")
 
 	// Fixed: activated asks nothing, and invalidated, read late, asks nothing either.
-	srv.SetLoginOutcome("bighead", basiqtest.Outcome{})
-	remedy, err := c.Consents.Link(t.Context(), userID, f.Diagnosis.Consent)
-	require.NoError(t, err)
-	rd := consentAs(t, srv, remedy.URL, basiqtest.ConsentLogin{LoginID: "bighead", Password: "password"})
-	outs, err := c.Jobs.WaitAll(t.Context(), rd.JobIDs, &basiq.PollOptions{UserID: userID})
-	require.NoError(t, err)
-	require.True(t, outs[0].Succeeded(), "%v", outs[0].Err)
+	followBigheadsRemedy(t, srv, c, userID, f.Diagnosis)
 	for ev, err := range c.Events.All(t.Context(), &basiq.EventFilter{UserID: userID}) {
 		require.NoError(t, err)
 		a, err := c.Events.Advise(t.Context(), &ev)
@@ -72,14 +66,8 @@ func TestFailedCreatesRemedyFixesTheSameConnection(t *testing.T) {
 	assert.Equal(t, failedConn, f.Diagnosis.Consent.ConnectionID, "the remedy is on the failed connection")
 	assert.Empty(t, f.Diagnosis.Consent.Action, "no action: action=update would delete every connection")
 
-	srv.SetLoginOutcome("bighead", basiqtest.Outcome{})
-	remedy, err := c.Consents.Link(t.Context(), userID, f.Diagnosis.Consent)
-	require.NoError(t, err)
-	rd := consentAs(t, srv, remedy.URL, basiqtest.ConsentLogin{LoginID: "bighead", Password: "password"})
-	outs, err := c.Jobs.WaitAll(t.Context(), rd.JobIDs, &basiq.PollOptions{UserID: userID})
-	require.NoError(t, err)
-	require.True(t, outs[0].Succeeded(), "%v", outs[0].Err)
-	assert.Equal(t, failedConn, outs[0].Job.ConnectionID(), "a new job on the same connection")
+	fixed := followBigheadsRemedy(t, srv, c, userID, f.Diagnosis)
+	assert.Equal(t, failedConn, fixed.ConnectionID(), "a new job on the same connection")
 
 	health, err := c.Connections.Health(t.Context(), userID)
 	require.NoError(t, err)
@@ -134,4 +122,20 @@ func TestRetryLaterOnACreatePromisesNoRetry(t *testing.T) {
 		r := basiq.Diagnose(job, basiq.DiagnoseOptions{Operation: basiq.OpRefresh, InstitutionStatus: status})
 		assert.Contains(t, r.UserMessage, "We'll try again", "a refresh is the application's own: it retries")
 	}
+}
+
+// followBigheadsRemedy lets bighead log in again, follows the remedy through
+// Consents.Link and the fake's Consent UI, and returns the job it started,
+// which must succeed.
+func followBigheadsRemedy(t *testing.T, srv *basiqtest.Server, c *basiq.Client, userID string, d basiq.Diagnosis) *basiq.Job {
+	t.Helper()
+	srv.SetLoginOutcome("bighead", basiqtest.Outcome{})
+	remedy, err := c.Consents.Link(t.Context(), userID, d.Consent)
+	require.NoError(t, err)
+	rd := consentAs(t, srv, remedy.URL, basiqtest.ConsentLogin{LoginID: "bighead", Password: "password"})
+	require.True(t, rd.StateMatches(remedy.State))
+	outs, err := c.Jobs.WaitAll(t.Context(), rd.JobIDs, &basiq.PollOptions{UserID: userID})
+	require.NoError(t, err)
+	require.True(t, outs[0].Succeeded(), "%v", outs[0].Err)
+	return outs[0].Job
 }
