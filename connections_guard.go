@@ -155,9 +155,13 @@ type ConnectionHealth struct {
 	// older than Basiq's 7 days): ActionReconnect, in place through the
 	// Consent UI. Its remedy (Consent) is always on this connection, and its
 	// ProblemID is the one Jobs.Wait, Jobs.WaitAll and Events.Advise report
-	// for the same failure. When the user has since made a working
-	// connection at the same institution, RemoveConnectionID names this one:
-	// delete it; NeedsUserAction is then false.
+	// for the same failure. When this connection never worked (invalid, never
+	// fetched anything) and the user has, since its failure, made a working
+	// connection at the same institution (a typo in the login id, put right
+	// by connecting again), RemoveConnectionID names this one: delete it (it
+	// holds no data); NeedsUserAction is then false. A connection that ever
+	// worked is never named: a second login at the same bank is not a
+	// replacement.
 	Diagnosis *Diagnosis
 }
 
@@ -216,7 +220,7 @@ func (s *ConnectionsService) Health(ctx context.Context, userID string, connecti
 	everyConn, everyByConn := conns, byConn // for replaced: all of the user's connections
 	for _, cn := range conns {
 		h := s.healthOf(ctx, cn, byConn[cn.ID], byInst[cn.Institution.ID])
-		if h.Diagnosis != nil && !h.Refreshing {
+		if h.Diagnosis != nil && !h.Refreshing && neverWorked(cn, byConn[cn.ID]) {
 			if len(connectionIDs) > 0 && len(everyConn) == len(conns) {
 				// Given ids: the user's other connections are needed once,
 				// with their institutions (a 3.0 job names none).
@@ -235,8 +239,17 @@ func (s *ConnectionsService) Health(ctx context.Context, userID string, connecti
 	return out, nil
 }
 
-// replaced reports whether a connection whose latest job failed (or that is
-// invalid with no job) has been replaced: after the failure had ended, the
+// neverWorked reports whether a connection is invalid (or pre-init) and has
+// never fetched anything: no lastUsed, and no job of it succeeded.
+func neverWorked(cn Connection, jobs []*Job) bool {
+	if cn.Status != ConnectionInvalid && cn.Status != ConnectionPreInit || !cn.LastUsed.IsZero() {
+		return false
+	}
+	return !slices.ContainsFunc(jobs, func(j *Job) bool { return j.Status() == JobSucceeded })
+}
+
+// replaced reports whether a connection that never worked has been
+// replaced: after the failure had ended, the
 // user made another connection at the same institution, whose latest job
 // succeeded. A connection made before or while the failed job ran (a second
 // login at the same bank, connected in the same visit) never replaces it.
@@ -303,9 +316,12 @@ func (s *ConnectionsService) healthOf(ctx context.Context, cn Connection, cj, ma
 				op = OpCreate
 			}
 			instID := cn.Institution.ID
-			d := s.client().diagnose(ctx, &latest, DiagnoseOptions{Operation: op, ConnectionID: cn.ID}, &instID)
+			opts := DiagnoseOptions{Operation: op, ConnectionID: cn.ID, MFA: cn.MFAEnabled, mfaKnown: true}
+			d := s.client().diagnose(ctx, &latest, opts, &instID)
 			h.Diagnosis = &d
-			h.NeedsUserAction = h.NeedsUserAction || d.Action.UserMustAct()
+			// A remedy through the Consent UI needs the user too (a retry
+			// on a bank that asks for MFA).
+			h.NeedsUserAction = h.NeedsUserAction || d.Action.UserMustAct() || d.Consent != nil
 		}
 	}
 	for _, j := range maybe {
@@ -316,20 +332,30 @@ func (s *ConnectionsService) healthOf(ctx context.Context, cn Connection, cj, ma
 	if h.Refreshing {
 		h.NeedsUserAction = false
 	}
+	if cn.Status == ConnectionPreInit && !h.Refreshing {
+		// An open-banking authorisation the user left unfinished: they
+		// finish it in the Consent UI, on the connection (no delete needed).
+		h.NeedsUserAction = true
+	}
 	if h.NeedsUserAction && h.Diagnosis == nil && s.client().version == V3 {
 		h.Diagnosis = invalidConnectionDiagnosis(cn)
 	}
 	return h
 }
 
-// invalidConnectionDiagnosis is the Diagnosis of an invalid connection with
-// no failed job to read, on API 3.0: the user reconnects it in place.
+// invalidConnectionDiagnosis is the Diagnosis of an invalid (or pre-init)
+// connection with no failed job to read, on API 3.0: the user reconnects it
+// in place.
 func invalidConnectionDiagnosis(cn Connection) *Diagnosis {
+	code := codeConnectionInvalid
+	if cn.Status == ConnectionPreInit {
+		code = codeConnectionPreInit
+	}
 	return &Diagnosis{
-		Code: codeConnectionInvalid, Operation: OpRefresh, Action: ActionReconnect,
+		Code: code, Operation: OpRefresh, Action: ActionReconnect,
 		UserMessage: userMessageReconnectInvalid, ConnectionID: cn.ID,
 		Consent:   &ConsentURLOptions{ConnectionID: cn.ID},
-		ProblemID: problemID(cn.ID, "", codeConnectionInvalid),
+		ProblemID: problemID(cn.ID, "", code),
 	}
 }
 

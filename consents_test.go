@@ -429,3 +429,34 @@ func TestDiagnoseRejectedMFAAnswer(t *testing.T) {
 		}
 	}
 }
+
+// On a bank that asks for MFA at every login, a remedy that needs a new job
+// is the Consent UI on the connection (where the user answers the bank),
+// never a background refresh that would expire and make the connection
+// invalid.
+func TestMFABanksRetryThroughTheConsentUIOnTheConnection(t *testing.T) {
+	failed := func(step StepName, code string) *Job {
+		return &Job{ID: "job-1", Steps: []Step{{Title: step, Status: StepFailed, Result: &StepResult{Code: code}}},
+			Links: JobLinks{Source: "https://au-api.basiq.io/users/u-1/connections/conn-1"}}
+	}
+	for _, tc := range []struct {
+		job    *Job
+		action Action
+	}{
+		{failed(StepRetrieveTransactions, "service-unavailable"), ActionRetryLater},
+		{failed(StepRetrieveAccounts, "account-not-accessible-requires-user-action"), ActionResolveAtBank},
+	} {
+		for _, op := range []Operation{OpCreate, OpRefresh} {
+			plain := Diagnose(tc.job, DiagnoseOptions{Operation: op, InstitutionStatus: StatusOperational})
+			assert.Equal(t, tc.action, plain.Action)
+			assert.Nil(t, plain.Consent, "%s %s without MFA: the app refreshes", tc.action, op)
+			d := Diagnose(tc.job, DiagnoseOptions{Operation: op, InstitutionStatus: StatusOperational, MFA: true})
+			assert.Equal(t, tc.action, d.Action)
+			assert.Equal(t, &ConsentURLOptions{ConnectionID: "conn-1"}, d.Consent, "%s %s with MFA", tc.action, op)
+			assert.Contains(t, d.UserMessage, "reconnect your bank")
+			assert.Equal(t, plain.ProblemID, d.ProblemID)
+			old := Diagnose(tc.job, DiagnoseOptions{Operation: op, InstitutionStatus: StatusOperational, MFA: true, APIVersion: V2_1})
+			assert.Nil(t, old.Consent, "2.1 has no Consent UI")
+		}
+	}
+}

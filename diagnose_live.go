@@ -12,6 +12,9 @@ func (c *Client) diagnose(ctx context.Context, job *Job, opts DiagnoseOptions, i
 	if opts.APIVersion == "" {
 		opts.APIVersion = c.version
 	}
+	if !opts.mfaKnown && !opts.MFA && mfaMatters(job, opts) {
+		opts.MFA = c.connectionMFA(ctx, job, instID)
+	}
 	if opts.InstitutionStatus == "" && statusMatters(job, opts) {
 		opts.InstitutionStatus = c.institutionStatus(ctx, job, instID)
 	}
@@ -41,6 +44,34 @@ func (c *Client) institutionStatus(ctx context.Context, job *Job, instID *string
 		return ""
 	}
 	return inst.Status
+}
+
+// connectionMFA reports whether the job's connection asks for MFA at every
+// login (one GET of the connection, shared and cached with the pollers'),
+// storing its institution in *instID
+// when that is still unknown.
+func (c *Client) connectionMFA(ctx context.Context, job *Job, instID *string) bool {
+	user, conn := job.owner()
+	if user == "" || conn == "" {
+		return false
+	}
+	f, err := c.jobs.connectionFacts(ctx, user, conn)
+	if err != nil {
+		return false
+	}
+	if *instID == "" {
+		*instID = f.institutionID
+	}
+	return f.mfa
+}
+
+// mfaMatters reports whether the connection's MFA changes the diagnosis of
+// job (asked of Diagnose, as statusMatters does).
+func mfaMatters(job *Job, opts DiagnoseOptions) bool {
+	opts.MFA = true
+	with := Diagnose(job, opts)
+	opts.MFA = false
+	return with.Consent != nil && Diagnose(job, opts).Consent == nil
 }
 
 // statusMatters reports whether the institution's status changes the

@@ -84,10 +84,13 @@ const (
 	// with Connections.Refresh(ctx, userID, ConnectionID) once RetryAfter has
 	// passed, counting the attempt (DiagnoseOptions.Attempt, PollOptions.Attempt):
 	// from attempt 3 the Diagnosis says ActionContactSupport instead. On a
-	// create or an update the UserMessage asks the user to try again in a
-	// while and promises nothing; on a refresh (the application's own,
-	// usually with nobody there) it says "we'll try again", which is true
-	// only if the application does.
+	// create or an update the UserMessage promises nothing; on a refresh (the
+	// application's own, usually with nobody there) it says "we'll try
+	// again", which is true only if the application does. On API 3.0, when
+	// the connection's bank asks for MFA (DiagnoseOptions.MFA), the retry
+	// needs the user: Diagnosis.Consent is set (the Consent UI on the
+	// connection, where the user answers the bank), and a background refresh
+	// must not be tried.
 	ActionRetryLater Action = "retry-later"
 	// ActionReconnect: the bank refused access in a consent (open banking)
 	// flow; send the user through the consent flow again.
@@ -138,6 +141,7 @@ const (
 	// codeConnectionInvalid is not Basiq's: it is the Code of the Diagnosis
 	// Connections.Health gives an invalid connection with no failed job.
 	codeConnectionInvalid       = "connection-invalid"
+	codeConnectionPreInit       = "connection-pre-init" // likewise, for a pre-init one
 	codeServiceUnavailable      = "service-unavailable"
 	codeMaintenance             = "maintenance"
 	codeSystemUnavailable       = "system-unavailable"
@@ -161,8 +165,8 @@ const (
 	userMessageWaitForInst       = "Your bank is having problems at the moment, so we couldn't fetch your data. We'll try again later and let you know when your data is ready."
 	userMessagePartialOutage     = "Your bank is having some problems at the moment. We'll try again in an hour and let you know when your data is ready."
 	userMessageRetryLater        = "There was a problem fetching data from your bank. We'll try again shortly and let you know when your data is ready."
-	userMessageRetryLaterUser    = "We couldn't reach your bank just now. Please try again in a few minutes."
-	userMessagePartialOutageUser = "Your bank is having some problems at the moment. Please try again in an hour."
+	userMessageRetryLaterUser    = "We couldn't reach your bank just now. This usually clears up within minutes."
+	userMessagePartialOutageUser = "Your bank is having some problems at the moment. This usually clears up within the hour."
 	userMessageReconnect         = "Your bank didn't give us access to your data. Please connect your bank again and approve access when asked."
 	userMessageReconnectInvalid  = "Your bank connection has stopped working. Please reconnect your bank to keep your data up to date."
 	userMessageAnswerMFA         = "Your bank has sent a security check. Please enter the code or answers it asks for to continue."
@@ -184,6 +188,17 @@ type DiagnoseOptions struct {
 	// it and the job does not name it yet (Connections.Health attributes such
 	// jobs by institution). The job's own links.source wins.
 	ConnectionID string
+	// MFA says the connection's bank asks for multi-factor authentication
+	// at every login (Connection.MFAEnabled). On API 3.0 a remedy that needs
+	// a new job (a retry, a refresh after the user cleared a message at the
+	// bank) then goes through the Consent UI on the connection, where the
+	// user answers the bank: a refresh with nobody there to answer would
+	// expire and make the connection invalid. Jobs.Wait and
+	// Connections.Health fill it in from the connection.
+	MFA bool
+	// mfaKnown: MFA was read from the connection (Connections.Health), so
+	// the client need not look it up.
+	mfaKnown bool
 	// Operation is what started the job; OpUnknown when not known.
 	Operation Operation
 	// InstitutionStatus is the institution's current status (from
@@ -257,10 +272,11 @@ type Diagnosis struct {
 	// RemoveConnectionID names a failed connection that a new one has
 	// replaced: delete it (Connections.Delete) now that the new one works,
 	// so that nothing stays invalid for ever. Connections.Health sets it for
-	// an invalid connection when the user has since made a working
-	// connection at the same institution (a remedy that made a new
-	// connection, or the user connecting again on their own); the user then
-	// has nothing to do. "" otherwise.
+	// a connection that never worked (invalid, never fetched anything) when,
+	// after its failure, the user made a working connection at the same
+	// institution (connecting again rather than following the remedy, say
+	// after a typo in the login id); the user then has nothing to do. A
+	// connection that ever worked is never named. "" otherwise.
 	RemoveConnectionID string
 	// ProblemID names the problem this diagnosis is about, the same whichever
 	// path reports it: a Jobs.Wait error, a Jobs.WaitAll outcome, an
@@ -333,7 +349,7 @@ func Diagnose(job *Job, opts DiagnoseOptions) Diagnosis {
 		d.Step = step.Title
 		d.diagnoseFailure(step.Result, opts.InstitutionStatus, attempt)
 		if opts.APIVersion != V2_1 {
-			d.throughConsentUI(opts.InstitutionID)
+			d.throughConsentUI(opts.InstitutionID, opts.MFA)
 		}
 		if step.Title == StepMFAChallenge && (d.Action == ActionCheckCredentials || d.Action == ActionUpdateCredentials) {
 			d.mfaRejected()

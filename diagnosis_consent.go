@@ -7,6 +7,8 @@ const (
 	userMessageUpdateCredentialsV3 = "We couldn't log in to your bank with your saved details. If you've changed your internet banking password, please reconnect your bank with your current login details."
 	userMessageDisableMFAV3        = "Your bank asked for a kind of multi-factor authentication we can't use. Please try logging in to your bank's website without it, then reconnect your bank here."
 	userMessageRetryV3             = "Something went wrong while connecting to your bank. Please try connecting again."
+	userMessageRetryWithMFAV3      = "We couldn't reach your bank just now. Please reconnect your bank in a little while; your bank will ask you to confirm it's you."
+	userMessageResolveAtBankMFAV3  = "Your bank needs you to do something first: log in to your internet banking, open your accounts and transactions, and respond to any message or new terms shown there. Then reconnect your bank here."
 )
 
 // throughConsentUI adapts a failure's diagnosis to API 3.0: a remedy that
@@ -14,7 +16,21 @@ const (
 // on the job's connection whenever it is known (a create's too: its
 // connection exists, invalid, and the fix belongs on it), or for a new one
 // at instID.
-func (d *Diagnosis) throughConsentUI(instID string) {
+func (d *Diagnosis) throughConsentUI(instID string, mfa bool) {
+	if mfa && d.ConnectionID != "" {
+		// A new job on a bank that asks for MFA at every login needs the
+		// user there to answer: the Consent UI on the connection.
+		switch d.Action {
+		case ActionRetryLater, ActionWaitForInstitution:
+			d.UserMessage = userMessageRetryWithMFAV3
+			d.Consent = &ConsentURLOptions{ConnectionID: d.ConnectionID}
+			return
+		case ActionResolveAtBank:
+			d.UserMessage = userMessageResolveAtBankMFAV3
+			d.Consent = &ConsentURLOptions{ConnectionID: d.ConnectionID}
+			return
+		}
+	}
 	switch d.Action {
 	case ActionCheckCredentials:
 		d.UserMessage = userMessageCheckCredentialsV3

@@ -118,7 +118,7 @@ func TestRetryLaterOnACreatePromisesNoRetry(t *testing.T) {
 		d := basiq.Diagnose(job, basiq.DiagnoseOptions{Operation: basiq.OpCreate, InstitutionStatus: status})
 		assert.Equal(t, basiq.ActionRetryLater, d.Action)
 		assert.NotContains(t, d.UserMessage, "We'll try again", "%s: nobody retries a create", status)
-		assert.Contains(t, d.UserMessage, "Please try again", status)
+		assert.Contains(t, d.UserMessage, "usually clears up", status)
 		r := basiq.Diagnose(job, basiq.DiagnoseOptions{Operation: basiq.OpRefresh, InstitutionStatus: status})
 		assert.Contains(t, r.UserMessage, "We'll try again", "a refresh is the application's own: it retries")
 	}
@@ -138,4 +138,36 @@ func followBigheadsRemedy(t *testing.T, srv *basiqtest.Server, c *basiq.Client, 
 	require.NoError(t, err)
 	require.True(t, outs[0].Succeeded(), "%v", outs[0].Err)
 	return outs[0].Job
+}
+
+// An open-banking authorisation the user left unfinished (pre-init) is not
+// left for ever: Health asks the user to finish it, in place.
+func TestAbandonedOpenBankingAuthorisationAsksTheUserToFinishIt(t *testing.T) {
+	srv, c, userID := v3Fake(t)
+	link, err := c.Consents.Link(t.Context(), userID, nil)
+	require.NoError(t, err)
+	rd := consentAs(t, srv, link.URL, basiqtest.ConsentLogin{InstitutionID: "AU10001", LoginID: "gavinBelson", Password: "hooli2016", Abandon: true})
+	assert.Empty(t, rd.JobIDs)
+	health, err := c.Connections.Health(t.Context(), userID)
+	require.NoError(t, err)
+	require.Len(t, health, 1)
+	h := health[0]
+	assert.Equal(t, basiq.ConnectionPreInit, h.Connection.Status)
+	assert.True(t, h.NeedsUserAction)
+	require.NotNil(t, h.Diagnosis)
+	assert.Equal(t, basiq.ActionReconnect, h.Diagnosis.Action)
+	assert.Equal(t, &basiq.ConsentURLOptions{ConnectionID: h.Connection.ID}, h.Diagnosis.Consent)
+	assert.Equal(t, h.Connection.ID+":connection-pre-init", h.Diagnosis.ProblemID)
+
+	remedy, err := c.Consents.Link(t.Context(), userID, h.Diagnosis.Consent)
+	require.NoError(t, err)
+	rd = consentAs(t, srv, remedy.URL, basiqtest.ConsentLogin{LoginID: "gavinBelson", Password: "hooli2016"})
+	require.True(t, rd.StateMatches(remedy.State))
+	outs, err := c.Jobs.WaitAll(t.Context(), rd.JobIDs, &basiq.PollOptions{UserID: userID})
+	require.NoError(t, err)
+	require.True(t, outs[0].Succeeded(), "%v", outs[0].Err)
+	health, err = c.Connections.Health(t.Context(), userID)
+	require.NoError(t, err)
+	assert.Equal(t, basiq.ConnectionActive, health[0].Connection.Status)
+	assert.False(t, health[0].NeedsUserAction)
 }

@@ -105,12 +105,19 @@ func (p *Poller) learnStep(step StepName, now time.Time) {
 	p.jobs.learned.observe(step, p.lastPoll.Sub(began), now.Sub(began))
 }
 
-// connInstitutions remembers the institution of each connection a poller
-// looked up (it never changes), for every poller of the client.
+// connInstitutions remembers what pollers looked up about each connection
+// (its institution, and whether its bank asks for MFA), so that every
+// poller of its jobs shares one GET.
 type connInstitutions struct {
 	mu      sync.Mutex
-	byID    map[string]string
-	flights flights[string]
+	byID    map[string]connFacts
+	flights flights[connFacts]
+}
+
+// connFacts is what a poller needs to know of a job's connection.
+type connFacts struct {
+	institutionID string
+	mfa           bool
 }
 
 // maxConnInstitutions bounds the cache; past it, it starts again.
@@ -120,34 +127,42 @@ const maxConnInstitutions = 4096
 // from the callers' contexts.
 const connectionLookupTimeout = 30 * time.Second
 
-// institutionOf returns the institution of the user's connection: cached,
-// else one GET shared by concurrent callers.
+// institutionOf returns the institution of the user's connection (one
+// shared, cached GET of the connection).
 func (s *JobsService) institutionOf(ctx context.Context, userID, connID string) (string, error) {
+	f, err := s.connectionFacts(ctx, userID, connID)
+	return f.institutionID, err
+}
+
+// connectionFacts returns what pollers need to know of the user's
+// connection: one GET shared by concurrent callers and cached.
+func (s *JobsService) connectionFacts(ctx context.Context, userID, connID string) (connFacts, error) {
 	ci := &s.connInst
 	ci.mu.Lock()
-	id, ok := ci.byID[connID]
+	f, ok := ci.byID[connID]
 	ci.mu.Unlock()
 	if ok {
-		return id, nil
+		return f, nil
 	}
-	return ci.flights.do(ctx, connID, connectionLookupTimeout, func(fctx context.Context) (string, error) {
+	return ci.flights.do(ctx, connID, connectionLookupTimeout, func(fctx context.Context) (connFacts, error) {
 		ci.mu.Lock()
-		id, ok := ci.byID[connID]
+		f, ok := ci.byID[connID]
 		ci.mu.Unlock()
 		if ok {
-			return id, nil
+			return f, nil
 		}
 		cn, err := s.client().connections.Get(fctx, userID, connID)
 		if err != nil {
-			return "", err
+			return connFacts{}, err
 		}
+		f = connFacts{institutionID: cn.Institution.ID, mfa: cn.MFAEnabled}
 		ci.mu.Lock()
 		if ci.byID == nil || len(ci.byID) >= maxConnInstitutions {
-			ci.byID = make(map[string]string)
+			ci.byID = make(map[string]connFacts)
 		}
-		ci.byID[connID] = cn.Institution.ID
+		ci.byID[connID] = f
 		ci.mu.Unlock()
-		return cn.Institution.ID, nil
+		return f, nil
 	})
 }
 

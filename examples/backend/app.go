@@ -41,17 +41,15 @@ func newApp(c *basiq.Client, log *slog.Logger) *app {
 		sessions: map[string]*session{}, problems: map[string]basiq.Diagnosis{}}
 }
 
-type session struct {
+type session struct { // states: of the consent links handed out, each good for one return
 	userID string
-	states []string // of the consent links handed out, each good for one return
+	states []string
 }
 
 func (a *app) routes(v *webhook.Verifier, opts ...webhook.HandlerOption) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /signup", a.signup)
-	mux.HandleFunc("GET /connect", a.withUser(func(w http.ResponseWriter, r *http.Request, s *session) {
-		a.sendToConsentUI(w, r, s, nil)
-	}))
+	mux.HandleFunc("GET /connect", a.withUser(func(w http.ResponseWriter, r *http.Request, s *session) { a.sendToConsentUI(w, r, s, nil) }))
 	mux.HandleFunc("GET /fix", a.withUser(a.fix))
 	mux.HandleFunc("GET /basiq/callback", a.withUser(a.callback))
 	mux.HandleFunc("GET /health", a.withUser(a.health))
@@ -110,14 +108,17 @@ func (a *app) sendToConsentUI(w http.ResponseWriter, r *http.Request, s *session
 func (a *app) fix(w http.ResponseWriter, r *http.Request, s *session) {
 	a.mu.Lock()
 	d, ok := a.problems[r.FormValue("problem")]
+	if ok = ok && d.UserID == s.userID; ok {
+		delete(a.problems, d.ProblemID) // followed: if the fix fails too, the user hears of it
+	}
 	a.mu.Unlock()
 	switch {
-	case !ok || d.UserID != s.userID:
+	case !ok:
 		http.Error(w, "no such problem", http.StatusNotFound)
 	case d.Consent != nil:
 		a.sendToConsentUI(w, r, s, d.Consent)
 	default:
-		a.refresh(r.Context(), s.userID, d.ConnectionID)
+		a.refresh(r.Context(), s.userID, d.ConnectionID, 0)
 		fmt.Fprintln(w, "Trying your bank again; we'll let you know how it goes.")
 	}
 }
@@ -140,21 +141,22 @@ func (a *app) callback(w http.ResponseWriter, r *http.Request, s *session) {
 		fmt.Fprintln(w, "You left without connecting a bank.")
 		return
 	}
-	a.waitInBackground(s.userID, rd.JobIDs, basiq.OpCreate)
+	a.waitInBackground(s.userID, rd.JobIDs, basiq.OpCreate, 0)
 	fmt.Fprintln(w, "Connecting your bank… we'll let you know when your data is in.")
 }
 
-func (a *app) waitInBackground(userID string, jobIDs []string, op basiq.Operation) {
+// waitInBackground waits for the jobs; retry counts the app's own retries.
+func (a *app) waitInBackground(userID string, jobIDs []string, op basiq.Operation, retry int) {
 	a.bg.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), a.wait)
 		defer cancel()
 		// Each outcome carries its own error (the ids are valid: ParseConsentRedirect checked them).
 		opts := a.poll
-		opts.UserID, opts.Operation = userID, op // only this user's jobs: the ids came through the browser
+		opts.UserID, opts.Operation, opts.Attempt = userID, op, retry+1 // only this user's jobs: the ids came through the browser
 		outcomes, _ := a.c.Jobs.WaitAll(ctx, jobIDs, &opts)
 		for _, o := range outcomes {
 			if f, failed := o.Failed(); failed {
-				a.act(ctx, f.Diagnosis)
+				a.act(ctx, f.Diagnosis, retry)
 			} else if !o.Succeeded() { // timed out, refused, cancelled: not a success, and no data to read
 				a.log.Warn("job did not finish; Health will tell", "job_id", o.JobID, "error", o.Err)
 			} else {
@@ -179,8 +181,9 @@ func (a *app) fetch(ctx context.Context, userID, connID string) {
 }
 
 // act does what a failure's Diagnosis says: delete a connection a new one
-// replaced, schedule the app's own retry, and tell the user once per problem.
-func (a *app) act(ctx context.Context, d basiq.Diagnosis) {
+// replaced, tell the user once per problem, and retry when nobody else will
+// (retry > 0: d is the failure of the app's own retry number retry).
+func (a *app) act(ctx context.Context, d basiq.Diagnosis, retry int) {
 	if d.RemoveConnectionID != "" {
 		if err := a.c.Connections.Delete(ctx, d.UserID, d.RemoveConnectionID); err != nil {
 			a.log.Warn("deleting a replaced connection", "connection_id", d.RemoveConnectionID, "error", err)
@@ -194,17 +197,17 @@ func (a *app) act(ctx context.Context, d basiq.Diagnosis) {
 	if !told {
 		a.notify(d.UserID, d)
 	}
-	if !told && (d.Action == basiq.ActionRetryLater || d.Action == basiq.ActionWaitForInstitution) {
-		// Nobody else retries. A real app puts this in its job queue.
-		time.AfterFunc(d.RetryAfter, func() { a.refresh(context.Background(), d.UserID, d.ConnectionID) })
+	if (!told || retry > 0) && d.Consent == nil && (d.Action == basiq.ActionRetryLater || d.Action == basiq.ActionWaitForInstitution) {
+		// Nobody else retries; from the 3rd attempt the Diagnosis says contact-support. A real app queues this.
+		time.AfterFunc(d.RetryAfter, func() { a.refresh(context.Background(), d.UserID, d.ConnectionID, retry+1) })
 	}
 }
 
-func (a *app) refresh(ctx context.Context, userID, connID string) {
+func (a *app) refresh(ctx context.Context, userID, connID string, retry int) {
 	if job, err := a.c.Connections.Refresh(ctx, userID, connID); err != nil {
 		a.log.Warn("refresh", "connection_id", connID, "error", err)
 	} else {
-		a.waitInBackground(userID, []string{job.ID}, basiq.OpRefresh)
+		a.waitInBackground(userID, []string{job.ID}, basiq.OpRefresh, retry)
 	}
 }
 
@@ -219,7 +222,7 @@ func (a *app) onWebhook(ctx context.Context, m webhook.Message) error {
 	case err != nil:
 		return err
 	case advice.Diagnosis != nil:
-		a.act(ctx, *advice.Diagnosis)
+		a.act(ctx, *advice.Diagnosis, 0)
 	case advice.FetchTransactions:
 		a.bg.Go(func() { a.fetch(context.WithoutCancel(ctx), ev.UserID, advice.ConnectionID) })
 	case advice.DeleteUserData:
@@ -243,7 +246,7 @@ func (a *app) health(w http.ResponseWriter, r *http.Request, s *session) {
 		x := row{Connection: h.Connection.ID, Status: string(h.Connection.Status)}
 		switch d := h.Diagnosis; {
 		case d != nil && !h.Refreshing:
-			a.act(r.Context(), *d)
+			a.act(r.Context(), *d, 0)
 			x.Problem, x.Message = d.ProblemID, d.UserMessage
 			if h.NeedsUserAction {
 				x.Fix = "/fix?problem=" + url.QueryEscape(d.ProblemID)

@@ -63,8 +63,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 // story plays a user through the app on the fake: sign-up, consent to two
 // banks (one fails), the notice, its remedy, the fix, and health.
 func story(ctx context.Context, w io.Writer, a *app, h http.Handler, fake *basiqtest.Server, notices chan basiq.Diagnosis) error {
-	b := demo.NewBrowser(h, fake)
-	b.Log = w
+	b := demo.NewBrowser(h, fake, w)
 	visit := func(path string, logins ...basiqtest.ConsentLogin) error {
 		if st, _, err := b.Consent(path, basiqtest.WithConsentLogins(logins...)); err != nil || st != http.StatusOK {
 			return fmt.Errorf("%s: the return was refused (%d): %v", path, st, err)

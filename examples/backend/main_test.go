@@ -65,13 +65,28 @@ type login struct {
 	fails              string // the failure code of a failing sandbox login
 }
 
+// everyLogin is what the user connects in the first visit: the good sandbox
+// login on a plain bank, an MFA bank and an open-banking bank, and each
+// failing login on a plain bank and on an MFA bank (where a retry needs the
+// user, through the Consent UI).
 var everyLogin = []login{
 	{"AU00000", "gavinBelson", "hooli2016", ""},
 	{"AU00002", "gavinBelson", "hooli2016", ""}, // an MFA bank
 	{"AU10001", "gavinBelson", "hooli2016", ""}, // open banking
-	{"AU00003", "bighead", "password", "invalid-credentials"},
+	{"AU00004", "bighead", "password", "invalid-credentials"},
+	{"AU00002", "bighead", "password", "invalid-credentials"},
 	{"AU00004", "erlich", "aviato", "account-not-accessible-requires-user-action"},
-	{"AU10008", "jianYang", "nothotdog", "service-unavailable"},
+	{"AU00002", "erlich", "aviato", "account-not-accessible-requires-user-action"},
+	{"AU00004", "jianYang", "nothotdog", "service-unavailable"},
+	{"AU00002", "jianYang", "nothotdog", "service-unavailable"},
+}
+
+// later is what the user connects in a second visit, an hour on: another
+// login at a bank where a connection had failed (a second account, not a
+// replacement: nothing may be deleted), and the MFA-intermittent bank.
+var later = []login{
+	{"AU00004", "richard", "tabsnotspaces", ""},
+	{"AU00003", "Gilfoyle", "PiedPiper", ""},
 }
 
 // TestEveryRemedyFollowedEndsHealthy is the reference backend's proof: a
@@ -115,7 +130,7 @@ func TestEveryRemedyFollowedEndsHealthy(t *testing.T) {
 			}
 		})
 		srv.SetWebhookReceiver(h)
-		b := demo.NewBrowser(h, srv)
+		b := demo.NewBrowser(h, srv, nil)
 		settle := func() {
 			for {
 				synctest.Wait()
@@ -181,15 +196,23 @@ func TestEveryRemedyFollowedEndsHealthy(t *testing.T) {
 				settle()
 			}
 		}
-		rows := healthPage()
-		for _, d := range notices {
-			t.Logf("notice: %s %s consent=%v", d.ProblemID, d.Action, d.Consent)
+		// A second visit, an hour on: more logins, one at a bank where a
+		// connection failed and was fixed (a second account, not a
+		// replacement: nothing may be deleted).
+		time.Sleep(time.Hour)
+		logins = logins[:0]
+		for _, l := range later {
+			logins = append(logins, basiqtest.ConsentLogin{InstitutionID: l.inst, LoginID: l.id, Password: l.password})
 		}
-		t.Logf("health: %+v", rows)
+		if st, body, err := b.Consent("/connect", basiqtest.WithConsentLogins(logins...)); err != nil || st != http.StatusOK {
+			t.Fatalf("the second visit's return: %d %s %v", st, body, err)
+		}
+		settle()
+		rows := healthPage()
 
-		// Every connection is healthy, none invalid, none made twice.
-		if len(rows) != len(everyLogin) {
-			t.Errorf("%d connections for %d logins: %+v", len(rows), len(everyLogin), rows)
+		// Every connection is healthy, none invalid, none made twice, none deleted.
+		if len(rows) != len(everyLogin)+len(later) {
+			t.Errorf("%d connections for %d logins: %+v", len(rows), len(everyLogin)+len(later), rows)
 		}
 		for _, r := range rows {
 			if r.Status != string(basiq.ConnectionActive) || r.Problem != "" || r.Fix != "" {
@@ -217,8 +240,8 @@ func TestEveryRemedyFollowedEndsHealthy(t *testing.T) {
 				t.Errorf("no notice for %s's %s", l.id, l.fails)
 			}
 		}
-		if len(perProblem) != 3 {
-			t.Errorf("%d problems, want 3 (one per failing login): %v", len(perProblem), perProblem)
+		if len(perProblem) != 6 {
+			t.Errorf("%d problems, want 6 (one per failing connection): %v", len(perProblem), perProblem)
 		}
 		assertDataReadOnlyAfterSuccess(t, srv, c)
 	})

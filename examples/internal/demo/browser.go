@@ -23,10 +23,11 @@ type Browser struct {
 }
 
 // NewBrowser returns a browser for the application's handler h, whose
-// Consent UI is the fake's.
-func NewBrowser(h http.Handler, fake *basiqtest.Server) *Browser {
+// Consent UI is the fake's, logging the pages it goes through to log (nil
+// for none).
+func NewBrowser(h http.Handler, fake *basiqtest.Server, log io.Writer) *Browser {
 	jar, _ := cookiejar.New(nil) // never fails with nil options
-	return &Browser{fake: fake, c: &http.Client{Jar: jar, Transport: basiqtest.HandlerTransport(h),
+	return &Browser{fake: fake, Log: log, c: &http.Client{Jar: jar, Transport: basiqtest.HandlerTransport(h),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
