@@ -165,6 +165,7 @@ const (
 	userMessageWaitForInst       = "Your bank is having problems at the moment, so we couldn't fetch your data. We'll try again later and let you know when your data is ready."
 	userMessagePartialOutage     = "Your bank is having some problems at the moment. We'll try again in an hour and let you know when your data is ready."
 	userMessageRetryLater        = "There was a problem fetching data from your bank. We'll try again shortly and let you know when your data is ready."
+	userMessageWaitForInstUser   = "Your bank is having problems at the moment, so we couldn't fetch your data. This can take an hour or more to clear."
 	userMessageRetryLaterUser    = "We couldn't reach your bank just now. This usually clears up within minutes."
 	userMessagePartialOutageUser = "Your bank is having some problems at the moment. This usually clears up within the hour."
 	userMessageReconnect         = "Your bank didn't give us access to your data. Please connect your bank again and approve access when asked."
@@ -436,7 +437,7 @@ func (d *Diagnosis) diagnoseOutage(status InstitutionStatus, attempt int) {
 	advice := status.Advice()
 	switch advice.Status {
 	case StatusMajorOutage:
-		d.set(ActionWaitForInstitution, userMessageWaitForInst)
+		d.set(ActionWaitForInstitution, d.byOperation(userMessageWaitForInst, userMessageWaitForInstUser))
 		d.RetryAfter, d.RetryEvery = advice.RetryAfter, advice.RetryAfter
 	case StatusPartialOutage:
 		// Basiq's job guidance: with any status but major-outage, a failure

@@ -114,13 +114,17 @@ func TestConnectingAgainInsteadOfTheRemedyLeavesNoDeadConnection(t *testing.T) {
 func TestRetryLaterOnACreatePromisesNoRetry(t *testing.T) {
 	job := &basiq.Job{ID: "j", Steps: []basiq.Step{{Title: basiq.StepRetrieveTransactions, Status: basiq.StepFailed,
 		Result: &basiq.StepResult{Code: "service-unavailable"}}}}
-	for _, status := range []basiq.InstitutionStatus{basiq.StatusOperational, basiq.StatusPartialOutage, ""} {
+	for _, status := range []basiq.InstitutionStatus{basiq.StatusOperational, basiq.StatusPartialOutage, "", basiq.StatusMajorOutage} {
 		d := basiq.Diagnose(job, basiq.DiagnoseOptions{Operation: basiq.OpCreate, InstitutionStatus: status})
-		assert.Equal(t, basiq.ActionRetryLater, d.Action)
-		assert.NotContains(t, d.UserMessage, "We'll try again", "%s: nobody retries a create", status)
-		assert.Contains(t, d.UserMessage, "usually clears up", status)
+		if status == basiq.StatusMajorOutage {
+			assert.Equal(t, basiq.ActionWaitForInstitution, d.Action)
+		} else {
+			assert.Equal(t, basiq.ActionRetryLater, d.Action)
+		}
+		assert.NotContains(t, d.UserMessage, "try again", "%s: nobody retries a create", status)
+		assert.NotContains(t, d.UserMessage, "let you know", status)
 		r := basiq.Diagnose(job, basiq.DiagnoseOptions{Operation: basiq.OpRefresh, InstitutionStatus: status})
-		assert.Contains(t, r.UserMessage, "We'll try again", "a refresh is the application's own: it retries")
+		assert.Contains(t, r.UserMessage, "try again", "a refresh is the application's own: it retries")
 	}
 }
 

@@ -52,11 +52,12 @@
 //		switch {
 //		case err != nil:
 //			return err
-//		case advice.NeedsUserAction:
-//			// connection.invalidated, still invalid: the Diagnosis the
+//		case advice.Diagnosis != nil:
+//			// connection.invalidated, still failing: the Diagnosis the
 //			// application's callback saw for the same failure (same
-//			// ProblemID), so the user is told once.
-//			return notifyOnce(ctx, advice.Diagnosis)
+//			// ProblemID): tell the user once per ProblemID, or delete
+//			// Diagnosis.RemoveConnectionID when it is set.
+//			return act(ctx, *advice.Diagnosis)
 //		case advice.FetchTransactions:
 //			return queue.Enqueue(ctx, "sync-transactions", ev.UserID)
 //		case advice.DeleteUserData:
