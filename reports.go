@@ -451,19 +451,37 @@ func (s *ReportsService) Type(ctx context.Context, reportTypeID string) (*Report
 
 // ReportID returns the id of the report a finished report job made: the
 // last segment of its links.source when that names a report
-// (".../reports/{id}"), otherwise the job's own id (in Basiq's examples a
-// report job and its report share one id).
+// (".../reports/{id}"), else of its create-report step's result link,
+// otherwise the job's own id (in Basiq's examples a report job and its
+// report share one id).
 func (j *Job) ReportID() string {
 	if j == nil {
 		return ""
 	}
-	if j.Links.Source != "" {
-		if u, err := url.Parse(j.Links.Source); err == nil {
-			_, rest, ok := cutLast(u.EscapedPath(), "/reports/")
-			if id, err := url.PathUnescape(rest); ok && err == nil && id != "" && !strings.Contains(id, "/") {
-				return id
-			}
+	if id := reportIDIn(j.Links.Source); id != "" {
+		return id
+	}
+	if s, ok := j.Step(StepCreateReport); ok && s.Result != nil {
+		if id := reportIDIn(s.Result.URL); id != "" {
+			return id
 		}
 	}
 	return j.ID
+}
+
+// reportIDIn returns the id in a report's URL (".../reports/{id}",
+// absolute or relative), or "".
+func reportIDIn(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	_, rest, ok := cutLast(u.EscapedPath(), "/reports/")
+	if id, err := url.PathUnescape(rest); ok && err == nil && id != "" && !strings.Contains(id, "/") && id != "types" {
+		return id
+	}
+	return ""
 }
