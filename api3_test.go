@@ -113,7 +113,7 @@ func TestReportsGetDecodesTheExample(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, ReportMetric{ID: "ME002", Title: "Average monthly amount from salary",
 		Description: "Mean monthly amount from salary income sources over the reporting period",
-		Sections: []string{"Income Sources"}, Value: "7228.00", Format: "money"}, m)
+		Sections:    []string{"Income Sources"}, Value: "7228.00", Format: "money"}, m)
 	_, ok = r.Metric("ME999")
 	assert.False(t, ok)
 	assert.Contains(t, r.TransactionsURL, "/reports/51cef931-81f2-4639-af74-b0ced85083c8/transactions")
@@ -459,7 +459,6 @@ func TestStatementsUploadReaderFailure(t *testing.T) {
 	assert.ErrorIs(t, err, broken)
 	assert.LessOrEqual(t, uploads.Load(), int32(1))
 }
-
 
 func TestDoSendsRawAndStreamedBodies(t *testing.T) {
 	a := newCoreAPI(t)
