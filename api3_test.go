@@ -14,8 +14,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -256,6 +258,10 @@ func TestDiagnoseReportAndStatementJobs(t *testing.T) {
 	assert.Equal(t, "No data for the accounts", d.Detail)
 	assert.False(t, statusMatters(job, DiagnoseOptions{}))
 	assert.True(t, ActionCheckStatement.UserMustAct())
+	for _, code := range []string{"bank-statement-invalid", "bank-statement-parsing-error", "empty-file", "invalid-field-value", "row-count-exceeded"} {
+		job := &Job{ID: "j2", Steps: []Step{{Title: StepVerifyCredentials, Status: StepFailed, Result: &StepResult{Code: code}}}}
+		assert.Equal(t, ActionCheckStatement, Diagnose(job, DiagnoseOptions{}).Action, code)
+	}
 }
 
 func TestEventTypesFromTheAPI(t *testing.T) {
@@ -640,4 +646,71 @@ func TestSchemaCheckCatchesNonConformingBodies(t *testing.T) {
 	assert.NotEmpty(t, check(`{"reportType":"x","title":"t","filters":[],"extra":1}`), "an unknown member")
 	assert.NotEmpty(t, check(`{"reportType":"x","title":"t","filters":[{"name":"fromDate","value":5}]}`), "a value of no alternative")
 	assert.NotEmpty(t, check(`{"reportType":"x","title":7,"filters":[]}`), "a title that is not a string")
+}
+
+// reportJobs serves report jobs on the synctest clock: each in progress
+// for 20 s from the fake's creation, then as Basiq's Report-success or
+// Report-failed example has it. It records every path asked.
+type reportJobs struct {
+	start            time.Time
+	success, failure string
+	inProgress       string
+	mu               sync.Mutex
+	paths            []string
+}
+
+func (rj *reportJobs) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path == "/token" {
+		return jsonResponse(r, 200, map[string]any{"access_token": "t", "expires_in": 3600, "token_type": "Bearer"}, nil), nil
+	}
+	rj.mu.Lock()
+	rj.paths = append(rj.paths, r.URL.Path)
+	rj.mu.Unlock()
+	body := rj.inProgress
+	if time.Since(rj.start) >= 20*time.Second {
+		body = rj.success
+		if r.URL.Path == "/jobs/failing" {
+			body = rj.failure
+		}
+	}
+	if r.URL.Path != "/jobs/b1824ad0-73f1-0138-3700-0a58a9feac09" && r.URL.Path != "/jobs/failing" {
+		body = coreEnvelope("resource-not-found", "Not found", "no such job")
+		return &http.Response{StatusCode: 404, Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+	}
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+}
+
+func TestReportJobsGoThroughWaitAndWaitAll(t *testing.T) {
+	success, failure, running := v3ExampleCore(t, "Report-success"), v3ExampleCore(t, "Report-failed"), v3ExampleCore(t, "Report-in-progress")
+	synctest.Test(t, func(t *testing.T) {
+		rj := &reportJobs{start: time.Now(), success: success, failure: failure, inProgress: running}
+		c, err := NewClient(coreAPIKey, WithHTTPClient(&http.Client{Transport: rj}), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+		require.NoError(t, err)
+		c.jobs.jitter = func() float64 { return 0.5 }
+
+		job, err := c.Jobs.Wait(t.Context(), "b1824ad0-73f1-0138-3700-0a58a9feac09", nil)
+		require.NoError(t, err)
+		assert.Equal(t, JobSucceeded, job.Status())
+		assert.Equal(t, "b1824ad0-73f1-0138-3700-0a58a9feac09", job.ReportID())
+		assert.GreaterOrEqual(t, time.Since(rj.start), 20*time.Second)
+
+		out, err := c.Jobs.WaitAll(t.Context(), []string{"failing"}, nil)
+		require.NoError(t, err)
+		f, failed := out[0].Failed()
+		require.True(t, failed)
+		assert.Equal(t, StepCreateReport, f.Step.Title)
+		assert.Equal(t, ActionRetry, f.Diagnosis.Action, "a report that failed without a reason is created again")
+		assert.Contains(t, f.Diagnosis.UserMessage, "report")
+
+		_, err = c.Jobs.Wait(t.Context(), "failing", nil)
+		var jf *JobFailedError
+		require.ErrorAs(t, err, &jf)
+		assert.Equal(t, ActionRetry, jf.Diagnosis.Action)
+
+		rj.mu.Lock()
+		defer rj.mu.Unlock()
+		for _, p := range rj.paths {
+			assert.True(t, strings.HasPrefix(p, "/jobs/"), "a report job needs no institution nor connection: %s", p)
+		}
+	})
 }

@@ -140,8 +140,7 @@ const (
 	codeInstitutionNotAvailable = "institution-not-available"
 	codeAuthorizationFailed     = "authorization-failed"
 	codeUnknownError            = "unknown-error"
-	codeStatementNotSupported   = "bank-statement-not-supported" // an uploaded statement
-	prefixStatement             = "bank-statement-"              // other statement failures
+	prefixStatement             = "bank-statement-" // an uploaded PDF: -invalid, -not-supported, -parsing-error, -new-product
 	codeNone                    = ""
 )
 
@@ -281,8 +280,12 @@ type Diagnosis struct {
 //   - authorization-failed: ActionReconnect.
 //   - any other code, or a failure with a detail but no code:
 //     ActionContactSupport. Unknown codes are never retried.
-//   - a statement Basiq could not read (bank-statement-not-supported, and
-//     any other bank-statement-... code): ActionCheckStatement.
+//   - a statement Basiq could not read: a PDF (bank-statement-invalid,
+//     -not-supported, -parsing-error, -new-product and any other
+//     bank-statement-... code) or a CSV (missing-required-field,
+//     missing-required-field-value, invalid-field-value, invalid-csv-row,
+//     row-count-exceeded, account-data-differs, empty-file):
+//     ActionCheckStatement.
 //   - a failed create-report step (a report job, Reports.Create): with no
 //     code (or unknown-error) and no detail, Basiq's generic failure,
 //     ActionRetry (create the report again), from attempt 3
@@ -409,7 +412,8 @@ func (d *Diagnosis) diagnoseFailure(r *StepResult, status InstitutionStatus, att
 		d.set(ActionResolveAtBank, userMessageResolveAtBank)
 	case codeAuthorizationFailed:
 		d.set(ActionReconnect, userMessageReconnect)
-	case codeStatementNotSupported:
+	case "missing-required-field", "missing-required-field-value", "invalid-field-value", "invalid-csv-row",
+		"row-count-exceeded", "account-data-differs", "empty-file": // an uploaded CSV
 		d.set(ActionCheckStatement, userMessageCheckStatement)
 	case codeServiceUnavailable, codeMaintenance, codeSystemUnavailable, codeConnectorError, codeInstitutionNotAvailable:
 		if code == codeServiceUnavailable && d.Operation == OpUpdate {
