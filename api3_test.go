@@ -250,13 +250,18 @@ func TestDiagnoseReportAndStatementJobs(t *testing.T) {
 		assert.Contains(t, d.UserMessage, tc.userPhrase, tc.example)
 		assert.Nil(t, d.Consent, "%s: nothing to fix in the Consent UI", tc.example)
 	}
-	// A report failure with a detail goes to support; the institution's status plays no part.
+	// A report whose filters named what could not be used: the application
+	// fixes them; the institution's status plays no part.
 	job := &Job{ID: "j1", JobType: "report", Steps: []Step{{Title: StepCreateReport, Status: StepFailed,
-		Result: &StepResult{Code: "parameter-not-valid", Detail: "No data for the accounts"}}}}
+		Result: &StepResult{Code: "invalid-field-value", Detail: "Account a9 is not an account of the report's users"}}}}
 	d := Diagnose(job, DiagnoseOptions{InstitutionStatus: StatusMajorOutage})
-	assert.Equal(t, ActionContactSupport, d.Action)
-	assert.Equal(t, "No data for the accounts", d.Detail)
+	assert.Equal(t, ActionCheckReportFilters, d.Action)
+	assert.Equal(t, "Account a9 is not an account of the report's users", d.Detail)
+	assert.False(t, ActionCheckReportFilters.UserMustAct(), "the application acts")
 	assert.False(t, statusMatters(job, DiagnoseOptions{}))
+	// Any other reason goes to support.
+	job.Steps[0].Result = &StepResult{Code: "report-engine-error", Detail: "Internal"}
+	assert.Equal(t, ActionContactSupport, Diagnose(job, DiagnoseOptions{}).Action)
 	assert.True(t, ActionCheckStatement.UserMustAct())
 	for _, code := range []string{"bank-statement-invalid", "bank-statement-parsing-error", "empty-file", "invalid-field-value", "row-count-exceeded"} {
 		job := &Job{ID: "j2", Steps: []Step{{Title: StepVerifyCredentials, Status: StepFailed, Result: &StepResult{Code: code}}}}
