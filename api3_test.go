@@ -369,7 +369,9 @@ func TestStatementsUploadStreamsAMultipartForm(t *testing.T) {
 	a := newCoreAPI(t)
 	var form *multipart.Form
 	var partType string
+	var lengths []int64
 	a.handleFunc(http.MethodPost, "/users/u1/statements", func(req *http.Request) (*http.Response, error) {
+		lengths = append(lengths, req.ContentLength)
 		ct, params, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
 		if err != nil || ct != "multipart/form-data" {
 			return coreJSON(http.StatusBadRequest, coreEnvelope("invalid-content", "not a form", ct)), nil
@@ -400,6 +402,14 @@ func TestStatementsUploadStreamsAMultipartForm(t *testing.T) {
 	assert.Equal(t, file, string(got))
 	r := a.apiRequests()[0]
 	assert.Equal(t, []string{"application/json"}, r.Header.Values("Accept"))
+	assert.Zero(t, lengths[0], "a reader of unknown length: no Content-Length (net/http sends it chunked)")
+
+	// A reader that tells its length: the request says it too.
+	_, err = c.Statements.Upload(context.Background(), "u1", "AU01001", "s.csv", strings.NewReader("date,amount\n"))
+	require.NoError(t, err)
+	require.Len(t, lengths, 2)
+	assert.Equal(t, int64(len(a.apiRequests()[1].Body)), lengths[1])
+	assert.Equal(t, "text/csv", partType)
 
 	for _, bad := range []struct{ user, inst, name string }{{"", "AU01001", "a.pdf"}, {"u1", "", "a.pdf"}, {"u1", "AU01001", ""}, {"u1", "AU01001", "a\nb.pdf"}} {
 		_, err := c.Statements.Upload(context.Background(), bad.user, bad.inst, bad.name, strings.NewReader("x"))
@@ -407,7 +417,7 @@ func TestStatementsUploadStreamsAMultipartForm(t *testing.T) {
 	}
 	_, err = c.Statements.Upload(context.Background(), "u1", "AU01001", "a.pdf", nil)
 	assert.ErrorIs(t, err, ErrInvalidInput)
-	assert.Len(t, a.apiRequests(), 1)
+	assert.Len(t, a.apiRequests(), 2)
 }
 
 // onlyReader hides every method of a reader but Read (no WriterTo, no Len).

@@ -200,6 +200,9 @@ func setRequestBody(r *apiRequest, body any) error {
 			return invalidInput("Request.ContentType is required with an io.Reader Body")
 		}
 		r.stream = b
+		if n := readerLen(b); n > 0 {
+			r.streamLen = n
+		}
 		return nil
 	}
 	r.body = body
