@@ -93,9 +93,10 @@ var (
 		"connector.institution.type": eqNe, "connector.authorization.type": eqNeIn,
 		"connector.connectorEngine": eqNe,
 	}
+	// Institutions: the 2.1 file's regular expressions (API 2.1).
 	institutionVocab = filterVocab{
-		"institution.country": eqNeIn, "institution.tier": eqNeIn, "institution.stage": eqNeIn,
-		"institution.authorization": eqNeIn,
+		"institution.country": eqNeIn, "institution.tier": eqNeIn, "institution.stage": eqNe,
+		"institution.authorization": eqNeIn, "institution.serviceType": eqNe, "institution.institutionType": eqNe,
 	}
 	eventVocab = filterVocab{"user.id": {FilterEq}, "event.entity": {FilterEq}, "event.type": {FilterEq}}
 	jobVocab   = filterVocab{"connection.id": eqIn}
