@@ -369,9 +369,10 @@ func (s *ReportsService) Get(ctx context.Context, reportID string) (*Report, err
 }
 
 // PDF returns a report as a PDF document (GET /reports/{id} with Accept:
-// application/pdf), whole, in memory. It is bounded by the client's
-// response size limit: a larger document fails with ErrResponseTooLarge
-// rather than growing without end.
+// application/pdf), whole, in memory. It is bounded like every response
+// (10 MiB): a larger document fails with ErrResponseTooLarge rather than
+// growing without end. Like any GET it is retried on a network error or a
+// 5xx.
 func (s *ReportsService) PDF(ctx context.Context, reportID string) ([]byte, error) {
 	var pdf []byte
 	if _, err := s.client().do(ctx, apiRequest{
