@@ -781,3 +781,66 @@ func FuzzAPI3Decoders(f *testing.F) {
 		}
 	})
 }
+
+func TestAPI3ZeroValuesAndNilContext(t *testing.T) {
+	ctx := t.Context()
+	var zero Client
+	a := newCoreAPI(t)
+	live := newCoreClient(t, a)
+	var nilCtx context.Context
+	calls := func(c *Client, ctx context.Context) map[string]func() error {
+		return map[string]func() error{
+			"Reports.Create": func() error {
+				_, err := c.Reports.Create(ctx, ReportParams{Type: ReportAffordability, Title: "t"})
+				return err
+			},
+			"Reports.Get":          func() error { return ignore(c.Reports.Get(ctx, "r")) },
+			"Reports.PDF":          func() error { return ignore(c.Reports.PDF(ctx, "r")) },
+			"Reports.Delete":       func() error { return c.Reports.Delete(ctx, "r") },
+			"Reports.List":         func() error { return drain(c.Reports.List(ctx)) },
+			"Reports.Transactions": func() error { return drain(c.Reports.Transactions(ctx, "r", nil)) },
+			"Reports.Types":        func() error { return ignore(c.Reports.Types(ctx)) },
+			"Reports.Type":         func() error { return ignore(c.Reports.Type(ctx, ReportAffordability)) },
+			"Statements.Upload": func() error {
+				return ignore(c.Statements.Upload(ctx, "u", "AU01001", "s.pdf", strings.NewReader("x")))
+			},
+			"AuthLinks.Create": func() error { return ignore(c.AuthLinks.Create(ctx, "u", nil)) },
+			"AuthLinks.Get":    func() error { return ignore(c.AuthLinks.Get(ctx, "u")) },
+			"AuthLinks.Delete": func() error { return c.AuthLinks.Delete(ctx, "u") },
+			"Identities.List":  func() error { return ignore(c.Identities.List(ctx, "u")) },
+			"Identities.Get":   func() error { return ignore(c.Identities.Get(ctx, "u", "i")) },
+			"Enrich.Get": func() error {
+				return ignore(c.Enrich.Get(ctx, EnrichParams{Query: "q", Institution: "AU00000", Country: "AU"}))
+			},
+			"Events.Types": func() error { return ignore(c.Events.Types(ctx)) },
+			"Events.Type":  func() error { return ignore(c.Events.Type(ctx, EventAccountUpdated)) },
+		}
+	}
+	for setup, cs := range map[string]map[string]func() error{
+		"zero Client (nil services)": calls(&zero, ctx),
+		"nil context":                calls(live, nilCtx),
+	} {
+		for name, call := range cs {
+			var err error
+			require.NotPanics(t, func() { err = call() }, "%s: %s", setup, name)
+			assert.ErrorIs(t, err, ErrInvalidInput, "%s: %s", setup, name)
+		}
+	}
+	for name, call := range map[string]func() error{
+		"ReportsService":    func() error { return ignore((&ReportsService{}).Get(ctx, "r")) },
+		"StatementsService": func() error { return ignore((&StatementsService{}).Upload(ctx, "u", "i", "n", strings.NewReader(""))) },
+		"AuthLinksService":  func() error { return ignore((&AuthLinksService{}).Get(ctx, "u")) },
+		"IdentitiesService": func() error { return ignore((&IdentitiesService{}).List(ctx, "u")) },
+		"EnrichService": func() error {
+			return ignore((&EnrichService{}).Get(ctx, EnrichParams{Query: "q", Institution: "i", Country: "AU"}))
+		},
+	} {
+		var err error
+		require.NotPanics(t, func() { err = call() }, name)
+		assert.ErrorIs(t, err, ErrInvalidInput, "zero %s", name)
+	}
+	assert.Empty(t, a.all(), "nothing sent")
+	var r *Report
+	_, ok := r.Metric("ME001")
+	assert.False(t, ok)
+}
