@@ -13,6 +13,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -843,4 +847,93 @@ func TestAPI3ZeroValuesAndNilContext(t *testing.T) {
 	var r *Report
 	_, ok := r.Metric("ME001")
 	assert.False(t, ok)
+}
+
+// specFileSchema returns the JSON schema of an operation's 2xx answer in
+// one of the v3 files (for lists, of its items).
+func specFileSchema(t *testing.T, file, method, path, status string, list bool) *schema {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "basiq-spec", "v3", file))
+	require.NoError(t, err)
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	require.NoError(t, json.Unmarshal(b, &doc))
+	var op struct {
+		Responses map[string]struct {
+			Content map[string]struct {
+				Schema json.RawMessage `json:"schema"`
+			} `json:"content"`
+		} `json:"responses"`
+	}
+	require.NoError(t, json.Unmarshal(doc.Paths[path][method], &op))
+	var s schema
+	require.NoError(t, json.Unmarshal(op.Responses[status].Content["application/json"].Schema, &s))
+	if list {
+		require.NotNil(t, s.Properties["data"], "%s %s is a list", method, path)
+		return s.Properties["data"].Items
+	}
+	return &s
+}
+
+// TestAPI3TypesDecodeSpecWithoutLoss builds, from each new operation's
+// response schema, a document with every documented member (a value unique
+// to its path, then the spec's examples) and checks that every value
+// survives decoding into the SDK's type, as dataspec_test.go does for
+// accounts and transactions.
+func TestAPI3TypesDecodeSpecWithoutLoss(t *testing.T) {
+	decodeInto := func(v any) func(b []byte) (any, error) {
+		return func(b []byte) (any, error) {
+			p := reflect.New(reflect.TypeOf(v))
+			err := json.Unmarshal(b, p.Interface())
+			return p.Elem().Interface(), err
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		schema *schema
+		decode func(b []byte) (any, error)
+		// members whose loss is expected, with the reason
+		allowed map[string]string
+	}{
+		{"identity", specFileSchema(t, "identity.json", "get", "/users/{userId}/identities/{identityId}", "200", false), decodeInto(Identity{}), nil},
+		{"identity in list", specFileSchema(t, "identity.json", "get", "/users/{userId}/identities", "200", true), decodeInto(Identity{}), nil},
+		{"enrich", specFileSchema(t, "enrich.json", "get", "/enrich", "200", false), decodeInto(Enrichment{}), nil},
+		{"report", specFileSchema(t, "reporting.json", "get", "/reports/{id}", "200", false), decodeInto(Report{}), nil},
+		{"report in list", specFileSchema(t, "reporting.json", "get", "/reports", "200", true), decodeInto(Report{}), nil},
+		{"report type", specFileSchema(t, "reporting.json", "get", "/reports/types", "200", true), decodeInto(ReportType{}),
+			map[string]string{".type": "the resource type (\"reportType\"): the Go type says it"}},
+		{"report transaction", specFileSchema(t, "reporting.json", "get", "/reports/{reportId}/transactions", "200", true), decodeInto(Transaction{}), nil},
+		{"auth link", specFileSchema(t, "core.json", "get", "/users/{userId}/auth_link", "200", false), decodeInto(AuthLink{}), nil},
+		{"event type", specFileSchema(t, "core.json", "get", "/events/types/{id}", "200", false), decodeInto(EventTypeInfo{}),
+			map[string]string{".type": "the resource type (\"eventType\"): the Go type says it"}},
+	} {
+		for _, examples := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/examples=%v", tc.name, examples), func(t *testing.T) {
+				n := 0
+				doc := instance(tc.schema, "", examples, &n)
+				b, err := json.Marshal(doc)
+				require.NoError(t, err)
+				got, err := tc.decode(b)
+				require.NoError(t, err)
+				texts := map[string]bool{}
+				decodedTexts(reflect.ValueOf(got), texts)
+				want := map[string]string{}
+				leaves(doc, "", want)
+				require.NotEmpty(t, want)
+				var lost []string
+				for path, v := range want {
+					if _, ok := tc.allowed[path]; ok || texts[v] {
+						continue
+					}
+					if tm := parseTime(v); !tm.IsZero() && texts[tm.Format(time.RFC3339)] {
+						continue // the instant, in another layout (".000Z")
+					}
+					lost = append(lost, path+"="+v)
+				}
+				slices.Sort(lost)
+				assert.Empty(t, lost, "members of the spec whose values did not survive decoding")
+			})
+		}
+	}
 }
