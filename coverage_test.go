@@ -789,6 +789,12 @@ func TestFilterVocabulariesAreDocumented(t *testing.T) {
 				continue
 			}
 			if !tc.ops {
+				// Basiq's general grammar: no in outside the lists whose
+				// own grammar has it.
+				for _, op := range accepted {
+					assert.Contains(t, []FilterOp{FilterEq, FilterNe, FilterGt, FilterGteq, FilterLt, FilterLteq, FilterBt}, op,
+						"%s: %s.%s is not in Basiq's general filter grammar", tc.key, prop, op)
+				}
 				continue
 			}
 			var documented []string
