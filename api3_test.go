@@ -937,3 +937,44 @@ func TestAPI3TypesDecodeSpecWithoutLoss(t *testing.T) {
 		}
 	}
 }
+
+// lateReader is an HTTP transport that answers at once and reads the
+// request body afterwards, from another goroutine, as net/http may.
+type lateReader struct {
+	proceed chan struct{}
+	done    chan error
+}
+
+func (l *lateReader) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path == "/token" {
+		return coreJSON(http.StatusOK, `{"access_token":"t","expires_in":3600,"token_type":"Bearer"}`), nil
+	}
+	go func() {
+		<-l.proceed
+		_, err := r.Body.Read(make([]byte, 64))
+		l.done <- err
+	}()
+	return coreJSON(http.StatusBadRequest, coreEnvelope("parameter-not-valid", "Bad", "institutionId")), nil
+}
+
+// countingReader counts the reads of the caller's file.
+type countingReader struct{ reads atomic.Int32 }
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	c.reads.Add(1)
+	return copy(p, "data"), nil
+}
+
+func TestStatementsUploadDoesNotReadTheFileAfterReturning(t *testing.T) {
+	tr := &lateReader{proceed: make(chan struct{}), done: make(chan error, 1)}
+	c, err := NewClient(coreAPIKey, WithHTTPClient(&http.Client{Transport: tr}), WithBaseURL(coreBaseURL), WithRetryPolicy(fastRetries))
+	require.NoError(t, err)
+	file := &countingReader{}
+	_, err = c.Statements.Upload(context.Background(), "u1", "AU01001", "s.pdf", file)
+	var up *UploadError
+	assert.False(t, errors.As(err, &up), "nothing was read: a plain error")
+	assert.ErrorIs(t, err, ErrInvalidInput)
+	close(tr.proceed) // the transport reads the body now, after Upload returned
+	assert.ErrorIs(t, <-tr.done, errUploadEnded)
+	assert.Zero(t, file.reads.Load(), "the caller's reader is theirs again")
+}

@@ -69,7 +69,9 @@ const maxStatementName = 255
 // memory whole, and the request is sent once: it is never retried, nor
 // replayed with a new token, since a second copy could make a second job.
 // A failure after sending is an *UploadError saying whether Basiq may have
-// acted. r is read until it ends or the request fails; it is not closed.
+// acted. r is read until it ends or the request fails, and not after
+// Upload returns (unless ctx ended while a Read was stalled); it is not
+// closed.
 // When r tells its length (a Len method, as *bytes.Reader and
 // *strings.Reader have, or a regular *os.File) the request carries a
 // Content-Length; otherwise it goes out chunked. Basiq's sandbox
@@ -103,7 +105,7 @@ func (s *StatementsService) Upload(ctx context.Context, userID, institutionID, n
 	if err != nil {
 		return nil, err
 	}
-	body := &sentReader{r: io.MultiReader(bytes.NewReader(head), file, bytes.NewReader(tail))}
+	body := newSentReader(io.MultiReader(bytes.NewReader(head), file, bytes.NewReader(tail)))
 	var length int64
 	if n := readerLen(r); n >= 0 {
 		length = int64(len(head)) + n + int64(len(tail))
@@ -113,12 +115,13 @@ func (s *StatementsService) Upload(ctx context.Context, userID, institutionID, n
 		method: http.MethodPost, route: "/users/{userId}/statements", params: []string{userID},
 		stream: body, streamLen: length, contentType: contentType,
 	}, &job)
+	started := body.close(ctx)
 	if err != nil {
 		if readErr := file.failed(); readErr != nil {
 			// The request was cut off before the form ended: nothing to act on.
 			return nil, &UploadError{Err: fmt.Errorf("basiq: POST /users/{userId}/statements: reading the statement: %w", readErr)}
 		}
-		if !body.started.Load() {
+		if !started {
 			return nil, err
 		}
 		return nil, &UploadError{MayHaveActed: uploadMayHaveActed(err), Err: err}
@@ -201,19 +204,52 @@ func statementContentType(name string) string {
 	return "application/octet-stream"
 }
 
-// sentReader records whether any of the body was read for sending.
+// sentReader is an upload's body as the transport reads it: it records
+// whether any of it was read for sending, and once closed it reads no more
+// (net/http may go on reading a request body after the answer has come,
+// from another goroutine; the caller's reader is theirs again once Upload
+// returns).
 type sentReader struct {
 	r       io.Reader
+	turn    chan struct{} // held while reading r (capacity 1)
 	started atomic.Bool
+	closed  atomic.Bool
+}
+
+func newSentReader(r io.Reader) *sentReader {
+	return &sentReader{r: r, turn: make(chan struct{}, 1)}
 }
 
 func (s *sentReader) Read(p []byte) (int, error) {
+	s.turn <- struct{}{}
+	defer func() { <-s.turn }()
+	if s.closed.Load() {
+		return 0, errUploadEnded
+	}
 	n, err := s.r.Read(p)
 	if n > 0 {
 		s.started.Store(true)
 	}
 	return n, err
 }
+
+// close ends the reading, waiting for a read under way unless ctx ends
+// first (a reader stalled in Read is not waited for past the caller's
+// context), and reports whether any of the body was read.
+func (s *sentReader) close(ctx context.Context) (started bool) {
+	select {
+	case s.turn <- struct{}{}:
+		s.closed.Store(true)
+		<-s.turn
+	case <-ctx.Done():
+		s.closed.Store(true)
+	}
+	return s.started.Load()
+}
+
+// errUploadEnded is what the transport reads from an upload's body once
+// Upload has returned.
+var errUploadEnded = errors.New("basiq: the upload has ended")
 
 // fileReader keeps the error the caller's reader failed with, if any.
 type fileReader struct {
