@@ -237,6 +237,9 @@ func (s *sentReader) Read(p []byte) (int, error) {
 // first (a reader stalled in Read is not waited for past the caller's
 // context), and reports whether any of the body was read.
 func (s *sentReader) close(ctx context.Context) (started bool) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	select {
 	case s.turn <- struct{}{}:
 		s.closed.Store(true)
