@@ -102,16 +102,30 @@ const (
 	// ActionContactSupport: nothing the user or a retry can fix. Report the
 	// user, connection and job ids (and Diagnosis.Detail) to Basiq support.
 	ActionContactSupport Action = "contact-support"
+	// ActionCheckStatement: Basiq could not read an uploaded statement
+	// (Statements.Upload), or does not support statements of that bank.
+	// Ask the user for their bank's official PDF statement (or a CSV in
+	// Basiq's format) of the institution it was uploaded for, and upload
+	// it again; Diagnosis.Detail says what was wrong.
+	ActionCheckStatement Action = "check-statement"
+	// ActionCheckReportFilters: a report could not be made from what its
+	// filters name (a user or account without retrieved data, a period
+	// with none, a filter the type does not take). Fix the filters
+	// (Reports.Types lists each type's), connect or refresh the data if
+	// it is missing, and create the report again; Diagnosis.Detail says
+	// what was wrong. The application acts, not its user.
+	ActionCheckReportFilters Action = "check-report-filters"
 )
 
 // UserMustAct reports whether only the end user can move things on: true for
 // ActionCheckCredentials, ActionUpdateCredentials, ActionDisableMFA,
-// ActionResolveAtBank, ActionReconnect and ActionAnswerMFA. Retrying
+// ActionResolveAtBank, ActionReconnect, ActionAnswerMFA and
+// ActionCheckStatement. Retrying
 // without the user's help will not fix these, and only loads the bank.
 func (a Action) UserMustAct() bool {
 	switch a {
 	case ActionCheckCredentials, ActionUpdateCredentials, ActionDisableMFA,
-		ActionResolveAtBank, ActionReconnect, ActionAnswerMFA:
+		ActionResolveAtBank, ActionReconnect, ActionAnswerMFA, ActionCheckStatement:
 		return true
 	}
 	return false
@@ -149,6 +163,7 @@ const (
 	codeInstitutionNotAvailable = "institution-not-available"
 	codeAuthorizationFailed     = "authorization-failed"
 	codeUnknownError            = "unknown-error"
+	prefixStatement             = "bank-statement-" // an uploaded PDF: -invalid, -not-supported, -parsing-error, -new-product
 	codeNone                    = ""
 )
 
@@ -173,6 +188,12 @@ const (
 	userMessageAnswerMFA         = "Your bank has sent a security check. Please enter the code or answers it asks for to continue."
 	userMessageMFARejected       = "Your bank didn't accept the answer to its security check, or it wasn't given in time. Please try again, and enter the code or answers it asks for when it asks."
 	userMessageContactSupport    = "We couldn't fetch your data from your bank. We're looking into it and will let you know when it's fixed."
+	userMessageCheckStatement    = "We couldn't read that statement. Please upload the official PDF statement from your bank's website, for the bank you chose."
+	userMessageReportRunning     = "We're preparing your report."
+	userMessageReportDone        = "Your report is ready."
+	userMessageReportRetry       = "We couldn't prepare your report this time. We'll try again."
+	userMessageReportSupport     = "We couldn't prepare your report. We're looking into it and will let you know when it's ready."
+	userMessageReportFilters     = "We couldn't prepare your report from the accounts chosen. We're checking them and will let you know when it's ready."
 )
 
 // DiagnoseOptions is what Diagnose needs to know beyond the job itself.
@@ -323,6 +344,23 @@ type Diagnosis struct {
 //   - authorization-failed: ActionReconnect.
 //   - any other code, or a failure with a detail but no code:
 //     ActionContactSupport. Unknown codes are never retried.
+//   - a statement Basiq could not read: a PDF (bank-statement-invalid,
+//     -not-supported, -parsing-error, -new-product and any other
+//     bank-statement-... code) or a CSV (missing-required-field,
+//     missing-required-field-value, invalid-field-value, invalid-csv-row,
+//     row-count-exceeded, account-data-differs, empty-file):
+//     ActionCheckStatement.
+//   - a failed create-report step (a report job, Reports.Create): with no
+//     code (or unknown-error) and no detail, Basiq's generic failure,
+//     ActionRetry (create the report again), from attempt 3
+//     ActionContactSupport; a code saying the request named what could not
+//     be used (parameter-not-valid, parameter-not-supplied,
+//     invalid-field-value, missing-required-field,
+//     missing-required-field-value, invalid-content)
+//     ActionCheckReportFilters; any other code or a detail,
+//     ActionContactSupport.
+//     The institution's status does not matter to a report, and the user
+//     messages speak of the report.
 //   - no failed step, but a step not yet finished holds an MFA prompt:
 //     ActionAnswerMFA, with the prompt in MFA and its lifetime in RetryAfter
 //     and GiveUpAfter.
@@ -346,8 +384,13 @@ func Diagnose(job *Job, opts DiagnoseOptions) Diagnosis {
 	}
 	attempt := max(opts.Attempt, 1)
 
+	report := job.isReport()
 	if step, ok := job.FailedStep(); ok {
 		d.Step = step.Title
+		if report {
+			d.diagnoseReport(step.Result, attempt)
+			return d
+		}
 		d.diagnoseFailure(step.Result, opts.InstitutionStatus, attempt)
 		if opts.APIVersion != V2_1 {
 			d.throughConsentUI(opts.InstitutionID, opts.MFA)
@@ -370,13 +413,52 @@ func Diagnose(job *Job, opts DiagnoseOptions) Diagnosis {
 	}
 	if job.Status() == JobSucceeded {
 		d.UserMessage = userMessageNoneDone
+		if report {
+			d.UserMessage = userMessageReportDone
+		}
 		return d
 	}
 	if cur, ok := job.CurrentStep(); ok {
 		d.Step = cur.Title
 	}
 	d.UserMessage = userMessageNoneRunning
+	if report {
+		d.UserMessage = userMessageReportRunning
+	}
 	return d
+}
+
+// isReport reports whether j makes a report: its jobType says so, or it
+// has a create-report step.
+func (j *Job) isReport() bool {
+	if strings.EqualFold(j.JobType, "report") {
+		return true
+	}
+	_, ok := j.Step(StepCreateReport)
+	return ok
+}
+
+// diagnoseReport fills d for a report job's failed step (result r, nil
+// allowed).
+func (d *Diagnosis) diagnoseReport(r *StepResult, attempt int) {
+	var title, detail string
+	if r != nil {
+		d.Code = strings.TrimSpace(r.Code)
+		title, detail = strings.TrimSpace(r.Title), strings.TrimSpace(r.Detail)
+	}
+	d.Detail = detail
+	if d.Detail == "" {
+		d.Detail = title
+	}
+	switch code := strings.ToLower(d.Code); {
+	case (code == codeNone || code == codeUnknownError) && detail == "" && attempt < escalateAttempt:
+		d.set(ActionRetry, userMessageReportRetry)
+	case code == "parameter-not-valid" || code == "parameter-not-supplied" || code == "invalid-field-value" ||
+		code == "missing-required-field" || code == "missing-required-field-value" || code == "invalid-content":
+		d.set(ActionCheckReportFilters, userMessageReportFilters)
+	default:
+		d.set(ActionContactSupport, userMessageReportSupport)
+	}
 }
 
 // diagnoseFailure fills d for a failed step with result r (nil allowed).
@@ -406,6 +488,9 @@ func (d *Diagnosis) diagnoseFailure(r *StepResult, status InstitutionStatus, att
 		d.set(ActionResolveAtBank, userMessageResolveAtBank)
 	case codeAuthorizationFailed:
 		d.set(ActionReconnect, userMessageReconnect)
+	case "missing-required-field", "missing-required-field-value", "invalid-field-value", "invalid-csv-row",
+		"row-count-exceeded", "account-data-differs", "empty-file": // an uploaded CSV
+		d.set(ActionCheckStatement, userMessageCheckStatement)
 	case codeServiceUnavailable, codeMaintenance, codeSystemUnavailable, codeConnectorError, codeInstitutionNotAvailable:
 		if code == codeServiceUnavailable && d.Operation == OpUpdate {
 			d.set(ActionWaitForBasiqRetry, userMessageWaitForBasiqRetry)
@@ -427,6 +512,10 @@ func (d *Diagnosis) diagnoseFailure(r *StepResult, status InstitutionStatus, att
 			d.set(ActionRetry, userMessageRetry)
 		}
 	default:
+		if strings.HasPrefix(code, prefixStatement) {
+			d.set(ActionCheckStatement, userMessageCheckStatement)
+			return
+		}
 		d.set(ActionContactSupport, userMessageContactSupport)
 	}
 }
