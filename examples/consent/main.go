@@ -194,8 +194,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 		}
 	}
 	for _, d := range failed {
-		fmt.Fprintf(stdout, "\nThe user sorts things out with their bank, follows the remedy for connection %s\nand logs in as %s again; the fix is made on that connection.\n",
-			d.Consent.ConnectionID, o.failingLogin)
+		fmt.Fprintf(stdout, "\nThe user sorts things out with their bank (on the fake: SetLoginOutcome clears %s's failure),\nfollows the remedy for connection %s and logs in as %s again; the fix is made on that connection.\n",
+			o.failingLogin, d.Consent.ConnectionID, o.failingLogin)
 		fake.SetLoginOutcome(o.failingLogin, basiqtest.Outcome{})
 		remedy, err := c.Consents.Link(ctx, user.ID, d.Consent) // a new state, kept like the first
 		if err != nil {

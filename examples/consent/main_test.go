@@ -57,7 +57,7 @@ func TestConsentOnTheFake(t *testing.T) {
 		`(?m)^Job \S+ failed at verify-credentials after`,
 		`(?m)^  action:        check-credentials \(only the user can fix this\)$`,
 		`(?m)^  remedy:        send the user to the Consent UI: https://consent\.basiq\.io/home\?connectionId=(\S+)&state=[0-9A-Za-z_-]{43}&token=\[REDACTED\]$`,
-		`(?m)^The user sorts things out with their bank, follows the remedy for connection \S+\nand logs in as bighead again; the fix is made on that connection\.$`,
+		`(?m)^The user sorts things out with their bank \(on the fake: SetLoginOutcome clears bighead's failure\),\nfollows the remedy for connection \S+ and logs in as bighead again; the fix is made on that connection\.$`,
 		`(?m)^Waiting for 1 job\(s\): `,
 		`so the exit status is 0\.`,
 		`(?m)^Deleted user `,
