@@ -219,7 +219,7 @@ func (s *ConnectionsService) Health(ctx context.Context, userID string, connecti
 	out := make([]ConnectionHealth, 0, len(conns))
 	everyConn, everyByConn := conns, byConn // for replaced: all of the user's connections
 	for _, cn := range conns {
-		h := s.healthOf(ctx, cn, byConn[cn.ID], byInst[cn.Institution.ID])
+		h := s.healthOf(ctx, userID, cn, byConn[cn.ID], byInst[cn.Institution.ID])
 		if h.Diagnosis != nil && !h.Refreshing && neverWorked(cn, byConn[cn.ID]) {
 			if len(connectionIDs) > 0 && len(everyConn) == len(conns) {
 				// Given ids: the user's other connections are needed once,
@@ -301,7 +301,7 @@ func connectionsOfJobs(jobs []Job, known []Connection) []Connection {
 
 // healthOf is one connection's health from its jobs (cj) and the running
 // jobs at its institution that name no connection (maybe).
-func (s *ConnectionsService) healthOf(ctx context.Context, cn Connection, cj, maybe []*Job) ConnectionHealth {
+func (s *ConnectionsService) healthOf(ctx context.Context, userID string, cn Connection, cj, maybe []*Job) ConnectionHealth {
 	h := ConnectionHealth{Connection: cn, NeedsUserAction: cn.Status == ConnectionInvalid}
 	sort.SliceStable(cj, func(a, b int) bool { return jobTime(cj[a]).After(jobTime(cj[b])) })
 	if len(cj) > 0 {
@@ -338,7 +338,7 @@ func (s *ConnectionsService) healthOf(ctx context.Context, cn Connection, cj, ma
 		h.NeedsUserAction = true
 	}
 	if h.NeedsUserAction && h.Diagnosis == nil && s.client().version == V3 {
-		h.Diagnosis = invalidConnectionDiagnosis(cn)
+		h.Diagnosis = invalidConnectionDiagnosis(userID, cn)
 	}
 	return h
 }
@@ -346,14 +346,14 @@ func (s *ConnectionsService) healthOf(ctx context.Context, cn Connection, cj, ma
 // invalidConnectionDiagnosis is the Diagnosis of an invalid (or pre-init)
 // connection with no failed job to read, on API 3.0: the user reconnects it
 // in place.
-func invalidConnectionDiagnosis(cn Connection) *Diagnosis {
+func invalidConnectionDiagnosis(userID string, cn Connection) *Diagnosis {
 	code := codeConnectionInvalid
 	if cn.Status == ConnectionPreInit {
 		code = codeConnectionPreInit
 	}
 	return &Diagnosis{
 		Code: code, Operation: OpRefresh, Action: ActionReconnect,
-		UserMessage: userMessageReconnectInvalid, ConnectionID: cn.ID,
+		UserMessage: userMessageReconnectInvalid, UserID: userID, ConnectionID: cn.ID,
 		Consent:   &ConsentURLOptions{ConnectionID: cn.ID},
 		ProblemID: problemID(cn.ID, "", code),
 	}

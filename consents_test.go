@@ -422,11 +422,13 @@ func TestDiagnoseRejectedMFAAnswer(t *testing.T) {
 		d := Diagnose(job, DiagnoseOptions{Operation: op, InstitutionID: "AU00002"})
 		assert.Equal(t, ActionCheckCredentials, d.Action, "%s: the answer failed, not the password", op)
 		assert.Contains(t, d.UserMessage, "security check")
-		if op == OpCreate {
-			assert.Equal(t, &ConsentURLOptions{ConnectionID: "c"}, d.Consent, "fixed on the connection the create made")
-		} else {
-			assert.Nil(t, d.Consent, "%s: answered with Jobs.SubmitMFA, not in the Consent UI", op)
-		}
+		// A refresh nobody was there to answer is fixed in the Consent UI on
+		// the connection, with the user there: a refresh again would fail
+		// again the same way.
+		assert.Equal(t, &ConsentURLOptions{ConnectionID: "c"}, d.Consent, "%s: fixed on the connection", op)
+		assert.Contains(t, d.UserMessage, "reconnect your bank")
+		old := Diagnose(job, DiagnoseOptions{Operation: op, APIVersion: V2_1})
+		assert.Nil(t, old.Consent, "%s on 2.1: answered with Jobs.SubmitMFA during a refresh the user starts", op)
 	}
 }
 

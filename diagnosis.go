@@ -186,6 +186,7 @@ const (
 	userMessageReconnect         = "Your bank didn't give us access to your data. Please connect your bank again and approve access when asked."
 	userMessageReconnectInvalid  = "Your bank connection has stopped working. Please reconnect your bank to keep your data up to date."
 	userMessageAnswerMFA         = "Your bank has sent a security check. Please enter the code or answers it asks for to continue."
+	userMessageMFARejectedV3     = "Your bank's security check wasn't answered, or the answer wasn't accepted. Please reconnect your bank and answer the check when your bank asks."
 	userMessageMFARejected       = "Your bank didn't accept the answer to its security check, or it wasn't given in time. Please try again, and enter the code or answers it asks for when it asks."
 	userMessageContactSupport    = "We couldn't fetch your data from your bank. We're looking into it and will let you know when it's fixed."
 	userMessageCheckStatement    = "We couldn't read that statement. Please upload the official PDF statement from your bank's website, for the bank you chose."
@@ -548,15 +549,18 @@ func (d *Diagnosis) diagnoseOutage(status InstitutionStatus, attempt int) {
 }
 
 // mfaRejected adapts a login failure at the mfa-challenge step: the answer
-// to the bank's security check was wrong or came too late, not the
-// password. The user tries again and answers when asked: on API 3.0 a new
-// connection goes through the Consent UI (which asks the MFA question), a
-// refresh is answered through Jobs.SubmitMFA while the user is there.
+// to the bank's security check was wrong or came too late (often a refresh
+// that nobody was there to answer), not the password. The user tries again
+// and answers when asked: on API 3.0 through the Consent UI on the
+// connection (Consent, kept whatever the operation), which asks the bank's
+// question with the user there; on 2.1 with Jobs.SubmitMFA during a refresh
+// the user starts.
 func (d *Diagnosis) mfaRejected() {
-	d.set(ActionCheckCredentials, userMessageMFARejected)
-	if d.Consent != nil && d.Operation != OpCreate {
-		d.Consent = nil
+	msg := userMessageMFARejected
+	if d.Consent != nil {
+		msg = userMessageMFARejectedV3
 	}
+	d.set(ActionCheckCredentials, msg)
 }
 
 // byOperation picks the user message of a failure the application must
