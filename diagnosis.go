@@ -308,7 +308,11 @@ type Diagnosis struct {
 	// the job ("job:<jobId>:<code>"), so repeated failed refreshes of one
 	// connection are one problem. Notify the user once per ProblemID, and
 	// forget it when Connections.Health reports the connection healthy
-	// again. "" when nothing failed.
+	// again (or when the user follows its remedy, so that a remedy that
+	// fails too is heard of). Basiq lists a user's jobs for 7 days: an
+	// invalid connection whose failed job is no longer listed is reported by
+	// Health as "<connectionId>:connection-invalid", a new problem, which
+	// makes a reminder. "" when nothing failed.
 	ProblemID string
 }
 
