@@ -1,6 +1,7 @@
 package basiq_test
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/banklink-go/basiq"
 	"github.com/banklink-go/basiq/basiqtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestSoak10000Waits runs 10,000 concurrent Jobs.Wait calls, each on its own
@@ -245,4 +248,30 @@ func hardWarmGoroutines(n int) {
 	}
 	close(release)
 	wg.Wait()
+}
+
+// Jobs.Wait's Timeout bounds the Diagnosis's look-ups too: an institution
+// look-up that hangs does not carry the wait past it.
+func TestJobsWaitTimeoutBoundsItsDiagnosis(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, c := fakeV21(t, basiqtest.WithTimeScale(20)) // Hooli's job takes ~6.4 min
+		u, err := c.Users.Create(t.Context(), basiq.UserParams{Email: "j@example.com"})
+		require.NoError(t, err)
+		// jianYang's job fails with a failure whose diagnosis depends on the
+		// institution's status.
+		job, err := c.Connections.Create(t.Context(), u.ID, basiq.Credentials{InstitutionID: "AU00000", LoginID: "jianYang", Password: "nothotdog"})
+		require.NoError(t, err)
+		go func() {
+			time.Sleep(time.Minute) // after the durations are loaded; the status look-up comes at the end
+			srv.InjectFault(basiqtest.Fault{Method: "GET", Path: "/institutions/*", Delay: time.Hour, Count: -1})
+		}()
+		const timeout = 8 * time.Minute
+		start := time.Now()
+		_, err = c.Jobs.Wait(t.Context(), job.ID, &basiq.PollOptions{InstitutionID: "AU00000", Timeout: timeout})
+		took := time.Since(start)
+		var failed *basiq.JobFailedError
+		require.True(t, errors.As(err, &failed), "%v", err)
+		assert.LessOrEqual(t, took, timeout, "Jobs.Wait with Timeout %s returned after %s", timeout, took)
+		srv.ClearFaults()
+	})
 }

@@ -1,7 +1,7 @@
 package basiq_test
 
-// Hardening: injected faults (issue "Hardening: faults, bad input and
-// secrets, proven by tests"). Every test runs the in-memory fake inside a
+// The request path (Client.do) under injected faults and hostile input,
+// from outside package basiq. Every fault test runs the in-memory fake inside a
 // testing/synctest bubble, so retries, backoff and polling run in virtual
 // time, and asserts the outcome, how many requests the fake received, and
 // that no goroutine is left behind (synctest refuses to finish a bubble with
@@ -12,9 +12,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,181 +24,9 @@ import (
 	"testing/synctest"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/banklink-go/basiq"
 	"github.com/banklink-go/basiq/basiqtest"
 )
-
-// Routes of the fake, as its request log names them.
-const (
-	hardRouteJob         = "/jobs/{jobId}"
-	hardRouteToken       = "/token"
-	hardRouteUsers       = "/users"
-	hardRouteConnections = "/users/{userId}/connections"
-	hardRouteConnection  = "/users/{userId}/connections/{connectionId}"
-)
-
-// hardPolicy is the retry policy of most tests: 4 attempts, backoff ceilings
-// of 1 s, 2 s and 4 s, any wait capped at 8 s.
-var hardPolicy = basiq.RetryPolicy{MaxAttempts: 4, MinBackoff: time.Second, MaxBackoff: 8 * time.Second}
-
-// hardBubble runs f in a synctest bubble and then checks that the process has
-// no goroutine the test started and left running.
-func hardBubble(t *testing.T, f func(t *testing.T)) {
-	t.Helper()
-	ignore := goleak.IgnoreCurrent()
-	synctest.Test(t, f)
-	goleak.VerifyNone(t, ignore)
-}
-
-// hardRecord is one request as it left the client.
-type hardRecord struct {
-	Method      string
-	EscapedPath string
-	RawQuery    string
-	Err         error // the transport's error, if it failed
-}
-
-// hardRecorder is an http.RoundTripper in front of another: it keeps the
-// exact escaped path of every request, and the access tokens handed out by
-// POST /token.
-type hardRecorder struct {
-	next http.RoundTripper
-	// before, when set, may answer a request instead of next.
-	before func(*http.Request) (*http.Response, error, bool)
-
-	mu     sync.Mutex
-	recs   []hardRecord
-	tokens []string
-}
-
-func (r *hardRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	var resp *http.Response
-	var err error
-	handled := false
-	if r.before != nil {
-		resp, err, handled = r.before(req)
-	}
-	if !handled {
-		resp, err = r.next.RoundTrip(req)
-	}
-	rec := hardRecord{Method: req.Method, EscapedPath: req.URL.EscapedPath(), RawQuery: req.URL.RawQuery, Err: err}
-	var tok string
-	if err == nil && strings.HasSuffix(req.URL.Path, "/token") && resp.StatusCode == http.StatusOK {
-		body, rerr := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		var tr struct {
-			AccessToken string `json:"access_token"`
-		}
-		if rerr == nil && json.Unmarshal(body, &tr) == nil {
-			tok = tr.AccessToken
-		}
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.recs = append(r.recs, rec)
-	if tok != "" {
-		r.tokens = append(r.tokens, tok)
-	}
-	return resp, err
-}
-
-// records returns what was sent, leaving out POST /token unless withToken.
-func (r *hardRecorder) records(withToken bool) []hardRecord {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []hardRecord
-	for _, rec := range r.recs {
-		if !withToken && strings.HasSuffix(rec.EscapedPath, "/token") {
-			continue
-		}
-		out = append(out, rec)
-	}
-	return out
-}
-
-func (r *hardRecorder) reset() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.recs = nil
-}
-
-func (r *hardRecorder) issued() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.tokens...)
-}
-
-// hardEnv is a fake Basiq and a client on it, with a user and a connection
-// job already made (on Hooli, which never asks for MFA).
-type hardEnv struct {
-	srv    *basiqtest.Server
-	rec    *hardRecorder
-	c      *basiq.Client
-	userID string
-	jobID  string
-}
-
-// hardServer starts an in-memory fake, closed when the test ends.
-func hardServer(t testing.TB, opts ...basiqtest.Option) *basiqtest.Server {
-	t.Helper()
-	srv := basiqtest.NewServer(append([]basiqtest.Option{basiqtest.InMemory()}, opts...)...)
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-// hardNewClient returns a client for srv on API version 2.1 with hardPolicy,
-// sending through a recorder (and hc's timeout, when hc is given).
-func hardNewClient(t testing.TB, srv *basiqtest.Server, hc *http.Client, opts ...basiq.Option) (*basiq.Client, *hardRecorder) {
-	t.Helper()
-	rec := &hardRecorder{next: srv.Transport()}
-	if hc == nil {
-		hc = &http.Client{}
-	}
-	hc.Transport = rec
-	all := append([]basiq.Option{
-		basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(hc), basiq.WithAPIVersion(basiq.V2_1),
-		basiq.WithRetryPolicy(hardPolicy),
-	}, opts...)
-	c, err := basiq.NewClient(srv.APIKey(), all...)
-	if err != nil {
-		t.Fatalf("NewClient: %v", err)
-	}
-	return c, rec
-}
-
-// hardSetup makes a fake, a client, a user and a Hooli connection job, then
-// clears the fake's counters so that a test counts only its own requests.
-func hardSetup(t *testing.T, hc *http.Client, srvOpts []basiqtest.Option, opts ...basiq.Option) *hardEnv {
-	t.Helper()
-	srv := hardServer(t, srvOpts...)
-	c, rec := hardNewClient(t, srv, hc, opts...)
-	ctx := t.Context()
-	user, err := c.Users.Create(ctx, basiq.UserParams{Email: "hard@example.com"})
-	if err != nil {
-		t.Fatalf("Users.Create: %v", err)
-	}
-	job, err := c.Connections.Create(ctx, user.ID, basiq.Credentials{InstitutionID: "AU00000", LoginID: "gavinBelson", Password: "hooli2016"})
-	if err != nil {
-		t.Fatalf("Connections.Create: %v", err)
-	}
-	srv.ResetCounters()
-	rec.reset()
-	return &hardEnv{srv: srv, rec: rec, c: c, userID: user.ID, jobID: job.ID}
-}
-
-// hardLog returns the fake's log entries for method and route.
-func hardLog(srv *basiqtest.Server, method, route string) []basiqtest.Request {
-	var out []basiqtest.Request
-	for _, r := range srv.Requests() {
-		if r.Method == method && r.Route == route {
-			out = append(out, r)
-		}
-	}
-	return out
-}
 
 // hardGaps returns the time between consecutive requests.
 func hardGaps(reqs []basiqtest.Request) []time.Duration {
@@ -205,23 +35,6 @@ func hardGaps(reqs []basiqtest.Request) []time.Duration {
 		gaps = append(gaps, reqs[i].Time.Sub(reqs[i-1].Time))
 	}
 	return gaps
-}
-
-// hardStatuses returns the status the fake sent for each request (0: none).
-func hardStatuses(reqs []basiqtest.Request) []int {
-	out := make([]int, len(reqs))
-	for i, r := range reqs {
-		out[i] = r.Status
-	}
-	return out
-}
-
-func hardWantCount(t *testing.T, srv *basiqtest.Server, method, route string, want int) {
-	t.Helper()
-	if got := srv.RequestCount(method, route); got != want {
-		t.Errorf("fake received %d %s %s requests, want %d (statuses %v)", got, method, route, want,
-			hardStatuses(hardLog(srv, method, route)))
-	}
 }
 
 func hardAPIError(t *testing.T, err error, status int) *basiq.APIError {
@@ -993,6 +806,335 @@ func TestHardPostRetriedWhenServerCannotHaveActed(t *testing.T) {
 				hardWantCount(t, e.srv, http.MethodPost, hardRouteConnections, wantAtFake)
 				if n := len(e.rec.records(false)); n != 2 {
 					t.Errorf("the client made %d attempts, want 2", n)
+				}
+			})
+		})
+	}
+}
+
+// hardErrorSeeds are error bodies: Basiq's envelope and what else comes back.
+var hardErrorSeeds = []struct {
+	status     int
+	body       string
+	retryAfter string
+}{
+	{400, `{"type":"list","correlationId":"c1","data":[{"type":"error","code":"parameter-not-valid","title":"Parameter value is not valid","detail":"x","source":{"pointer":"a","parameter":"b"}}]}`, ""},
+	{403, `{"type":"list","correlationId":"c2","data":[{"type":"error","code":"access-denied","title":"Access denied.","detail":"Token has expired","source":null}]}`, ""},
+	{403, `{"type":"list","data":[{"type":"error","code":"request-not-valid","title":"Invalid request","detail":"Invalid request"}]}`, "5"},
+	{403, `{"message":"Missing Authentication Token"}`, ""},
+	{404, `{"data":[{"code":"resource-not-found","title":"Route not found for this API version"}]}`, ""},
+	{429, `{"data":[{"code":"too-many-requests"}]}`, "Wed, 21 Oct 2015 07:28:00 GMT"},
+	{502, "<html><head><title>502 Bad Gateway</title></head></html>", ""},
+	{503, "", "-1"},
+	{500, `{"data":"nope","correlationId":7}`, "99999999999999999999"},
+	{401, `{"data":[null,1,"x",{"code":null}]}`, ""},
+	{418, strings.Repeat("é", 3000), " 3 "},
+}
+
+func FuzzErrorEnvelope(f *testing.F) {
+	for _, s := range hardErrorSeeds {
+		f.Add(s.status, []byte(s.body), s.retryAfter)
+	}
+	for i, b := range hardSpecExamples(f) {
+		f.Add(400+i%200, b, "")
+	}
+	f.Fuzz(func(t *testing.T, status int, body []byte, retryAfter string) {
+		if status < 0 {
+			status = -(status + 1)
+		}
+		status = 400 + status%200
+		calls := 0
+		rt := hardRoundTripper(func(req *http.Request) (*http.Response, error) {
+			if strings.HasSuffix(req.URL.Path, "/token") {
+				return hardJSONResponse(req, 200, http.Header{}, []byte(`{"access_token":"tok","expires_in":3600,"token_type":"Bearer"}`)), nil
+			}
+			calls++
+			h := http.Header{}
+			if retryAfter != "" {
+				h["Retry-After"] = []string{retryAfter}
+			}
+			return hardJSONResponse(req, status, h, body), nil
+		})
+		c, err := basiq.NewClient("a2V5", basiq.WithBaseURL("https://basiq.test"), basiq.WithHTTPClient(&http.Client{Transport: rt}),
+			basiq.WithRetryPolicy(basiq.RetryPolicy{MaxAttempts: 1}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Jobs.Get(context.Background(), "job")
+		var apiErr *basiq.APIError
+		if !errors.As(err, &apiErr) {
+			t.Fatalf("status %d: error %v (%T) is not an *APIError", status, err, err)
+		}
+		if apiErr.StatusCode != status || apiErr.Method != http.MethodGet || apiErr.Path != "/jobs/job" {
+			t.Fatalf("APIError %d %s %s, want %d GET /jobs/job", apiErr.StatusCode, apiErr.Method, apiErr.Path, status)
+		}
+		if calls < 1 || calls > 2 {
+			t.Fatalf("%d requests: one, or two after a rejected token", calls)
+		}
+		if len(apiErr.Body) > 4<<10 || !bytes.HasPrefix(body, apiErr.Body) {
+			t.Fatalf("Body is not a bounded prefix of the response (%d bytes)", len(apiErr.Body))
+		}
+		if apiErr.RetryAfter < 0 {
+			t.Fatalf("negative RetryAfter %v", apiErr.RetryAfter)
+		}
+		msg := apiErr.Error()
+		if !strings.HasPrefix(msg, "basiq: GET /jobs/job: "+strconv.Itoa(status)) {
+			t.Fatalf("Error() = %q", msg)
+		}
+		if len(apiErr.Errors) > 0 && apiErr.Code() != apiErr.Errors[0].Code {
+			t.Fatalf("Code() %q, first error %q", apiErr.Code(), apiErr.Errors[0].Code)
+		}
+		if len(apiErr.Errors) == 0 && apiErr.Code() != "" {
+			t.Fatalf("Code() %q without errors", apiErr.Code())
+		}
+		is := func(target error) bool { return errors.Is(err, target) }
+		switch {
+		case is(basiq.ErrNotFound) && is(basiq.ErrUnsupportedVersion):
+			t.Fatal("both ErrNotFound and ErrUnsupportedVersion")
+		case is(basiq.ErrForbidden) && (is(basiq.ErrRateLimited) || is(basiq.ErrTokenExpired)):
+			t.Fatal("ErrForbidden together with ErrRateLimited or ErrTokenExpired")
+		case is(basiq.ErrTokenExpired) && status != 403,
+			is(basiq.ErrForbidden) && status != 403,
+			is(basiq.ErrRateLimited) && status != 403 && status != 429,
+			is(basiq.ErrInvalidInput) != (status == 400),
+			is(basiq.ErrUnavailable) != (status == 500 || status == 502 || status == 503 || status == 504):
+			t.Fatalf("status %d matched the wrong sentinels: %v", status, err)
+		}
+		_ = fmt.Sprintf("%v %+v %#v", apiErr, apiErr, apiErr)
+	})
+}
+
+type hardRoundTripper func(*http.Request) (*http.Response, error)
+
+func (f hardRoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		_, _ = io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+	}
+	return f(r)
+}
+
+func hardJSONResponse(req *http.Request, status int, h http.Header, body []byte) *http.Response {
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/json")
+	}
+	return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(bytes.NewReader(body)),
+		ContentLength: int64(len(body)), Request: req}
+}
+
+// hardBadIDs are the ids of the issue, with the escaped path segment each
+// must become, or "" when it must be rejected before any request.
+var hardBadIDs = []struct{ id, escaped string }{
+	{"", ""},
+	{"/", "%2F"},
+	{"a/b", "a%2Fb"},
+	{"..", ""},
+	{".", ""},
+	{"?x", "%3Fx"},
+	{"#x", "%23x"},
+	{"a b", "a%20b"},
+	{"ü", "%C3%BC"},
+	{"\x00", ""},
+	{"\n", ""},
+	// and a few more of the same kind
+	{"../users", "..%2Fusers"},
+	{"%2F", "%252F"},
+	{"a;b", "a%3Bb"},
+	{"\t", ""},
+	{"\u2028", "%E2%80%A8"},
+	{strings.Repeat("x", 257), ""},
+}
+
+func TestHardIDsNeverChangeThePath(t *testing.T) {
+	type call struct {
+		name   string
+		method string
+		route  string                    // the fake's route the request must land on
+		path   func(u, id string) string // the escaped path it must have, for a user id u
+		do     func(ctx context.Context, c *basiq.Client, u, id string) error
+	}
+	calls := []call{
+		{"Jobs.Get", "GET", hardRouteJob, func(_, id string) string { return "/jobs/" + id },
+			func(ctx context.Context, c *basiq.Client, _, id string) error {
+				_, err := c.Jobs.Get(ctx, id)
+				return err
+			}},
+		{"Jobs.Wait", "GET", hardRouteJob, func(_, id string) string { return "/jobs/" + id },
+			func(ctx context.Context, c *basiq.Client, _, id string) error {
+				_, err := c.Jobs.Wait(ctx, id, nil)
+				return err
+			}},
+		{"Jobs.Poller.Wait", "GET", hardRouteJob, func(_, id string) string { return "/jobs/" + id },
+			func(ctx context.Context, c *basiq.Client, _, id string) error {
+				_, err := c.Jobs.Poller(id, nil).Wait(ctx)
+				return err
+			}},
+		{"Jobs.SubmitMFA", "POST", "/jobs/{jobId}/mfa", func(_, id string) string { return "/jobs/" + id + "/mfa" },
+			func(ctx context.Context, c *basiq.Client, u, id string) error {
+				_, err := c.Jobs.SubmitMFA(ctx, u, id, []string{"1234"})
+				return err
+			}},
+		{"Jobs.List", "GET", "/users/{userId}/jobs", func(_, id string) string { return "/users/" + id + "/jobs" },
+			func(ctx context.Context, c *basiq.Client, _, id string) error {
+				_, err := c.Jobs.List(ctx, id, nil)
+				return err
+			}},
+		{"Users.Get", "GET", "/users/{userId}", func(_, id string) string { return "/users/" + id },
+			func(ctx context.Context, c *basiq.Client, _, id string) error {
+				_, err := c.Users.Get(ctx, id)
+				return err
+			}},
+		{"Users.Delete", "DELETE", "/users/{userId}", func(_, id string) string { return "/users/" + id },
+			func(ctx context.Context, c *basiq.Client, _, id string) error { return c.Users.Delete(ctx, id) }},
+		{"Connections.Get", "GET", hardRouteConnection, func(u, id string) string { return "/users/" + u + "/connections/" + id },
+			func(ctx context.Context, c *basiq.Client, u, id string) error {
+				_, err := c.Connections.Get(ctx, u, id)
+				return err
+			}},
+		{"Connections.Delete(user id)", "DELETE", hardRouteConnection, func(_, id string) string { return "/users/" + id + "/connections/c1" },
+			func(ctx context.Context, c *basiq.Client, _, id string) error {
+				return c.Connections.Delete(ctx, id, "c1")
+			}},
+		{"Connections.Refresh", "POST", "/users/{userId}/connections/{connectionId}/refresh",
+			func(u, id string) string { return "/users/" + u + "/connections/" + id + "/refresh" },
+			func(ctx context.Context, c *basiq.Client, u, id string) error {
+				_, err := c.Connections.Refresh(ctx, u, id)
+				return err
+			}},
+		{"Connections.Update", "POST", hardRouteConnection, func(u, id string) string { return "/users/" + u + "/connections/" + id },
+			func(ctx context.Context, c *basiq.Client, u, id string) error {
+				_, err := c.Connections.Update(ctx, u, id, basiq.CredentialsUpdate{Password: "new-password"})
+				return err
+			}},
+		{"Connections.RefreshAll", "POST", "/users/{userId}/connections/refresh", func(_, id string) string { return "/users/" + id + "/connections/refresh" },
+			func(ctx context.Context, c *basiq.Client, _, id string) error {
+				_, err := c.Connections.RefreshAll(ctx, id)
+				return err
+			}},
+		{"Institutions.Get", "GET", "/institutions/{institutionId}", func(_, id string) string { return "/institutions/" + id },
+			func(ctx context.Context, c *basiq.Client, _, id string) error {
+				_, err := c.Institutions.Get(ctx, id)
+				return err
+			}},
+		{"Connectors.Get", "GET", "/connectors/{connectorId}/{method}", func(_, id string) string { return "/connectors/" + id + "/web" },
+			func(ctx context.Context, c *basiq.Client, _, id string) error {
+				_, err := c.Connectors.Get(ctx, id, "web")
+				return err
+			}},
+		{"Accounts.Get", "GET", "/users/{userId}/accounts/{accountId}", func(u, id string) string { return "/users/" + u + "/accounts/" + id },
+			func(ctx context.Context, c *basiq.Client, u, id string) error {
+				_, err := c.Accounts.Get(ctx, u, id)
+				return err
+			}},
+		{"Transactions.Get", "GET", "/users/{userId}/transactions/{transactionId}", func(u, id string) string { return "/users/" + u + "/transactions/" + id },
+			func(ctx context.Context, c *basiq.Client, u, id string) error {
+				_, err := c.Transactions.Get(ctx, u, id)
+				return err
+			}},
+	}
+	for _, cl := range calls {
+		t.Run(cl.name, func(t *testing.T) {
+			hardBubble(t, func(t *testing.T) {
+				e := hardSetup(t, nil, nil)
+				for _, tc := range hardBadIDs {
+					e.srv.ResetCounters()
+					e.rec.reset()
+					err := cl.do(t.Context(), e.c, e.userID, tc.id)
+					recs := e.rec.records(false)
+					if tc.escaped == "" {
+						if !errors.Is(err, basiq.ErrInvalidInput) {
+							t.Errorf("id %q: error %v, want ErrInvalidInput", tc.id, err)
+						}
+						if len(recs) != 0 || len(e.srv.Requests()) != 0 {
+							t.Errorf("id %q: %d requests sent, want none", tc.id, len(recs))
+						}
+						continue
+					}
+					want := cl.path(e.userID, tc.escaped)
+					if len(recs) != 1 {
+						t.Errorf("id %q: %d requests sent, want 1: %+v", tc.id, len(recs), recs)
+						continue
+					}
+					if recs[0].EscapedPath != want || recs[0].RawQuery != "" || recs[0].Method != cl.method {
+						t.Errorf("id %q: sent %s %s?%s, want %s %s", tc.id, recs[0].Method, recs[0].EscapedPath, recs[0].RawQuery, cl.method, want)
+					}
+					if n := e.srv.RequestCount(cl.method, cl.route); n != 1 {
+						t.Errorf("id %q: the fake routed %d requests to %s %s, want 1 (log %+v)", tc.id, n, cl.method, cl.route, e.srv.Requests())
+					}
+					// The fake knows no such resource: a typed API error, never a transport one.
+					var apiErr *basiq.APIError
+					if !errors.As(err, &apiErr) || apiErr.StatusCode < 400 || apiErr.StatusCode >= 500 {
+						t.Errorf("id %q: error %v (%T), want a 4xx *APIError", tc.id, err, err)
+					}
+				}
+			})
+		})
+	}
+}
+
+// hardBigBody is a JSON object of exactly n bytes.
+func hardBigBody(n int) io.Reader {
+	head, tail := `{"type":"job","id":"big","pad":"`, `"}`
+	return io.MultiReader(strings.NewReader(head), io.LimitReader(hardRepeat('x'), int64(n-len(head)-len(tail))), strings.NewReader(tail))
+}
+
+type hardRepeat byte
+
+func (r hardRepeat) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(r)
+	}
+	return len(p), nil
+}
+
+func TestHardResponseBodyLimit(t *testing.T) {
+	const limit = 10 << 20
+	for _, tc := range []struct {
+		name   string
+		method string
+		status int
+		size   int
+		ok     bool
+	}{
+		{"GET 200 at the limit", "GET", 200, limit, true},
+		{"GET 200 one byte over", "GET", 200, limit + 1, false},
+		{"GET 200 far over", "GET", 200, 64 << 20, false},
+		{"POST 202 over", "POST", 202, limit + 1, false},
+		{"GET 404 over", "GET", 404, limit + 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hardBubble(t, func(t *testing.T) {
+				e := hardSetup(t, nil, nil)
+				attempts := 0
+				e.rec.before = func(req *http.Request) (*http.Response, error, bool) {
+					if strings.HasPrefix(req.URL.Path, "/jobs/") || strings.HasSuffix(req.URL.Path, "/refresh") {
+						attempts++
+						return &http.Response{StatusCode: tc.status, Header: http.Header{"Content-Type": {"application/json"}},
+							Body: io.NopCloser(hardBigBody(tc.size)), Request: req}, nil, true
+					}
+					return nil, nil, false
+				}
+				var err error
+				if tc.method == "GET" {
+					var job *basiq.Job
+					job, err = e.c.Jobs.Get(t.Context(), "big")
+					if tc.ok && (err != nil || job.ID != "big") {
+						t.Fatalf("Jobs.Get of a body at the limit: %v", err)
+					}
+				} else {
+					_, err = e.c.Connections.Refresh(t.Context(), e.userID, "big")
+				}
+				if tc.ok {
+					return
+				}
+				if !errors.Is(err, basiq.ErrResponseTooLarge) {
+					t.Fatalf("error %v, want ErrResponseTooLarge", err)
+				}
+				if len(err.Error()) > 512 {
+					t.Errorf("error message is %d bytes long", len(err.Error()))
+				}
+				if attempts != 1 {
+					t.Errorf("%d attempts, want 1: an oversized body is not retried", attempts)
 				}
 			})
 		})

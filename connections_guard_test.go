@@ -1,41 +1,14 @@
 package basiq
 
 import (
-	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// on answers key ("METHOD /escaped/path?query") with a fixed JSON response.
-func (a *coreAPI) on(key string, status int, body string) {
-	a.onFunc(key, func(*http.Request) *http.Response { return coreJSON(status, body) })
-}
-
-// onFunc answers key with fn.
-func (a *coreAPI) onFunc(key string, fn func(*http.Request) *http.Response) {
-	method, path, _ := strings.Cut(key, " ")
-	a.handleFunc(method, path, func(req *http.Request) (*http.Response, error) { return fn(req), nil })
-}
-
-// calls returns the API requests made (not the token's), as "METHOD path?query".
-func (a *coreAPI) calls() []string {
-	var out []string
-	for _, r := range a.apiRequests() {
-		key := r.Method + " " + r.Path
-		if r.RawQuery != "" {
-			key += "?" + r.RawQuery
-		}
-		out = append(out, key)
-	}
-	return out
-}
 
 func connJSON(id, status string, lastUsed time.Time, created time.Time) string {
 	lu := ""
@@ -60,10 +33,6 @@ func step(title, status string) string {
 
 func failedStep(title, code string) string {
 	return fmt.Sprintf(`{"title":%q,"status":"failed","result":{"code":%q,"title":"Failed","detail":"it failed"}}`, title, code)
-}
-
-func jsonList(items ...string) string {
-	return `{"type":"list","size":` + fmt.Sprint(len(items)) + `,"data":[` + strings.Join(items, ",") + `]}`
 }
 
 const (
@@ -172,87 +141,6 @@ func TestHealth(t *testing.T) {
 		"two requests per user, plus one cached institution look-up")
 }
 
-func TestInstitutionAvailability(t *testing.T) {
-	a := newCoreAPI(t)
-	a.on("GET /institutions/AU00001", 200, `{"type":"institution","id":"AU00001","name":"Big Bank","shortName":"BigB","status":"major-outage"}`)
-	a.on("GET /institutions/AU00002", 200, `{"type":"institution","id":"AU00002","name":"Small Bank","status":"operational"}`)
-	c := newCoreClient(t, a)
-	av, err := c.Institutions.Availability(t.Context(), "AU00001")
-	require.NoError(t, err)
-	assert.False(t, av.Advice.Usable)
-	assert.True(t, av.Advice.TellUserFirst)
-	assert.Contains(t, av.UserMessage, "BigB")
-	av, err = c.Institutions.Availability(t.Context(), "AU00002")
-	require.NoError(t, err)
-	assert.True(t, av.Advice.Usable)
-	assert.Empty(t, av.UserMessage)
-	_, err = c.Institutions.Availability(t.Context(), "AU00001")
-	require.NoError(t, err)
-	assert.Len(t, a.calls(), 2, "the second look-up of AU00001 is cached")
-}
-
-func TestInstitutionAndConnectorFilters(t *testing.T) {
-	a := newCoreAPI(t)
-	insts := jsonList(
-		`{"type":"institution","id":"AU00001","name":"Commonwealth Bank","shortName":"CommBank","status":"operational","tier":"1"}`,
-		`{"type":"institution","id":"AU00002","name":"Hooli Bank","shortName":"Hooli","status":"major-outage","tier":"1"}`,
-	)
-	a.on("GET /institutions?filter=institution.country.eq%28%27Australia%27%29%2Cinstitution.tier.in%28%271%27%2C%272%27%29%2Cinstitution.stage.eq%28%27live%27%29", 200, insts)
-	a.on("GET /connectors?filter=connector.method.eq%28%27web%27%29%2Cconnector.status.in%28%27operational%27%2C%27major-outage%27%29", 200,
-		jsonList(`{"type":"connector","id":"AU00002","method":"web","status":"major-outage","institution":{"name":"Hooli Bank","shortName":"Hooli"}}`,
-			`{"type":"connector","id":"AU00001","method":"web","status":"operational","institution":{"name":"Commonwealth Bank"}}`))
-	c := newCoreClient(t, a)
-	got, err := c.Institutions.List(t.Context(), &InstitutionFilter{Country: []string{"Australia"}, Tier: []string{"1", "2"},
-		Stage: []string{"live"}, Status: []InstitutionStatus{StatusMajorOutage}, Name: "hOOLI"})
-	require.NoError(t, err)
-	require.Len(t, got, 1)
-	assert.Equal(t, "AU00002", got[0].ID)
-	cs, err := c.Connectors.List(t.Context(), &ConnectorFilter{Method: []string{"web"},
-		Status: []InstitutionStatus{StatusOperational, StatusMajorOutage}, Name: "commonwealth"})
-	require.NoError(t, err)
-	require.Len(t, cs, 1)
-	assert.Equal(t, "AU00001", cs[0].ID)
-	_, err = c.Institutions.List(t.Context(), &InstitutionFilter{Country: []string{"O'Brien"}})
-	assert.ErrorIs(t, err, ErrInvalidInput)
-	assert.Len(t, a.calls(), 2, "the bad filter sent nothing")
-}
-
-func TestInstitutionLookupSurvivesFirstCallerGivingUp(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		a := newCoreAPI(t)
-		release := make(chan struct{})
-		a.onFunc("GET /institutions/AU00001", func(req *http.Request) *http.Response {
-			<-release
-			return coreJSON(200, `{"type":"institution","id":"AU00001","name":"Big Bank","status":"operational"}`)
-		})
-		c := newCoreClient(t, a)
-		short, cancel := context.WithCancel(t.Context())
-		firstDone := make(chan error, 1)
-		go func() {
-			_, err := c.Institutions.Availability(short, "AU00001")
-			firstDone <- err
-		}()
-		synctest.Wait()
-		secondDone := make(chan error, 1)
-		go func() {
-			av, err := c.Institutions.Availability(t.Context(), "AU00001")
-			if err == nil {
-				av.Institution.Name = "changed by a caller" // must not reach the cache
-			}
-			secondDone <- err
-		}()
-		synctest.Wait()
-		cancel()
-		assert.ErrorIs(t, <-firstDone, context.Canceled)
-		close(release)
-		assert.NoError(t, <-secondDone, "the second caller is not failed by the first one's cancellation")
-		av, err := c.Institutions.Availability(t.Context(), "AU00001")
-		require.NoError(t, err)
-		assert.Equal(t, "Big Bank", av.Institution.Name, "callers get copies")
-		assert.Equal(t, []string{"GET /institutions/AU00001"}, a.calls(), "one shared look-up")
-	})
-}
-
 func TestHealthConsultsStatusForAGenericRefreshFailure(t *testing.T) {
 	now := time.Now().Truncate(time.Second)
 	a := newCoreAPI(t)
@@ -269,28 +157,47 @@ func TestHealthConsultsStatusForAGenericRefreshFailure(t *testing.T) {
 	assert.Equal(t, ActionWaitForInstitution, hs[0].Diagnosis.Action, "a failure without a code on refresh depends on the bank's status")
 }
 
-func TestConnectorStatusFilterAsksForMaintenanceAliases(t *testing.T) {
-	a := newCoreAPI(t)
-	a.on("GET /connectors?filter=connector.status.in%28%27under-maintenance%27%2C%27scheduled-maintenance%27%2C%27under-improvement%27%29", 200, jsonList())
-	_, err := newCoreClient(t, a).Connectors.List(t.Context(), &ConnectorFilter{Status: []InstitutionStatus{StatusUnderMaintenance}})
-	require.NoError(t, err)
-}
+func TestHealthAttributesARunningJobWithoutSource(t *testing.T) {
+	const user = "user-1"
+	conn := func(id string) string {
+		return `{"type":"connection","id":"` + id + `","status":"active","createdDate":"2026-11-01T00:00:00Z",` +
+			`"institution":{"type":"institution","id":"AU00000"}}`
+	}
+	failedJob := `{"type":"job","id":"old","created":"2026-11-27T10:00:00Z","updated":"2026-11-27T10:01:00Z",` +
+		`"institution":{"type":"institution","id":"AU00000"},` +
+		`"steps":[{"title":"verify-credentials","status":"failed","result":{"code":"account-not-accessible-requires-user-action","detail":"popup"}}],` +
+		`"links":{"source":"https://au-api.basiq.io/users/user-1/connections/conn-1"}}`
+	// Basiq's in-progress shape: no links.source yet, the institution on the list item.
+	runningJob := `{"type":"job","id":"new","created":"2026-11-28T10:00:00Z","updated":"2026-11-28T10:00:05Z",` +
+		`"institution":{"type":"institution","id":"AU00000"},` +
+		`"steps":[{"title":"verify-credentials","status":"in-progress","result":null},{"title":"retrieve-accounts","status":"pending","result":null}],` +
+		`"links":{"self":"https://au-api.basiq.io/jobs/new"}}`
 
-func TestDeleteRetriedIntoNotFoundSucceeds(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	t.Run("one connection at the institution", func(t *testing.T) {
 		a := newCoreAPI(t)
-		var calls int
-		a.onFunc("DELETE /users/u1/connections/c1", func(req *http.Request) *http.Response {
-			calls++
-			if calls == 1 {
-				return coreJSON(503, `{"type":"list","data":[{"code":"service-unavailable","title":"Unavailable"}]}`)
-			}
-			return coreJSON(404, `{"type":"list","data":[{"code":"resource-not-found","title":"Not found"}]}`)
-		})
-		a.on("DELETE /users/u2", 404, `{"type":"list","data":[{"code":"resource-not-found","title":"Not found"}]}`)
-		c := newCoreClient(t, a)
-		assert.NoError(t, c.Connections.Delete(t.Context(), "u1", "c1"), "the 503'd attempt may have deleted it")
-		assert.Equal(t, 2, calls)
-		assert.ErrorIs(t, c.Users.Delete(t.Context(), "u2"), ErrNotFound, "a first-attempt 404 is still an error")
+		a.handle("GET", "/users/"+user+"/connections", 200, `{"type":"list","data":[`+conn("conn-1")+`]}`)
+		a.handle("GET", "/users/"+user+"/jobs", 200, `{"type":"list","data":[`+runningJob+`,`+failedJob+`]}`)
+		health, err := newCoreClient(t, a).Connections.Health(t.Context(), user)
+		require.NoError(t, err)
+		require.Len(t, health, 1)
+		h := health[0]
+		require.NotNil(t, h.LatestJob)
+		assert.Equal(t, "new", h.LatestJob.ID, "the running job is the connection's")
+		assert.True(t, h.Refreshing)
+		assert.False(t, h.NeedsUserAction, "not while a refresh that may succeed is running")
+		assert.Nil(t, h.Diagnosis)
+	})
+	t.Run("two connections at the institution", func(t *testing.T) {
+		a := newCoreAPI(t)
+		a.handle("GET", "/users/"+user+"/connections", 200, `{"type":"list","data":[`+conn("conn-1")+`,`+conn("conn-2")+`]}`)
+		a.handle("GET", "/users/"+user+"/jobs", 200, `{"type":"list","data":[`+runningJob+`,`+failedJob+`]}`)
+		health, err := newCoreClient(t, a).Connections.Health(t.Context(), user)
+		require.NoError(t, err)
+		require.Len(t, health, 2)
+		for _, h := range health {
+			assert.True(t, h.Refreshing, "%s: a job that may be this connection's is running", h.Connection.ID)
+			assert.False(t, h.NeedsUserAction, h.Connection.ID)
+		}
+		assert.Equal(t, "old", health[0].LatestJob.ID, "the last job known to be conn-1's")
 	})
 }

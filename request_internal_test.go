@@ -1,10 +1,15 @@
 package basiq
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -33,11 +38,6 @@ func recorded(name string) func(t *testing.T) string {
 func inline(body string) func(t *testing.T) string {
 	return func(*testing.T) string { return body }
 }
-
-const (
-	exUserID = "8cda72db-b11f-4b8e-a4ca-3c5b1de4e4b5"
-	exConnID = "64011b56-988a-4c2c-bfca-16c836cec23f"
-)
 
 // filterQuery0 is how a filter statement travels: one "filter" parameter,
 // query-escaped.
@@ -453,28 +453,6 @@ func TestEndpoints(t *testing.T) {
 	}
 }
 
-func TestCredentialCallsUnsupportedOnV3(t *testing.T) {
-	a := newCoreAPI(t)
-	c := newCoreClient(t, a) // V3 is the default
-	ctx := context.Background()
-	job, err := c.Connections.Create(ctx, "u1", Credentials{InstitutionID: "AU00000", LoginID: "gavinBelson", Password: "hooli2016"})
-	assert.Nil(t, job)
-	assert.ErrorIs(t, err, ErrUnsupportedVersion)
-	assert.Contains(t, err.Error(), "Connections.Create")
-	assert.NotContains(t, err.Error(), "hooli2016")
-
-	job, err = c.Connections.Update(ctx, "u1", "c1", CredentialsUpdate{Password: "new-password"})
-	assert.Nil(t, job)
-	assert.ErrorIs(t, err, ErrUnsupportedVersion)
-	assert.Contains(t, err.Error(), "3.0")
-
-	// even invalid input reports the version first: the call does not exist
-	_, err = c.Connections.Create(ctx, "", Credentials{})
-	assert.ErrorIs(t, err, ErrUnsupportedVersion)
-
-	assert.Empty(t, a.all(), "no request at all, not even for a token")
-}
-
 func TestRouteMissingForVersion(t *testing.T) {
 	a := newCoreAPI(t)
 	a.handle(http.MethodGet, "/institutions", http.StatusNotFound,
@@ -484,4 +462,82 @@ func TestRouteMissingForVersion(t *testing.T) {
 	assert.ErrorIs(t, err, ErrUnsupportedVersion)
 	assert.NotErrorIs(t, err, ErrNotFound)
 	assert.Len(t, a.apiRequests(), 1, "a 404 is not retried")
+}
+
+func TestDeleteRetriedIntoNotFoundSucceeds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := newCoreAPI(t)
+		var calls int
+		a.onFunc("DELETE /users/u1/connections/c1", func(req *http.Request) *http.Response {
+			calls++
+			if calls == 1 {
+				return coreJSON(503, `{"type":"list","data":[{"code":"service-unavailable","title":"Unavailable"}]}`)
+			}
+			return coreJSON(404, `{"type":"list","data":[{"code":"resource-not-found","title":"Not found"}]}`)
+		})
+		a.on("DELETE /users/u2", 404, `{"type":"list","data":[{"code":"resource-not-found","title":"Not found"}]}`)
+		c := newCoreClient(t, a)
+		assert.NoError(t, c.Connections.Delete(t.Context(), "u1", "c1"), "the 503'd attempt may have deleted it")
+		assert.Equal(t, 2, calls)
+		assert.ErrorIs(t, c.Users.Delete(t.Context(), "u2"), ErrNotFound, "a first-attempt 404 is still an error")
+	})
+}
+
+func TestTransportErrorsCarryNoURL(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close()) // nothing listens: every request fails to connect
+	var logs bytes.Buffer
+	c, err := NewClient("a2V5OnNlY3JldA==", WithBaseURL("http://"+addr), WithRetryPolicy(RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}),
+		WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	require.NoError(t, err)
+	c.tokens.store(authServer, "", Token{AccessToken: "tok", ExpiresAt: time.Now().Add(time.Hour)})
+	err = c.Do(t.Context(), &Request{Method: http.MethodGet, Path: "/users/u-1/statements/PATH-SECRET-ID",
+		Query: map[string][]string{"code": {"QUERY-SECRET"}}}, nil)
+	require.Error(t, err)
+	for _, out := range []string{err.Error(), logs.String()} {
+		assert.NotContains(t, out, "QUERY-SECRET")
+		assert.NotContains(t, out, "PATH-SECRET-ID")
+	}
+	assert.Contains(t, err.Error(), "connection refused", "the cause is kept")
+}
+
+func TestDeleteAfterThrottlingThen404IsAnError(t *testing.T) {
+	for _, tc := range []struct {
+		first     int
+		wantError bool
+	}{{http.StatusTooManyRequests, true}, {http.StatusServiceUnavailable, false}} {
+		t.Run(fmt.Sprint(tc.first), func(t *testing.T) {
+			a := newCoreAPI(t)
+			c := newCoreClient(t, a)
+			n := 0
+			a.handleFunc("DELETE", "/users/"+consentUser+"/consents/typo", func(*http.Request) (*http.Response, error) {
+				if n++; n == 1 {
+					return coreJSON(tc.first, coreEnvelope("x", "x", "x")), nil
+				}
+				return coreJSON(404, coreEnvelope("resource-not-found", "Not found", "Consent not found")), nil
+			})
+			err := c.Consents.Revoke(t.Context(), consentUser, "typo")
+			if tc.wantError {
+				assert.ErrorIs(t, err, ErrNotFound, "a throttled attempt deleted nothing: the consent never existed")
+			} else {
+				assert.NoError(t, err, "the 503'd attempt may have deleted it")
+			}
+		})
+	}
+}
+
+func TestPreCancelledContextSendsNothing(t *testing.T) {
+	a := newCoreAPI(t)
+	c := newCoreClient(t, a)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := c.Token(ctx)
+	assert.ErrorIs(t, err, context.Canceled)
+	_, err = c.Consents.URL(ctx, consentUser, nil)
+	assert.ErrorIs(t, err, context.Canceled)
+	_, err = c.Jobs.Get(ctx, "j")
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Empty(t, a.all(), "not even POST /token (it carries the API key)")
 }
