@@ -1,18 +1,20 @@
 package basiqtest_test
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/banklink-go/basiq"
 	"github.com/banklink-go/basiq/basiqtest"
 )
 
@@ -249,36 +251,91 @@ func TestConsentLoginHidesSecrets(t *testing.T) {
 	assert.Contains(t, buf.String(), "AU10005")
 }
 
-// Misuse does not panic: a Server not made by NewServer refuses.
-func TestConsentOnAServerNotMadeByNewServer(t *testing.T) {
-	for name, srv := range map[string]*basiqtest.Server{"zero": {}, "nil": nil} {
-		_, err := srv.CompleteConsent("https://consent.basiq.io/home?token=x")
-		assert.ErrorContains(t, err, "not made by NewServer", name)
-		assert.ErrorContains(t, srv.SetConsentPolicy(basiqtest.ConsentPolicy{}), "not made by NewServer", name)
-		rec := httptest.NewRecorder()
-		srv.ConsentPage().ServeHTTP(rec, httptest.NewRequest("GET", "/consent/home?token=x", nil))
-		assert.Equal(t, http.StatusInternalServerError, rec.Code, name)
-		assert.Equal(t, "/consent/home", srv.ConsentPageURL(), name)
+// BenchmarkCompleteConsent is one consent URL checked and answered: the
+// default flow with one login (a connection and its job) and a cancel (the
+// URL's checks and the redirect alone), with a 1 KiB state.
+func BenchmarkCompleteConsent(b *testing.B) {
+	state := strings.Repeat("s&=#", 256)
+	for _, bc := range []struct {
+		name string
+		opt  basiqtest.ConsentOption
+	}{
+		{"login", basiqtest.WithConsentLogins(login("AU00000", "gavinBelson", "hooli2016"))},
+		{"cancel", basiqtest.WithConsentCancel()},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			e := newConsentEnv(b, basiqtest.WithRequestLogLimit(0))
+			u := consentURL(e.client, "state", state)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := e.srv.CompleteConsent(u, bc.opt); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
-// The fake's API key and its tokens are secrets like any other: no
-// formatted form of a Server shows them.
-func TestServerFormatHidesSecrets(t *testing.T) {
-	srv := basiqtest.NewServer(basiqtest.InMemory(), basiqtest.WithAPIKey("c2VjcmV0LWFwaS1rZXk6c2VjcmV0"))
-	defer srv.Close()
-	a := newAPI(t, srv)
-	tok := a.serverToken("3.0")
-	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
-		out := fmt.Sprintf(format, srv)
-		assert.NotContains(t, out, srv.APIKey(), format)
-		assert.NotContains(t, out, tok, format)
-		assert.Contains(t, out, srv.URL, format)
-	}
-	var buf strings.Builder
-	slog.New(slog.NewTextHandler(&buf, nil)).Info("fake", "srv", srv)
-	assert.NotContains(t, buf.String(), srv.APIKey())
-	assert.Contains(t, buf.String(), srv.URL)
-	var none *basiqtest.Server
-	assert.Equal(t, "basiqtest.Server(nil)", fmt.Sprint(none))
+// The v3 path end to end with the SDK, in virtual time: a CLIENT_ACCESS
+// token from the SDK, the Consent UI, the jobs from the redirect, the v3
+// connection fields, and the CDR limit as the SDK sees it.
+func TestSDKConsentFlow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := basiqtest.NewServer(basiqtest.InMemory())
+		defer srv.Close()
+		c, err := basiq.NewClient(srv.APIKey(), basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client())) // 3.0 by default
+		require.NoError(t, err)
+		ctx := t.Context()
+		user := sdkUser(t, c)
+		tok, err := c.ClientToken(ctx, user)
+		require.NoError(t, err)
+
+		u := consentURL(tok.AccessToken, "state", "csrf-123")
+		raw, err := srv.CompleteConsent(u, basiqtest.WithConsentLogins(
+			login("AU00000", "gavinBelson", "hooli2016"), login("AU10001", "jared", "django"),
+			basiqtest.ConsentLogin{InstitutionID: "AU10002", LoginID: "richard", Abandon: true}))
+		require.NoError(t, err)
+		redirect, err := url.Parse(raw)
+		require.NoError(t, err)
+		assert.Equal(t, "csrf-123", redirect.Query().Get("state"))
+		ids := strings.Split(redirect.Query().Get("jobIds"), ",")
+		require.Len(t, ids, 2)
+		started := time.Now()
+		for _, id := range ids {
+			job, err := c.Jobs.Wait(ctx, id, nil)
+			require.NoError(t, err)
+			assert.Equal(t, basiq.JobSucceeded, job.Status())
+			assert.Equal(t, "connection", job.JobType)
+			_, hasMFA := job.Step(basiq.StepMFAChallenge)
+			assert.False(t, hasMFA)
+		}
+
+		conns, err := c.Connections.List(ctx, user, nil)
+		require.NoError(t, err)
+		require.Len(t, conns, 3)
+		byInst := map[string]basiq.Connection{}
+		for _, conn := range conns {
+			byInst[conn.Institution.ID] = conn
+		}
+		assert.Equal(t, "web", byInst["AU00000"].Method)
+		assert.True(t, byInst["AU00000"].ExpiryDate.IsZero(), "web connections do not expire")
+		ob := byInst["AU10001"]
+		assert.Equal(t, "open-banking", ob.Method)
+		assert.Equal(t, basiq.ConnectionActive, ob.Status)
+		assert.WithinDuration(t, started.Add(365*24*time.Hour), ob.ExpiryDate, time.Minute)
+		assert.Equal(t, basiq.ConnectionPreInit, byInst["AU10002"].Status)
+
+		// Twenty refreshes of the open-banking connection, then the CDR limit.
+		for range 20 {
+			job, err := c.Connections.Refresh(ctx, user, ob.ID)
+			require.NoError(t, err)
+			_, err = c.Jobs.Wait(ctx, job.ID, nil)
+			require.NoError(t, err)
+		}
+		_, err = c.Connections.Refresh(ctx, user, ob.ID)
+		require.ErrorIs(t, err, basiq.ErrRateLimited)
+		var apiErr *basiq.APIError
+		require.True(t, errors.As(err, &apiErr))
+		assert.Equal(t, "too-many-requests", apiErr.Code())
+	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/banklink-go/basiq"
 	"github.com/banklink-go/basiq/basiqtest"
 )
 
@@ -181,4 +182,37 @@ func TestOldTokensArePruned(t *testing.T) {
 	other := basiqtest.NewServer(basiqtest.InMemory())
 	defer other.Close()
 	requireError(t, newAPI(t, other).send("GET", "/institutions", fresh, nil), http.StatusUnauthorized, "invalid-authorization-token")
+}
+
+func TestSDKTokenExpiry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := basiqtest.NewServer(basiqtest.InMemory())
+		defer srv.Close()
+		c := sdkClient(t, srv)
+		user := sdkUser(t, c)
+		assert.Equal(t, 1, srv.TokenRequests())
+		srv.ExpireTokens()
+		_, err := c.Users.Get(t.Context(), user)
+		require.NoError(t, err, "a 403 access-denied is answered by one new token and one replay")
+		assert.Equal(t, 2, srv.TokenRequests())
+		assert.Equal(t, 2, srv.RequestCount("GET", "/users/{userId}"))
+
+		// The fake's TTL passes: the client's own refresh keeps calls working.
+		time.Sleep(2 * time.Hour)
+		_, err = c.Users.Get(t.Context(), user)
+		require.NoError(t, err)
+		assert.Equal(t, 3, srv.TokenRequests())
+	})
+}
+
+func TestSDKWrongKey(t *testing.T) {
+	srv := basiqtest.NewServer(basiqtest.InMemory())
+	defer srv.Close()
+	c, err := basiq.NewClient("bm90LXRoZS1rZXk=", basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()))
+	require.NoError(t, err)
+	_, err = c.Users.Get(t.Context(), "5b3532e0-23c7-48cb-b7a4-ff37f46c3eb1")
+	var authErr *basiq.AuthError
+	require.ErrorAs(t, err, &authErr)
+	assert.Equal(t, 404, authErr.StatusCode)
+	assert.Equal(t, 1, srv.TokenRequests(), "a bad key is not retried")
 }
