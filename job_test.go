@@ -9,6 +9,15 @@ import (
 	"github.com/banklink-go/basiq"
 )
 
+// FuzzJobDecodeMethods checks what the Job methods make of any decoded job
+// (FuzzJobDecode in decode_test.go checks that the fast and the lenient job
+// decoders agree). Seeds are the cases of hardJobSeeds plus every recorded
+// Basiq response in testdata/basiq-spec/v2.1/examples. The other fuzz targets
+// on what the network hands the SDK: FuzzErrorEnvelope (request_test.go),
+// FuzzResumeToken (poll_resume_test.go), FuzzDiagnose (diagnosis_fuzz_test.go).
+// Run one at a time, e.g.:
+//
+//	go test -run '^$' -fuzz '^FuzzJobDecodeMethods$' -fuzztime 60s .
 func FuzzJobDecodeMethods(f *testing.F) {
 	for _, s := range hardJobSeeds {
 		f.Add([]byte(s))
