@@ -1,8 +1,6 @@
 package webhook_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,35 +12,6 @@ import (
 	"github.com/banklink-go/basiq"
 	"github.com/banklink-go/basiq/webhook"
 )
-
-// referencePayload decodes body as json.Unmarshal would into a struct with
-// the thin payload's fields, written independently of Verify's reader: the
-// behaviour it must match.
-// ok reports whether Verify must accept the body (valid JSON whose top level
-// is an object).
-func referencePayload(body []byte) (fields [4]string, ok bool) {
-	if !json.Valid(body) || !bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("{")) {
-		return fields, false
-	}
-	var ref struct {
-		EventTypeID string `json:"eventTypeId"`
-		EventID     string `json:"eventId"`
-		Links       struct {
-			Event       string `json:"event"`
-			EventEntity string `json:"eventEntity"`
-		} `json:"links"`
-	}
-	_ = json.Unmarshal(body, &ref) // type errors leave fields empty and decoding goes on
-	return [4]string{ref.EventTypeID, ref.EventID, ref.Links.Event, ref.Links.EventEntity}, true
-}
-
-// expectedPayload is what Verify must make of a signed body: encoding/json's
-// reading of it, and whether it is accepted.
-func expectedPayload(body []byte) ([4]string, bool) { return referencePayload(body) }
-
-func messageFields(m webhook.Message) [4]string {
-	return [4]string{string(m.Type), m.EventID, m.EventURL, m.EntityURL}
-}
 
 // verifySigned signs body with the test key at the current time and verifies it.
 func verifySigned(t testing.TB, v *webhook.Verifier, body []byte) (webhook.Message, error) {
@@ -71,31 +40,6 @@ func checkAgainstReference(t testing.TB, v *webhook.Verifier, body []byte) {
 	if got := messageFields(m); got != want {
 		t.Fatalf("body %q: fields %q, encoding/json %q", body, got, want)
 	}
-}
-
-// payloadCases: shapes encoding/json has rules for.
-var payloadCases = []string{
-	`{"eventTypeId":"user.created","eventId":"e1","links":{"event":"https://x/events/1","eventEntity":"https://x/users/u1"}}`,
-	`{}`, ` { } `, "\t{\r\n}\n", `{"a":{}}`, `{"a":[]}`, `{"a":[1,[2,[3]]]}`,
-	// A bracket where no value goes is garbage, not a value to skip (the
-	// fuzzer found the first; the oracle had read it as a skipped value).
-	`{"":1{}}`, `{"a":1[]}`, `{"eventId":"x"{}}`, `{"a":1,{}}`, `{{}}`, `{"links":{"event":"e"{}}}`, `{"a": {} }`,
-	`{"":{}.0}`, `{"":[]e5}`, `{"":{}1}`, `{"":-{}}`, `{"eventTypeId":"a","eventTypeId":{}}`,
-	`{"eventTypeId":5}`, `{"eventTypeId":null}`, `{"eventTypeId":true}`, `{"eventTypeId":{"a":1}}`, `{"eventTypeId":["x"]}`,
-	`{"eventTypeId":"a","eventTypeId":"b"}`, `{"eventTypeId":"a","eventTypeId":7}`, `{"eventTypeId":"a","eventTypeId":null}`,
-	`{"EVENTTYPEID":"upper"}`, `{"EventId":"x","eventid":"y"}`, `{"eventId":"x","EVENTID":"y"}`,
-	`{"lin\u212as":{"event":"kelvin"}}`, `{"li\u006eks":{"\u0065vent":"escaped keys"}}`, "{\"lin\xe2\x84\xaas\":{\"event\":\"raw kelvin\"}}",
-	`{"links":{"event":"a"},"links":{"eventEntity":"b"}}`, `{"links":{"event":"a"},"links":null}`, `{"links":{"event":"a"},"links":5}`,
-	`{"links":{"event":"a"},"links":{"event":null}}`, `{"links":[{"event":"a"}]}`, `{"links":"https://x"}`,
-	`{"links":{"links":{"event":"deep"}}}`, `{"x":{"eventTypeId":"nested"}}`, `{"eventTypeId":"a\"b\\c\/d\b\f\n\r\t"}`,
-	`{"eventTypeId":"\u00e9\u4e2d\ud83d\ude00"}`, `{"eventTypeId":"\ud83d"}`, `{"eventTypeId":"\ud83d\u0041"}`, `{"eventTypeId":"\ude00\ud83d"}`,
-	`{"eventTypeId":"\ud83d\ud83d\ude00"}`, "{\"eventTypeId\":\"\xff\xfe\"}", "{\"eventTypeId\":\"a\xc3\"}", "{\"eventTypeId\":\"\xed\xa0\x80\"}",
-	`{"eventTypeId":"\uD83D\uDE00"}`, `{"eventTypeId":"\u0000"}`,
-	`{"n":-0}`, `{"n":0.5e-7}`, `{"n":1E+2}`, `{"n":-}`, `{"n":01}`, `{"n":1.}`, `{"n":.5}`, `{"n":1e}`, `{"n":+1}`, `{"n":0x10}`,
-	`{"n":tru}`, `{"n":nul}`, `{"n":falsey}`, `{"n":NaN}`, `{"a":"\x"}`, `{"a":"\u12"}`, `{"a":"\u12G4"}`, "{\"a\":\"\t\"}",
-	`{"a":1,}`, `{,"a":1}`, `{"a" 1}`, `{"a":1 "b":2}`, `{"a":[1,]}`, `{"a":[,1]}`, `{"a"}`, `{1:2}`, `{"a":1}}`, `{"a":1}{}`,
-	`{"a":"unterminated}`, `{"a":1`, `{`, `}`, ``, ` `, `null`, `[]`, `"s"`, `1`, `true`,
-	"\xef\xbb\xbf{}", "{}\x00", "{\"a\":1}\u00a0",
 }
 
 func TestPayloadMatchesEncodingJSON(t *testing.T) {

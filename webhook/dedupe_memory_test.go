@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"runtime"
 	"strconv"
 	"testing"
 	"testing/synctest"
@@ -135,4 +136,12 @@ func TestMemoryDeduperFullOfClaimsFailsClosed(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, webhook.Claimed, s)
 	})
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
 }

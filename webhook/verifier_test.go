@@ -198,50 +198,6 @@ func TestNonJSONBody(t *testing.T) {
 	}
 }
 
-func TestSecrets(t *testing.T) {
-	docExample := "whsec_MA4V6bD7rB0Hcm2aw8ghgDeQ5UAak24DwnX0rX6" // 39 chars, no padding (§8 Q8)
-	good := []struct{ name, secret string }{
-		{"prefixed", tv1.secret},
-		{"bare", strings.TrimPrefix(tv1.secret, "whsec_")},
-		{"Basiq's unpadded doc example", docExample},
-		{"the same padded", docExample + "="},
-		{"unpadded, needs two", "whsec_" + strings.TrimRight(base64Encode([]byte("sixteen bytes!!!")), "=")},
-		{"padded, needs two", "whsec_" + base64Encode([]byte("sixteen bytes!!!"))},
-		{"URL-safe alphabet", "whsec_" + strings.NewReplacer("+", "-", "/", "_").Replace(tv2.secret[len("whsec_"):])},
-		{"WH3's example", "rfiuheo43934"},
-		{"surrounding white space", " " + tv1.secret + "\n"},
-	}
-	for _, c := range good {
-		_, err := webhook.NewVerifier(c.secret)
-		assert.NoError(t, err, c.name)
-	}
-	// The URL-safe spelling of TV2's secret verifies TV2.
-	urlSafe, err := webhook.NewVerifier(good[6].secret, fixedClock(tv2.at()))
-	require.NoError(t, err)
-	_, err = urlSafe.Verify(tv2.header(), []byte(tv2.body))
-	assert.NoError(t, err)
-
-	bad := []struct{ name, secret string }{
-		{"empty", ""},
-		{"prefix only", "whsec_"},
-		{"padding only", "whsec_===="},
-		{"white space", "   "},
-		{"not base64", "whsec_not base64!"},
-		{"one character", "whsec_A"},
-		{"mixed alphabets", "whsec_ab+c-def"},
-		{"padding inside", "whsec_ab=cd"},
-		{"hex with punctuation", "whsec_s3cr3t:k3y"},
-	}
-	for _, c := range bad {
-		v, err := webhook.NewVerifier(c.secret)
-		assert.Nil(t, v, c.name)
-		require.ErrorIs(t, err, basiq.ErrInvalidInput, c.name)
-		if s := strings.TrimPrefix(c.secret, "whsec_"); len(strings.TrimSpace(s)) > 2 {
-			assert.NotContains(t, err.Error(), s, "%s: the error quotes the secret", c.name)
-		}
-	}
-}
-
 func TestOptions(t *testing.T) {
 	_, err := webhook.NewVerifier(tv1.secret, webhook.WithTolerance(-time.Second))
 	assert.ErrorIs(t, err, basiq.ErrInvalidInput)
@@ -322,24 +278,6 @@ func TestSecretNeverFormatted(t *testing.T) {
 	assert.Contains(t, fmt.Sprint(v), "tolerance: 1m0s")
 }
 
-// assertNoSecretIn checks text for TV1's secret in any usual spelling: the
-// secret, its base64 part, the key's bytes in hex or as a Go byte list.
-func assertNoSecretIn(t *testing.T, text string) {
-	t.Helper()
-	b64 := strings.TrimPrefix(tv1.secret, "whsec_")
-	key, _ := base64Decode(b64)
-	for name, s := range map[string]string{
-		"secret": b64, "hex key": fmt.Sprintf("%x", key), "HEX key": fmt.Sprintf("%X", key),
-		"byte list": strings.Trim(fmt.Sprint(key), "[]"), "key as text": string(key),
-		"test secret": strings.TrimPrefix(testSecret(), "whsec_"), "test key": string(testKey),
-		"test key bytes": strings.Trim(fmt.Sprint(testKey), "[]"), "test hex key": fmt.Sprintf("%x", testKey),
-	} {
-		if strings.Contains(text, s) {
-			t.Errorf("the %s appears in formatted output", name)
-		}
-	}
-}
-
 func mustKey(t *testing.T, secret string) []byte {
 	t.Helper()
 	key, err := base64Decode(strings.TrimPrefix(secret, "whsec_"))
@@ -347,12 +285,179 @@ func mustKey(t *testing.T, secret string) []byte {
 	return key
 }
 
-var errNotBase64 = errors.New("not base64")
-
-func base64Decode(s string) ([]byte, error) {
-	b, err := base64StdDecode(s)
-	if err != nil {
-		return nil, errNotBase64
+// FuzzVerify feeds Verify arbitrary ids, timestamps, signature headers and
+// bodies, under TV1's or TV2's secret (with or without whsec_) and clock.
+// With resign set it also appends a genuine signature, so that mutated bodies
+// reach the payload reader. It checks that Verify never panics, fails only
+// with its documented errors, accepts exactly the deliveries an independent
+// HMAC and clock check accept, and reads payloads as encoding/json does.
+func FuzzVerify(f *testing.F) {
+	sec := func(v vector, d time.Duration) string {
+		return strconv.FormatInt(v.at().Add(d).Unix(), 10)
 	}
-	return b, nil
+	f.Add(uint8(0), tv1.id, tv1.timestamp, tv1.signature, []byte(tv1.body), false)
+	f.Add(uint8(2), tv2.id, tv2.timestamp, tv2.signature, []byte(tv2.body), false)
+	f.Add(uint8(1), tv1.id, tv1.timestamp, tv1.signature, []byte(tv1.body), false) // secret without whsec_
+	f.Add(uint8(0), tv1.id, tv1.timestamp, wrongSig, []byte(tv1.body), false)
+	f.Add(uint8(0), tv1.id, tv1.timestamp, "v1,", []byte(tv1.body), false)
+	f.Add(uint8(0), tv1.id, tv1.timestamp, multiSigValid, []byte(tv1.body), false)
+	f.Add(uint8(0), tv1.id, sec(tv1, -5*time.Minute), "", []byte(tv1.body), true)
+	f.Add(uint8(0), tv1.id, sec(tv1, 5*time.Minute+time.Second), "", []byte(tv1.body), true)
+	f.Add(uint8(0), tv1.id, sec(tv1, -24*time.Hour), "", []byte(tv1.body), true)
+	f.Add(uint8(0), tv1.id, tv1.timestamp, tv1.signature, []byte(`{"test": 2432232315}`), false)
+	f.Add(uint8(0), "", tv1.timestamp, tv1.signature, []byte(tv1.body), false)
+	f.Add(uint8(0), tv1.id, "", tv1.signature, []byte(tv1.body), false)
+	f.Add(uint8(0), tv1.id, tv1.timestamp, "", []byte(tv1.body), false)
+	f.Add(uint8(0), tv1.id, "not-a-number", tv1.signature, []byte(tv1.body), false)
+	f.Add(uint8(0), tv1.id, tv1.timestamp, "", []byte("not json"), true)
+	for _, body := range payloadCases {
+		f.Add(uint8(0), tv1.id, tv1.timestamp, "v2,x", []byte(body), true)
+	}
+
+	type setup struct {
+		v   *webhook.Verifier
+		key []byte
+		vec vector
+	}
+	var setups []setup
+	for _, s := range []struct {
+		vec    vector
+		secret string
+	}{{tv1, tv1.secret}, {tv1, strings.TrimPrefix(tv1.secret, "whsec_")}, {tv2, tv2.secret}} {
+		v, err := webhook.NewVerifier(s.secret, fixedClock(s.vec.at()), webhook.WithMaxBodySize(4096))
+		if err != nil {
+			f.Fatal(err)
+		}
+		key, err := base64StdDecode(strings.TrimPrefix(s.vec.secret, "whsec_"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		setups = append(setups, setup{v, key, s.vec})
+	}
+
+	f.Fuzz(func(t *testing.T, which uint8, id, ts, sig string, body []byte, resign bool) {
+		s := setups[int(which)%len(setups)]
+		genuine := sign(s.key, id, ts, body)
+		if resign {
+			sig += " " + genuine
+		}
+		h := http.Header{"Webhook-Id": {id}, "Webhook-Timestamp": {ts}, "Webhook-Signature": {sig}}
+		m, err := s.v.Verify(h, body)
+
+		// What an independent check expects.
+		var want error
+		sec, perr := strconv.ParseInt(ts, 10, 64)
+		switch {
+		case len(body) > 4096:
+			want = webhook.ErrBodyTooLarge
+		case id == "" || ts == "" || sig == "":
+			want = webhook.ErrMissingHeader
+		case perr != nil:
+			want = webhook.ErrTimestamp
+		case withinWindow(s.vec.at(), sec) == false:
+			want = webhook.ErrTimestamp
+		case !hasEntry(sig, genuine):
+			want = webhook.ErrInvalidSignature
+		}
+		if want != nil {
+			if !errors.Is(err, want) {
+				t.Fatalf("Verify = %v, want %v", err, want)
+			}
+			if m.ID != "" || m.Body != nil {
+				t.Fatalf("a refused delivery returned a Message")
+			}
+			return
+		}
+		fields, ok := expectedPayload(body)
+		if !ok {
+			if !errors.Is(err, webhook.ErrInvalidPayload) {
+				t.Fatalf("body %q is not a JSON object; Verify = %v", body, err)
+			}
+			if messageFields(m) != ([4]string{}) {
+				t.Fatalf("invalid payload with fields %q", messageFields(m))
+			}
+		} else if err != nil {
+			t.Fatalf("genuine delivery refused: %v", err)
+		} else if messageFields(m) != fields {
+			t.Fatalf("body %q: fields %q, encoding/json %q", body, messageFields(m), fields)
+		}
+		if m.ID != id || m.Timestamp.Unix() != sec || string(m.Body) != string(body) {
+			t.Fatalf("Message does not carry the delivery's id, timestamp and body")
+		}
+	})
 }
+
+// withinWindow is the 5-minute rule, written independently: strictly less
+// than 5 min either way.
+func withinWindow(now time.Time, sec int64) bool {
+	d := now.Unix() - sec
+	return d > -300 && d < 300
+}
+
+// hasEntry reports whether a space-separated entry of header is exactly want.
+func hasEntry(header, want string) bool {
+	for _, e := range strings.Split(header, " ") {
+		if e == want {
+			return true
+		}
+	}
+	return false
+}
+
+// BenchmarkVerify is Verify on a signed body, payload reading included.
+func BenchmarkVerify(b *testing.B) {
+	for _, s := range benchSizes {
+		b.Run(s.name, func(b *testing.B) {
+			body := benchBody(s.size, s.dense)
+			v, err := webhook.NewVerifier(tv1.secret, fixedClock(tv1.at()), webhook.WithMaxBodySize(2<<20))
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := http.Header{}
+			h.Set("webhook-id", benchID)
+			h.Set("webhook-timestamp", tv1.timestamp)
+			// One signature, as usual; during a secret rotation there are two.
+			h.Set("webhook-signature", sign(mustKeyB(b), benchID, tv1.timestamp, body))
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				m, err := v.Verify(h, body)
+				if err != nil || m.Type == "" {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestVerifyAllocations: Verify allocates a few times whatever the body size
+// (encoding/json's decoder state and the payload's four strings): a body is
+// never copied.
+func TestVerifyAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool allocate at random")
+	}
+	v, err := webhook.NewVerifier(tv1.secret, fixedClock(tv1.at()), webhook.WithMaxBodySize(2<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counts []float64
+	for _, s := range benchSizes {
+		body := benchBody(s.size, s.dense)
+		h := headers(benchID, tv1.timestamp, sign(mustKey(t, tv1.secret), benchID, tv1.timestamp, body))
+		n := testing.AllocsPerRun(50, func() {
+			if _, err := v.Verify(h, body); err != nil {
+				t.Fatal(err)
+			}
+		})
+		counts = append(counts, n)
+		t.Logf("Verify %s: %v allocs", s.name, n)
+	}
+	for _, n := range counts {
+		if n > 16 {
+			t.Fatalf("allocs per Verify by body size = %v, want a few whatever the size", counts)
+		}
+	}
+}
+
+const benchID = "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"
