@@ -1,11 +1,14 @@
 package basiq_test
 
-// The request path (Client.do) under injected faults and hostile input,
-// from outside package basiq. Every fault test runs the in-memory fake inside a
+// The request path (Client.do) under injected faults and hostile input, from
+// outside package basiq. Every fault test runs the in-memory fake inside a
 // testing/synctest bubble, so retries, backoff and polling run in virtual
 // time, and asserts the outcome, how many requests the fake received, and
 // that no goroutine is left behind (synctest refuses to finish a bubble with
-// blocked goroutines; goleak checks the rest of the process).
+// blocked goroutines; goleak checks the rest of the process). Bad input: ids
+// never change the requested path (they are escaped or rejected with
+// ErrInvalidInput before any request), and response bodies are read with a
+// limit.
 
 import (
 	"bytes"

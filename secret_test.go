@@ -1,9 +1,9 @@
 package basiq_test
 
-// Secrets, from outside package basiq. The API key, access tokens, bank passwords, security
-// codes and MFA answers never appear in the SDK's logs (slog at debug level),
-// in error strings, or in the %v, %+v, %#v and %s forms of anything the SDK
-// returns.
+// Secrets, from outside package basiq. The API key, access tokens, bank
+// passwords, security codes and MFA answers never appear in the SDK's logs
+// (slog at debug level), in error strings, or in the %v, %+v, %#v and %s
+// forms of anything the SDK returns.
 
 import (
 	"bytes"
