@@ -187,9 +187,6 @@ func TestTokenFirstCallsShareOneRequest(t *testing.T) {
 	})
 }
 
-// accessDenied is Basiq's answer to an expired token (recorded in user__getUserForbidden.json).
-const accessDenied = `{"type":"list","correlationId":"bf4ac637-4e5c-4c87-aa1c-6158beb129a3","data":[{"type":"error","code":"access-denied","title":"Access denied.","detail":"Token has expired","source":null}]}`
-
 func TestTokenExpiresUnderLoad(t *testing.T) {
 	// The shared TokenCache is not what keeps this to one request: with no
 	// cache, or a failing one, the client's own copy must do it.
@@ -815,24 +812,6 @@ func TestMemoryTokenCache(t *testing.T) {
 	assert.Equal(t, memoryTokenCacheMax, m.Len(), "overwriting does not evict")
 }
 
-// fakeClock is an injectable clock for the token manager.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeClock) Advance(d time.Duration) {
-	f.mu.Lock()
-	f.now = f.now.Add(d)
-	f.mu.Unlock()
-}
-
 func TestTokenExpiryFollowsInjectedClock(t *testing.T) {
 	a := newCoreAPI(t)
 	c := newCoreClient(t, a, WithTokenCache(nopTokenCache{}), WithTokenRefreshBefore(0))
@@ -950,5 +929,70 @@ func TestTokenRefreshSpreadAcrossFleet(t *testing.T) {
 			synctest.Wait()
 		}
 		assert.Equal(t, 2, a.nTokens(), "one refresh for the whole fleet in the hour")
+	})
+}
+
+// hangingTokenCache blocks every call until its context ends, like a Redis
+// behind a network partition.
+type hangingTokenCache struct{ gets, sets atomic.Int64 }
+
+func (h *hangingTokenCache) Get(ctx context.Context, _ string) (Token, bool, error) {
+	h.gets.Add(1)
+	<-ctx.Done()
+	return Token{}, false, ctx.Err()
+}
+
+func (h *hangingTokenCache) Set(ctx context.Context, _ string, _ Token) error {
+	h.sets.Add(1)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func TestTokenCacheThatHangsDoesNotStopCalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newJobFake(hooliSteps())
+		cache := &hangingTokenCache{}
+		c, err := NewClient("a2V5OnNlY3JldA==", WithHTTPClient(&http.Client{Transport: f}), WithTokenCache(cache))
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err = c.Jobs.Get(ctx, fakeJobID)
+		require.NoError(t, err, "a hanging cache costs a moment, not the call")
+		assert.LessOrEqual(t, time.Since(start), 2*time.Second)
+		assert.Equal(t, 1, f.tokens, "the SDK minted its own token")
+		assert.Equal(t, int64(1), cache.gets.Load())
+		time.Sleep(time.Second) // virtual: the background Set gives up on its own deadline
+		synctest.Wait()
+		assert.Equal(t, int64(1), cache.sets.Load())
+	})
+}
+
+func TestTokenExpiresInAsFloatOrStringIsAccepted(t *testing.T) {
+	for _, expiresIn := range []string{`3600.0`, `"3600"`, `3600`} {
+		t.Run(expiresIn, func(t *testing.T) {
+			a := newCoreAPI(t)
+			a.onToken(func(*http.Request) (*http.Response, error) {
+				return coreJSON(200, `{"access_token":"tok-1","expires_in":`+expiresIn+`,"token_type":"Bearer"}`), nil
+			})
+			c := newCoreClient(t, a)
+			start := time.Now()
+			tok, err := c.Token(t.Context())
+			require.NoError(t, err)
+			assert.Equal(t, "tok-1", tok.AccessToken)
+			assert.WithinDuration(t, start.Add(time.Hour), tok.ExpiresAt, time.Minute)
+		})
+	}
+	t.Run("a malformed answer names the real problem", func(t *testing.T) {
+		a := newCoreAPI(t)
+		a.onToken(func(*http.Request) (*http.Response, error) {
+			return coreJSON(200, `{"access_token":["tok-secret"],"expires_in":3600}`), nil
+		})
+		c := newCoreClient(t, a)
+		_, err := c.Token(t.Context())
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "has no access_token")
+		assert.Contains(t, err.Error(), "cannot unmarshal", "the decoder's own error")
+		assert.NotContains(t, err.Error(), "tok-secret")
 	})
 }

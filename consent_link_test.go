@@ -17,50 +17,6 @@ import (
 	"github.com/banklink-go/basiq/basiqtest"
 )
 
-// v3Fake is an in-memory fake whose jobs finish at once, a 3.0 client for
-// it, and a user.
-func v3Fake(t *testing.T, opts ...basiqtest.Option) (*basiqtest.Server, *basiq.Client, string) {
-	t.Helper()
-	srv := basiqtest.NewServer(append([]basiqtest.Option{basiqtest.InMemory(), basiqtest.WithTimeScale(0)}, opts...)...)
-	t.Cleanup(srv.Close)
-	c, err := basiq.NewClient(srv.APIKey(), basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()))
-	require.NoError(t, err)
-	u, err := c.Users.Create(t.Context(), basiq.UserParams{Email: "gavin@hooli.com"})
-	require.NoError(t, err)
-	return srv, c, u.ID
-}
-
-// consentAs plays the user in the fake's Consent UI on link and returns the
-// redirect back, parsed.
-func consentAs(t *testing.T, srv *basiqtest.Server, link string, logins ...basiqtest.ConsentLogin) basiq.ConsentRedirect {
-	t.Helper()
-	back, err := srv.CompleteConsent(link, basiqtest.WithConsentLogins(logins...))
-	require.NoError(t, err)
-	u, err := url.Parse(back)
-	require.NoError(t, err)
-	rd, err := basiq.ParseConsentRedirect(u)
-	require.NoError(t, err)
-	return rd
-}
-
-var bighead = basiqtest.ConsentLogin{InstitutionID: "AU00004", LoginID: "bighead", Password: "password"}
-
-// failBighead connects bighead (who always fails with invalid-credentials)
-// and returns the failure.
-func failBighead(t *testing.T, srv *basiqtest.Server, c *basiq.Client, userID string) *basiq.JobFailedError {
-	t.Helper()
-	link, err := c.Consents.Link(t.Context(), userID, nil)
-	require.NoError(t, err)
-	rd := consentAs(t, srv, link.URL, bighead)
-	require.True(t, rd.StateMatches(link.State))
-	outs, err := c.Jobs.WaitAll(t.Context(), rd.JobIDs, &basiq.PollOptions{UserID: userID})
-	require.NoError(t, err)
-	require.Len(t, outs, 1)
-	f, failed := outs[0].Failed()
-	require.True(t, failed, "bighead fails: %v", outs[0].Err)
-	return f
-}
-
 // The user follows a remedy link and comes back: the return passes the same
 // state check as the first one did (issue: "a remedy's return is rejected").
 func TestRemedyReturnPassesTheStateCheck(t *testing.T) {

@@ -16,8 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const consentUser = "b540e803-91dd-4ff9-a89e-ef8ecf65833d"
-
 func TestConsentsURL(t *testing.T) {
 	a := newCoreAPI(t)
 	c := newCoreClient(t, a)
@@ -341,18 +339,6 @@ func TestRefreshIfStaleCDRLimit(t *testing.T) {
 			assert.Zero(t, posts, "the 21st refresh is never sent")
 		})
 	}
-}
-
-// specExampleBody returns one response example of a v3 spec file.
-func specExampleBody(t *testing.T, file, op, name string) string {
-	t.Helper()
-	for _, ex := range specExamples(t, file) {
-		if ex.op == op && ex.name == name {
-			return string(ex.body)
-		}
-	}
-	t.Fatalf("no example %q of %s in %s", name, op, file)
-	return ""
 }
 
 func TestDiagnoseOnV3GoesThroughTheConsentUI(t *testing.T) {

@@ -16,14 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func ts(s string) time.Time {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
 // serveExample answers method+path with a recorded response and returns a
 // client pointed at it (retries off, so error cases make one request).
 func serveExample(t *testing.T, method, path string, status int, name string, opts ...Option) (*Client, *coreAPI) {
@@ -725,4 +717,40 @@ func FuzzJobDecode(f *testing.F) {
 		}
 		assertSameJobDecode(t, doc)
 	})
+}
+
+func TestOneOddMemberDoesNotFailAList(t *testing.T) {
+	a := newCoreAPI(t)
+	c := newCoreClient(t, a)
+	a.handle("GET", "/institutions", 200, `{"type":"list","data":[{"id":"AU1","name":"One","tier":4},{"id":"AU2","name":"Two","tier":"1"}]}`)
+	insts, err := c.Institutions.List(t.Context(), nil)
+	require.NoError(t, err)
+	require.Len(t, insts, 2)
+	assert.Equal(t, "Two", insts[1].Name)
+	assert.Equal(t, "1", insts[1].Tier)
+
+	a.handle("GET", "/users/u/consents", 200, `{"type":"list","data":[{"id":"c1","status":"active","purpose":{"primary":"Budgeting"}},{"id":"c2","status":"revoked"}]}`)
+	consents, err := c.Consents.List(t.Context(), "u")
+	require.NoError(t, err)
+	require.Len(t, consents, 2)
+	assert.Equal(t, ConsentRevoked, consents[1].Status)
+
+	// The event shape of Basiq's own GET /events schema: links as an array.
+	a.handle("GET", "/events", 200, `{"type":"list","data":[{"type":"event","id":"e1","entity":"consent","eventType":"revoked",`+
+		`"userId":"u","links":[{"self":"https://au-api.basiq.io/events/e1"}]},{"type":"event","id":"e2","entity":"user","eventType":"created","links":{"self":"x"}}]}`)
+	var got []Event
+	for ev, err := range c.Events.All(t.Context(), nil) {
+		require.NoError(t, err)
+		got = append(got, ev)
+	}
+	require.Len(t, got, 2)
+	assert.Equal(t, EventConsentRevoked, got[0].Type)
+	assert.Equal(t, "https://au-api.basiq.io/events/e1", got[0].Self)
+
+	a.handle("GET", "/jobs/j1", 200, `{"type":"job","id":"j1","steps":"not-a-list"}`)
+	_, err = c.Jobs.Get(t.Context(), "j1")
+	assert.Error(t, err, "a job whose steps cannot be read is no job")
+	a.handle("GET", "/jobs/j2", 200, `[1,2]`)
+	_, err = c.Jobs.Get(t.Context(), "j2")
+	assert.Error(t, err, "a document of the wrong type as a whole is an error")
 }

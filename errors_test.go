@@ -16,30 +16,6 @@ import (
 	"github.com/banklink-go/basiq/internal/transport"
 )
 
-var allSentinels = map[string]error{
-	"ErrInvalidInput":       ErrInvalidInput,
-	"ErrUnauthorized":       ErrUnauthorized,
-	"ErrForbidden":          ErrForbidden,
-	"ErrTokenExpired":       ErrTokenExpired,
-	"ErrNotFound":           ErrNotFound,
-	"ErrRateLimited":        ErrRateLimited,
-	"ErrUnavailable":        ErrUnavailable,
-	"ErrUnsupportedVersion": ErrUnsupportedVersion,
-	"ErrResponseTooLarge":   ErrResponseTooLarge,
-}
-
-// assertOnlySentinel checks that err matches want (nil: none) and no other sentinel.
-func assertOnlySentinel(t *testing.T, err error, want error) {
-	t.Helper()
-	for name, s := range allSentinels {
-		if s == want {
-			assert.ErrorIs(t, err, s, name)
-		} else {
-			assert.NotErrorIs(t, err, s, name)
-		}
-	}
-}
-
 func TestAPIErrorSentinels(t *testing.T) {
 	for _, tc := range []struct {
 		name   string

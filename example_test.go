@@ -2,9 +2,15 @@ package basiq_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -185,4 +191,280 @@ func ExampleNewClient() {
 	// SERVER_ACCESS true 1
 	// token shows when printed: false
 	// true
+}
+
+// The API 3.0 path: send the user to Basiq's Consent UI, read the job ids off
+// the redirect back to the application, wait for every job, read the
+// accounts. Here basiqtest plays the user in the Consent UI.
+func ExampleConsentsService_Link() {
+	srv := basiqtest.NewServer(basiqtest.InMemory(), basiqtest.WithTimeScale(0))
+	defer srv.Close()
+	c, err := basiq.NewClient(srv.APIKey(), basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	user, err := c.Users.Create(ctx, basiq.UserParams{Email: "gavin@hooli.com"})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// 1. The link and its random state (keep link.State in the user's
+	// session; never log link.URL: it carries a token, see basiq.RedactURL).
+	link, err := c.Consents.Link(ctx, user.ID, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// 2. The user consents and connects a bank; the browser comes back.
+	redirect, err := srv.CompleteConsent(link.URL, basiqtest.WithConsentLogins(
+		basiqtest.ConsentLogin{InstitutionID: "AU00000", LoginID: "gavinBelson", Password: "hooli2016"}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	u, _ := url.Parse(redirect)
+	r, err := basiq.ParseConsentRedirect(u)
+	if err != nil || !r.StateMatches(link.State) {
+		log.Fatal("not our redirect")
+	}
+
+	// 3. Wait for every job it started (a real app does it in the
+	// background), then read the data of the jobs that succeeded.
+	outcomes, err := c.Jobs.WaitAll(ctx, r.JobIDs, &basiq.PollOptions{UserID: user.ID})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, o := range outcomes {
+		if f, failed := o.Failed(); failed {
+			fmt.Println("failed:", f.Diagnosis.UserMessage) // and f.Diagnosis.Consent: the fix, for c.Consents.Link
+			continue
+		}
+		if !o.Succeeded() {
+			fmt.Println("not done:", o.Err) // timed out, another user's job: nothing to read
+			continue
+		}
+		accts, err := c.Accounts.List(ctx, user.ID, &basiq.AccountFilter{ConnectionID: o.Job.ConnectionID()})
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println("connected:", len(accts), "accounts")
+	}
+	// Output:
+	// connected: 3 accounts
+}
+
+// The application's Redirect URL handler: the Consent UI sends the user's
+// browser there with the job ids and the state.
+func ExampleParseConsentRedirect() {
+	h := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r, err := basiq.ParseConsentRedirect(req.URL)
+		if err != nil || !r.StateMatches("state-from-the-session") {
+			http.Error(w, "bad redirect", http.StatusBadRequest)
+			return
+		}
+		if len(r.JobIDs) == 0 {
+			fmt.Fprintln(w, "no bank connected") // the user left the Consent UI
+			return
+		}
+		// Hand r.JobIDs to c.Jobs.WaitAll (in the background: jobs take seconds).
+		fmt.Fprintln(w, "waiting for", len(r.JobIDs), "job(s)")
+	})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/basiq/callback?jobIds=a1b2c3,d4e5f6&state=state-from-the-session", nil))
+	fmt.Print(rec.Body.String())
+	// Output:
+	// waiting for 2 job(s)
+}
+
+// ExampleDiagnose acts on the diagnosis of a refresh job whose
+// verify-credentials step failed, as GET /jobs/{id} returns it, on API 3.0
+// (the default), where the user fixes their login in the Consent UI.
+func ExampleDiagnose() {
+	const body = `{
+	  "type": "job", "id": "57d6ab28-1fd4-4851-b9d2-81ca2884de21", "jobType": "connection",
+	  "created": "2024-09-25T04:40:41Z", "updated": "2024-09-25T04:40:50Z",
+	  "steps": [
+	    {"title": "verify-credentials", "status": "failed",
+	     "result": {"code": "invalid-credentials", "title": "Cannot login to target institution, check credentials.",
+	                "detail": "Cannot login to target institution using supplied credentials. Please check credentials and try again."}},
+	    {"title": "retrieve-accounts", "status": "pending", "result": null},
+	    {"title": "retrieve-transactions", "status": "pending", "result": null}
+	  ],
+	  "links": {"self": "https://au-api.basiq.io/jobs/57d6ab28-1fd4-4851-b9d2-81ca2884de21",
+	            "source": "https://au-api.basiq.io/users/bfa52043-e154-4adf-94d1-7f0544affc45/connections/05b14a4a-189a-412a-a8c3-88adf2fc47f4"}
+	}`
+	var job basiq.Job
+	if err := json.Unmarshal([]byte(body), &job); err != nil {
+		panic(err)
+	}
+
+	d := basiq.Diagnose(&job, basiq.DiagnoseOptions{
+		APIVersion:        basiq.V3, // the default; Jobs.Wait fills in the client's
+		Operation:         basiq.OpRefresh,
+		InstitutionStatus: basiq.StatusOperational, // from c.Institutions.Get
+		Attempt:           1,
+	})
+
+	switch {
+	case d.Action == basiq.ActionNone:
+		fmt.Println("nothing to do")
+	case d.Action.UserMustAct():
+		// Save the action and show the message when the user next signs in.
+		fmt.Println("tell the user:", d.UserMessage)
+		if d.Consent != nil {
+			// Then send them to c.Consents.Link(ctx, d.UserID, d.Consent), once per d.ProblemID.
+			fmt.Printf("through the Consent UI: connectionId=%s\n", d.Consent.ConnectionID)
+		}
+	case d.Action == basiq.ActionContactSupport:
+		fmt.Println("report to Basiq support:", d.UserID, d.ConnectionID, d.JobID)
+	default:
+		fmt.Println("retry in", d.RetryAfter)
+	}
+	fmt.Println("action:", d.Action)
+	fmt.Println("detail for support:", d.Detail)
+
+	// Log it: the record carries the ids Basiq support asks for.
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey && len(groups) == 0 {
+				return slog.Attr{} // keep the output deterministic
+			}
+			return a
+		},
+	}))
+	logger.Warn("basiq job failed", "diagnosis", d)
+
+	// The same step failing with service-unavailable during a major outage.
+	job.Steps[0].Result.Code = "service-unavailable"
+	d = basiq.Diagnose(&job, basiq.DiagnoseOptions{Operation: basiq.OpRefresh, InstitutionStatus: basiq.StatusMajorOutage})
+	fmt.Println(d)
+	fmt.Println("tell the user:", d.UserMessage)
+
+	// Output:
+	// tell the user: We couldn't log in to your bank with your saved details. If you've changed your internet banking password, please reconnect your bank with your current login details.
+	// through the Consent UI: connectionId=05b14a4a-189a-412a-a8c3-88adf2fc47f4
+	// action: update-credentials
+	// detail for support: Cannot login to target institution using supplied credentials. Please check credentials and try again.
+	// level=WARN msg="basiq job failed" diagnosis.user_id=bfa52043-e154-4adf-94d1-7f0544affc45 diagnosis.connection_id=05b14a4a-189a-412a-a8c3-88adf2fc47f4 diagnosis.job_id=57d6ab28-1fd4-4851-b9d2-81ca2884de21 diagnosis.action=update-credentials diagnosis.operation=refresh diagnosis.code=invalid-credentials diagnosis.step=verify-credentials diagnosis.institution_status=operational
+	// job 57d6ab28-1fd4-4851-b9d2-81ca2884de21 (user bfa52043-e154-4adf-94d1-7f0544affc45, connection 05b14a4a-189a-412a-a8c3-88adf2fc47f4): step verify-credentials: service-unavailable on refresh: wait-for-institution (after 1h0m0s)
+	// tell the user: Your bank is having problems at the moment, so we couldn't fetch your data. We'll try again later and let you know when your data is ready.
+}
+
+// connectedUser returns a client (API 3.0, the default) on an in-memory fake
+// Basiq, and a user whose bank the Consent UI has connected: the job has
+// retrieved the accounts and transactions.
+func connectedUser(opts ...basiqtest.Option) (*basiq.Client, string, func()) {
+	srv := basiqtest.NewServer(append([]basiqtest.Option{basiqtest.InMemory(), basiqtest.WithTimeScale(0)}, opts...)...)
+	c, err := basiq.NewClient(srv.APIKey(), basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	user, err := c.Users.Create(ctx, basiq.UserParams{Email: "gavin@hooli.com"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// What the Consent UI hands back in ?jobIds= after the user connects Hooli.
+	jobID, err := srv.Connect(user.ID, "AU00000", "gavinBelson", "hooli2016")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := c.Jobs.Wait(ctx, jobID, nil); err != nil {
+		log.Fatal(err)
+	}
+	return c, user.ID, srv.Close
+}
+
+// List the accounts a connection retrieved, with the v3 details (holder,
+// BSB, masked number, credit limit).
+func ExampleAccountsService_List() {
+	c, userID, stop := connectedUser()
+	defer stop()
+	ctx := context.Background()
+
+	accounts, err := c.Accounts.List(ctx, userID, &basiq.AccountFilter{InstitutionID: "AU00000"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, a := range accounts {
+		fmt.Printf("%-11s %-16s %s limit %s, held by %s\n", a.Class.Type, a.MaskedNumber, a.Balance, a.CreditLimit, a.AccountHolder)
+	}
+	// Output:
+	// transaction xxxxx7919        3458.12 limit 0.00, held by GAVIN BELSON
+	// savings     xxxxx7920        24871.50 limit 0.00, held by GAVIN BELSON
+	// credit-card xxxxxxxxxxxx7921 -1530.42 limit 10000.00, held by GAVIN BELSON
+}
+
+// Stream every transaction of an account, page by page: only one page (500
+// transactions) is in memory at a time, and breaking out of the loop stops
+// fetching.
+func ExampleTransactionsService_All() {
+	c, userID, stop := connectedUser(basiqtest.WithTransactionsPerAccount(1200))
+	defer stop()
+	ctx := context.Background()
+
+	accounts, err := c.Accounts.List(ctx, userID, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var pending, spent int
+	filter := &basiq.TransactionFilter{AccountID: accounts[0].ID}
+	for tx, err := range c.Transactions.All(ctx, userID, filter) {
+		if err != nil {
+			log.Fatal(err) // the last page that failed after retries, or a malformed one
+		}
+		if tx.Pending() {
+			pending++ // pending ids change at every refresh: keep them apart
+			continue
+		}
+		if tx.Direction == basiq.DirectionDebit {
+			spent++
+		}
+	}
+	fmt.Println("pending:", pending, "debits:", spent)
+
+	// The first posted payment only: one request, whatever the total.
+	for tx, err := range c.Transactions.All(ctx, userID, &basiq.TransactionFilter{
+		AccountID: accounts[0].ID, Status: basiq.TransactionPosted, Class: basiq.ClassPayment,
+	}) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(tx.Description, tx.Amount, tx.Enrich.Merchant.BusinessName)
+		break
+	}
+	// Output:
+	// pending: 3 debits: 818
+	// GARFISH MANLY -154.39 Garfish Manly
+}
+
+// Call an endpoint the SDK does not wrap yet, with the same tokens, retries,
+// typed errors and logging as the services.
+func ExampleClient_Do() {
+	c, userID, stop := connectedUser()
+	defer stop()
+	ctx := context.Background()
+
+	var page struct {
+		Count int               `json:"count"`
+		Data  []json.RawMessage `json:"data"`
+	}
+	err := c.Do(ctx, &basiq.Request{
+		Method: http.MethodGet,
+		Path:   "/users/" + userID + "/transactions", // ids are escaped for you
+		Query:  map[string][]string{"limit": {"5"}},
+	}, &page)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("transactions on the first page:", page.Count)
+
+	err = c.Do(ctx, &basiq.Request{Path: "/users/" + userID + "/transactions", Query: map[string][]string{"filter": {"bad"}}}, nil)
+	var apiErr *basiq.APIError
+	if errors.As(err, &apiErr) {
+		fmt.Println(apiErr.StatusCode, apiErr.Code(), apiErr.Errors[0].Source.Parameter, errors.Is(err, basiq.ErrInvalidInput))
+	}
+	// Output:
+	// transactions on the first page: 5
+	// 400 parameter-not-valid filter true
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 
@@ -13,76 +12,6 @@ import (
 )
 
 // Paging tests on the core fake (httpmock): exact pages, GETs and items.
-
-const pageUser = "u-1"
-
-// txJSON renders a minimal transaction.
-func txJSON(id string) string {
-	return fmt.Sprintf(`{"type":"transaction","id":%q,"status":"posted","amount":"-1.00","account":"a1","postDate":"2024-01-02T00:00:00Z"}`, id)
-}
-
-// pageJSON renders a page of transactions with an optional next link.
-func pageJSON(next string, ids ...string) string {
-	items := make([]string, len(ids))
-	for i, id := range ids {
-		items[i] = txJSON(id)
-	}
-	links := `{"self":"https://au-api.basiq.io/users/u-1/transactions"}`
-	if next != "" {
-		links = fmt.Sprintf(`{"self":"https://au-api.basiq.io/users/u-1/transactions","next":%q}`, next)
-	}
-	return fmt.Sprintf(`{"type":"list","count":%d,"size":500,"data":[%s],"links":%s}`, len(ids), strings.Join(items, ","), links)
-}
-
-// pagedAPI serves GET /users/u-1/transactions from pages keyed by raw query.
-type pagedAPI struct {
-	*coreAPI
-	mu    sync.Mutex
-	gets  []string // raw queries, in order
-	pages map[string]func() (int, string)
-}
-
-func newPagedAPI(t *testing.T, pages map[string]func() (int, string)) *pagedAPI {
-	p := &pagedAPI{coreAPI: newCoreAPI(t), pages: pages}
-	p.handleFunc(http.MethodGet, "/users/"+pageUser+"/transactions", func(req *http.Request) (*http.Response, error) {
-		p.mu.Lock()
-		p.gets = append(p.gets, req.URL.RawQuery)
-		fn := p.pages[req.URL.RawQuery]
-		p.mu.Unlock()
-		if fn == nil {
-			t.Errorf("unexpected page query %q", req.URL.RawQuery)
-			return coreJSON(http.StatusNotFound, coreEnvelope("resource-not-found", "Not found", "no such page")), nil
-		}
-		status, body := fn()
-		return coreJSON(status, body), nil
-	})
-	return p
-}
-
-func (p *pagedAPI) queries() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.gets...)
-}
-
-func fixed(status int, body string) func() (int, string) {
-	return func() (int, string) { return status, body }
-}
-
-// collectTx ranges over seq, stopping after stopAfter items (0: never).
-func collectTx(seq func(func(Transaction, error) bool), stopAfter int) (ids []string, errs []error) {
-	for tx, err := range seq {
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		ids = append(ids, tx.ID)
-		if stopAfter > 0 && len(ids) == stopAfter {
-			break
-		}
-	}
-	return ids, errs
-}
 
 // threePages: 2 + 2 + 1 transactions; the cursors are opaque, with
 // characters that must travel verbatim.

@@ -170,3 +170,42 @@ func TestJobLedgerIsBounded(t *testing.T) {
 	}
 	assert.LessOrEqual(t, len(l.m), jobLedgerMax)
 }
+
+// mfaAfterVerify is a job whose bank challenges right after
+// verify-credentials, as every MFA bank does.
+func mfaAfterVerify() []fakeStep {
+	steps := hooliSteps()
+	return append(steps[:1], append([]fakeStep{{name: StepMFAChallenge, dur: time.Second, mfa: true}}, steps[1:]...)...)
+}
+
+func TestReadmePatternDoesNotReleaseAUserTheBankIsChallenging(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newJobFake(mfaAfterVerify())
+		c := f.client()
+		p := c.Jobs.Poller(fakeJobID, &PollOptions{Operation: OpCreate, InstitutionID: fakeInstID})
+		job, err := p.WaitForStep(t.Context(), StepVerifyCredentials)
+		require.Error(t, err, "the user must not be released while the bank asks for MFA answers")
+		require.NotNil(t, job)
+		mfa, ok := job.Step(StepMFAChallenge)
+		require.True(t, ok)
+		_, prompting := mfa.MFAPrompt()
+		assert.True(t, prompting)
+	})
+}
+
+func TestStepsAfterWaitForStepYieldsTheUnansweredPrompt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newJobFake(mfaAfterVerify())
+		c := f.client()
+		p := c.Jobs.Poller(fakeJobID, &PollOptions{Operation: OpCreate, InstitutionID: fakeInstID})
+		_, _ = p.WaitForStep(t.Context(), StepVerifyCredentials)
+		for ev, err := range p.Steps(t.Context()) {
+			require.NoError(t, err)
+			_, prompting := ev.Step.MFAPrompt()
+			require.True(t, prompting, "the first event of a new range is the prompt still waiting for answers, got %s %s", ev.Step.Title, ev.Step.Status)
+			require.NotNil(t, ev.Diagnosis)
+			assert.Equal(t, ActionAnswerMFA, ev.Diagnosis.Action)
+			break
+		}
+	})
+}

@@ -1,490 +1,208 @@
-package basiq
+package basiq_test
+
+// Waits end at their deadline: tested on basiqtest (in memory, in virtual
+// time), so outside package basiq, which basiqtest imports.
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
-	"net/http"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/banklink-go/basiq"
+	"github.com/banklink-go/basiq/basiqtest"
 )
 
-type seenEvent struct {
-	step StepName
-	prev StepStatus
-	now  StepStatus
-	at   time.Duration
-}
-
-func collect(t *testing.T, ctx context.Context, p *Poller, start time.Time, onEvent func(StepEvent)) []seenEvent {
-	t.Helper()
-	var out []seenEvent
-	for ev, err := range p.Steps(ctx) {
-		require.NoError(t, err)
-		out = append(out, seenEvent{ev.Step.Title, ev.Previous, ev.Step.Status, time.Since(start)})
-		if onEvent != nil {
-			onEvent(ev)
-		}
-	}
-	return out
-}
-
-func TestPollerStepsThreeSteps(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		f := newJobFake(hooliSteps())
-		c := f.client()
-		start := time.Now()
-		p := c.Jobs.Poller(fakeJobID, &PollOptions{Operation: OpCreate, InstitutionID: fakeInstID})
-		got := collect(t, t.Context(), p, start, nil)
-		want := []seenEvent{
-			{StepVerifyCredentials, "", StepInProgress, 0},
-			{StepVerifyCredentials, StepInProgress, StepSuccess, 0},
-			{StepRetrieveAccounts, StepPending, StepInProgress, 0},
-			{StepRetrieveAccounts, StepInProgress, StepSuccess, 0},
-			{StepRetrieveTransactions, StepPending, StepInProgress, 0},
-			{StepRetrieveTransactions, StepInProgress, StepSuccess, 0},
-		}
-		require.Len(t, got, len(want))
-		for i := range want {
-			assert.Equal(t, want[i].step, got[i].step, "event %d", i)
-			assert.Equal(t, want[i].prev, got[i].prev, "event %d", i)
-			assert.Equal(t, want[i].now, got[i].now, "event %d", i)
-		}
-		// Each completion is noticed within a second of happening.
-		ends := f.ends(time.Now())
-		assert.InDelta(t, ends[0].Sub(start).Seconds(), got[1].at.Seconds(), 1.0)
-		assert.InDelta(t, ends[1].Sub(start).Seconds(), got[3].at.Seconds(), 1.0)
-		assert.InDelta(t, ends[2].Sub(start).Seconds(), got[5].at.Seconds(), 1.0)
-		assert.True(t, p.Done())
-		assert.Equal(t, JobSucceeded, p.Job().Status())
-		assert.LessOrEqual(t, f.gets(), 5, "polls guided by step averages")
-	})
-}
-
-func TestPollerStepsWithMFA(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		steps := hooliSteps()
-		steps = append(steps[:1], append([]fakeStep{{name: StepMFAChallenge, dur: time.Second, mfa: true}}, steps[1:]...)...)
-		f := newJobFake(steps)
-		c := f.client()
-		p := c.Jobs.Poller(fakeJobID, &PollOptions{Operation: OpCreate, InstitutionID: fakeInstID})
-		var prompts int
-		got := collect(t, t.Context(), p, time.Now(), func(ev StepEvent) {
-			if ev.Step.Title == StepMFAChallenge && ev.Step.Status == StepInProgress {
-				require.NotNil(t, ev.Diagnosis)
-				assert.Equal(t, ActionAnswerMFA, ev.Diagnosis.Action)
-				require.True(t, ev.Step.Result.IsMFA())
-				assert.Equal(t, []string{"OTP Password"}, ev.Step.Result.Input)
-				prompts++
-				time.Sleep(3 * time.Second) // the user types the code
-				_, err := c.Jobs.SubmitMFA(t.Context(), fakeUserID, fakeJobID, []string{"1234"})
-				require.NoError(t, err)
-			}
-		})
-		assert.Equal(t, 1, prompts)
-		var titles []StepName
-		for _, e := range got {
-			if e.now == StepSuccess {
-				titles = append(titles, e.step)
-			}
-		}
-		assert.Equal(t, []StepName{StepVerifyCredentials, StepMFAChallenge, StepRetrieveAccounts, StepRetrieveTransactions}, titles)
-		assert.Equal(t, JobSucceeded, p.Job().Status())
-	})
-}
-
-func TestPollerWaitForStepThenWait(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		f := newJobFake(hooliSteps())
-		c := f.client()
-		start := time.Now()
-		p := c.Jobs.Poller(fakeJobID, &PollOptions{Operation: OpCreate, InstitutionID: fakeInstID})
-		job, err := p.WaitForStep(t.Context(), StepVerifyCredentials)
-		require.NoError(t, err)
-		assert.Equal(t, JobRunning, job.Status(), "released before the job ends")
-		assert.Less(t, time.Since(start), 10*time.Second)
-		assert.Equal(t, fakeConnID, job.ConnectionID())
-		assert.False(t, p.Done())
-
-		job, err = p.Wait(t.Context())
-		require.NoError(t, err)
-		assert.Equal(t, JobSucceeded, job.Status())
-		assert.GreaterOrEqual(t, time.Since(start), 19*time.Second)
-	})
-}
-
-func TestPollerFailureAtEachStep(t *testing.T) {
-	cases := []struct {
-		failAt int
-		code   string
-		status InstitutionStatus
-		op     Operation
-		action Action
-	}{
-		{0, "invalid-credentials", StatusOperational, OpCreate, ActionCheckCredentials},
-		{0, "invalid-credentials", StatusOperational, OpRefresh, ActionUpdateCredentials},
-		{1, "account-not-accessible-requires-user-action", StatusOperational, OpCreate, ActionResolveAtBank},
-		{2, "service-unavailable", StatusMajorOutage, OpRefresh, ActionWaitForInstitution},
-		{2, "service-unavailable", StatusOperational, OpRefresh, ActionRetryLater},
-		{2, "service-unavailable", StatusOperational, OpUpdate, ActionWaitForBasiqRetry},
-	}
-	for _, tc := range cases {
-		t.Run(tc.code+"/"+string(tc.op)+"/"+string(tc.status), func(t *testing.T) {
+// A wait with PollOptions.Timeout returns at its deadline, not before, and
+// no later than one poll's round trip after it, with an error naming the
+// real elapsed time: Jobs.WaitAll, Jobs.Wait and Poller.Wait on a job of a
+// slow bank (Hooli at 20 times its pace: minutes of work), with a Timeout of
+// 3 s and 300 ms a poll.
+func TestWaitWithTimeoutReturnsAtItsDeadline(t *testing.T) {
+	const (
+		timeout   = 3 * time.Second
+		roundTrip = 300 * time.Millisecond
+	)
+	for _, how := range []string{"Jobs.WaitAll", "Jobs.Wait", "Poller.Wait"} {
+		t.Run(how, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				steps := hooliSteps()
-				steps[tc.failAt].fail = tc.code
-				f := newJobFake(steps)
-				f.status = tc.status
-				c := f.client()
-				job, err := c.Jobs.Poller(fakeJobID, &PollOptions{Operation: tc.op}).Wait(t.Context())
-				var jfe *JobFailedError
-				require.ErrorAs(t, err, &jfe)
-				assert.Equal(t, job, jfe.Job)
-				assert.Equal(t, steps[tc.failAt].name, jfe.Step.Title)
-				assert.Equal(t, tc.code, jfe.Diagnosis.Code)
-				assert.Equal(t, tc.action, jfe.Diagnosis.Action)
-				assert.Equal(t, fakeUserID, jfe.Diagnosis.UserID)
-				assert.Equal(t, fakeConnID, jfe.Diagnosis.ConnectionID)
-				assert.Equal(t, fakeJobID, jfe.Diagnosis.JobID)
-				if tc.code == "service-unavailable" && tc.op != OpUpdate {
-					assert.Equal(t, 1, f.instGets, "institution status consulted once")
-				}
-			})
-		})
-	}
-}
-
-func TestPollerSurvivesTransientErrors(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		f := newJobFake(hooliSteps())
-		f.faults[2] = fakeFault{status: 503}
-		f.faults[3] = fakeFault{status: 429, retryAfter: "7"}
-		c := f.client()
-		job, err := c.Jobs.Poller(fakeJobID, &PollOptions{Operation: OpCreate, InstitutionID: fakeInstID}).Wait(t.Context())
-		require.NoError(t, err)
-		assert.Equal(t, JobSucceeded, job.Status())
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		require.GreaterOrEqual(t, len(f.jobGets), 4)
-		assert.GreaterOrEqual(t, f.jobGets[3].Sub(f.jobGets[2]), 7*time.Second, "Retry-After honoured")
-	})
-}
-
-func TestPollerCancelAndResume(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		f := newJobFake(hooliSteps())
-		c := f.client()
-		p := c.Jobs.Poller(fakeJobID, &PollOptions{Operation: OpRefresh, InstitutionID: fakeInstID})
-		ctx, cancel := context.WithCancel(t.Context())
-		var before []seenEvent
-		start := time.Now()
-		go func() {
-			time.Sleep(10 * time.Second)
-			cancel()
-		}()
-		var stopErr error
-		for ev, err := range p.Steps(ctx) {
-			if err != nil {
-				stopErr = err
-				break
-			}
-			before = append(before, seenEvent{ev.Step.Title, ev.Previous, ev.Step.Status, 0})
-		}
-		assert.ErrorIs(t, stopErr, context.Canceled)
-		assert.Equal(t, 10*time.Second, time.Since(start), "returns as soon as cancelled")
-		tok, err := p.ResumeToken()
-		require.NoError(t, err)
-		assert.NotContains(t, tok, "a2V5OnNlY3JldA==")
-
-		p2, err := c.Jobs.ResumePoller(tok, nil)
-		require.NoError(t, err)
-		assert.Equal(t, OpRefresh, p2.opts.Operation)
-		var after []seenEvent
-		for ev, err := range p2.Steps(t.Context()) {
-			require.NoError(t, err)
-			after = append(after, seenEvent{ev.Step.Title, ev.Previous, ev.Step.Status, 0})
-		}
-		all := append(before, after...)
-		require.Len(t, all, 6, "every change reported exactly once across the two pollers: %v", all)
-		assert.Equal(t, seenEvent{StepRetrieveTransactions, StepInProgress, StepSuccess, 0}, all[5])
-		for _, e := range after {
-			assert.NotEqual(t, StepVerifyCredentials, e.step, "nothing reported twice")
-		}
-	})
-}
-
-func TestResumeTokenValidation(t *testing.T) {
-	c := newJobFake(hooliSteps()).client()
-	p := c.Jobs.Poller("job-9", &PollOptions{Operation: OpUpdate, Attempt: 2})
-	tok, err := p.ResumeToken()
-	require.NoError(t, err)
-	p2, err := c.Jobs.ResumePoller(tok, nil)
-	require.NoError(t, err)
-	assert.Equal(t, "job-9", p2.JobID())
-	assert.Equal(t, 2, p2.opts.Attempt)
-
-	for name, bad := range map[string]string{
-		"empty":     "",
-		"foreign":   "eyJhbGciOiJIUzI1NiJ9.e30.x",
-		"truncated": tok[:len(tok)-3],
-		"garbled":   tok[:12] + "A" + tok[13:],
-		"future":    "bqpoll9." + tok[len(resumePrefix):],
-	} {
-		_, err := c.Jobs.ResumePoller(bad, nil)
-		assert.ErrorIs(t, err, ErrInvalidInput, name)
-	}
-}
-
-func TestJobsWaitSharesOnePollLoop(t *testing.T) {
-	count := func(waiters int) int {
-		var gets int
-		synctest.Test(t, func(t *testing.T) {
-			f := newJobFake(hooliSteps())
-			c := f.client()
-			c.Jobs.jitter = func() float64 { return 0.5 }
-			var wg sync.WaitGroup
-			for range waiters {
-				wg.Go(func() {
-					job, err := c.Jobs.Wait(t.Context(), fakeJobID, &PollOptions{InstitutionID: fakeInstID})
-					assert.NoError(t, err)
-					assert.Equal(t, JobSucceeded, job.Status())
-				})
-			}
-			wg.Wait()
-			gets = f.gets()
-		})
-		return gets
-	}
-	one := count(1)
-	hundred := count(100)
-	assert.Equal(t, one, hundred, "100 waiters make the GETs of one")
-	assert.Positive(t, one)
-}
-
-func TestJobsWaitLastWaiterLeavingStopsLoop(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		f := newJobFake(hooliSteps())
-		c := f.client()
-		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
-		defer cancel()
-		_, err := c.Jobs.Wait(ctx, fakeJobID, nil)
-		assert.ErrorIs(t, err, context.DeadlineExceeded)
-		synctest.Wait() // the loop goroutine has stopped: synctest would report it otherwise
-		gets := f.gets()
-		time.Sleep(time.Minute)
-		assert.Equal(t, gets, f.gets(), "no polling after every waiter left")
-	})
-}
-
-func TestPollerTimeout(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		steps := []fakeStep{{name: StepVerifyCredentials, dur: time.Hour}}
-		f := newJobFake(steps)
-		c := f.client()
-		start := time.Now()
-		_, err := c.Jobs.Poller(fakeJobID, &PollOptions{Timeout: 2 * time.Minute}).Wait(t.Context())
-		assert.ErrorIs(t, err, ErrPollTimeout)
-		// The wait returns at its deadline, not before (the fake answers at
-		// once: no round trip after it), saying how long it waited.
-		assert.Equal(t, 2*time.Minute, time.Since(start))
-		assert.ErrorContains(t, err, "still running after 2m0s")
-		f.mu.Lock()
-		last := f.jobGets[len(f.jobGets)-1]
-		f.mu.Unlock()
-		// The last wait is cut to fit: the last look is taken at the deadline.
-		assert.Equal(t, 2*time.Minute, last.Sub(start), "the last look at the deadline")
-	})
-}
-
-func TestPollerFollowsBasiqRetries(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		steps := hooliSteps()
-		steps[2].fail = "service-unavailable"
-		f := newJobFake(steps)
-		c := f.client()
-		p := c.Jobs.Poller(fakeJobID, &PollOptions{Operation: OpUpdate, FollowBasiqRetries: true})
-		go func() {
-			time.Sleep(5 * time.Hour) // Basiq's third retry succeeds
-			f.mu.Lock()
-			f.steps[2].fail = ""
-			f.mu.Unlock()
-		}()
-		job, err := p.Wait(t.Context())
-		require.NoError(t, err)
-		assert.Equal(t, JobSucceeded, job.Status())
-		assert.Less(t, f.gets(), 40, "polls slowly while Basiq retries")
-	})
-}
-
-func TestPollerPermanentErrorEndsWait(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		f := newJobFake(hooliSteps())
-		c := f.client()
-		_, err := c.Jobs.Poller("no-such-job", nil).Wait(t.Context())
-		assert.ErrorIs(t, err, ErrNotFound)
-		var apiErr *APIError
-		assert.True(t, errors.As(err, &apiErr))
-	})
-}
-
-func TestPollerReportsLateMFAPrompt(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		steps := hooliSteps()
-		steps = append(steps[:1], append([]fakeStep{{name: StepMFAChallenge, dur: time.Second, mfa: true, promptAfter: 3 * time.Second}}, steps[1:]...)...)
-		f := newJobFake(steps)
-		c := f.client()
-		p := c.Jobs.Poller(fakeJobID, &PollOptions{Operation: OpCreate, InstitutionID: fakeInstID})
-		var prompts, inProgress int
-		for ev, err := range p.Steps(t.Context()) {
-			require.NoError(t, err)
-			if ev.Step.Title != StepMFAChallenge || ev.Step.Status != StepInProgress {
-				continue
-			}
-			inProgress++
-			if _, ok := ev.Step.MFAPrompt(); ok {
-				prompts++
-				require.NotNil(t, ev.Diagnosis)
-				assert.Equal(t, ActionAnswerMFA, ev.Diagnosis.Action)
-				assert.Equal(t, StepInProgress, ev.Previous, "the step was already in progress")
-				tok, err := p.ResumeToken()
+				srv, c := fakeV21(t, basiqtest.WithTimeScale(20))
+				u, err := c.Users.Create(t.Context(), basiq.UserParams{Email: "slow@example.com"})
 				require.NoError(t, err)
-				resumed, err := c.Jobs.ResumePoller(tok, nil)
+				job, err := c.Connections.Create(t.Context(), u.ID, basiq.Credentials{InstitutionID: "AU00000", LoginID: "gavinBelson", Password: "hooli2016"})
 				require.NoError(t, err)
-				assert.Equal(t, p.prompted[StepMFAChallenge], resumed.prompted[StepMFAChallenge], "a resumed poller does not report the prompt again")
-				assert.NotEmpty(t, resumed.prompted[StepMFAChallenge])
-				_, err = c.Jobs.SubmitMFA(t.Context(), fakeUserID, fakeJobID, []string{"1234"})
-				require.NoError(t, err)
-			}
-		}
-		assert.Equal(t, 1, prompts, "the prompt is reported once")
-		assert.Equal(t, 2, inProgress, "started, then prompted")
-		assert.Equal(t, JobSucceeded, p.Job().Status())
-	})
-}
-
-type errTransport struct {
-	err   error
-	calls int
-}
-
-func (e *errTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.URL.Path == "/token" {
-		return jsonResponse(r, 200, map[string]any{"access_token": "t", "expires_in": 3600, "token_type": "Bearer"}, nil), nil
-	}
-	e.calls++
-	return nil, e.err
-}
-
-func TestPollerStopsOnPermanentTransportErrors(t *testing.T) {
-	for name, cause := range map[string]error{
-		"untrusted certificate": x509.UnknownAuthorityError{},
-		"bad scheme":            errors.New("unsupported protocol scheme \"ftp\""),
-	} {
-		t.Run(name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				rt := &errTransport{err: cause}
-				c, err := NewClient("a2V5OnNlY3JldA==", WithHTTPClient(&http.Client{Transport: rt}), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
-				require.NoError(t, err)
+				srv.InjectFault(basiqtest.Fault{Method: "GET", Path: "/jobs/*", Delay: roundTrip, Count: -1})
+				opts := &basiq.PollOptions{InstitutionID: "AU00000", Timeout: timeout}
 				start := time.Now()
-				_, err = c.Jobs.Poller("job-1", nil).Wait(t.Context())
-				require.Error(t, err)
-				assert.NotErrorIs(t, err, ErrPollTimeout)
-				assert.Equal(t, time.Duration(0), time.Since(start), "no polling on after an error polling cannot cure")
-				assert.Equal(t, 1, rt.calls)
+				switch how {
+				case "Jobs.WaitAll":
+					var out []basiq.JobOutcome
+					out, err = c.Jobs.WaitAll(t.Context(), []string{job.ID}, opts)
+					require.NoError(t, err, "WaitAll itself does not fail for a job's timeout")
+					require.Len(t, out, 1)
+					err = out[0].Err
+				case "Jobs.Wait":
+					_, err = c.Jobs.Wait(t.Context(), job.ID, opts)
+				case "Poller.Wait":
+					_, err = c.Jobs.Poller(job.ID, opts).Wait(t.Context())
+				}
+				took := time.Since(start)
+				t.Logf("returned after %v: %v", took, err)
+				require.ErrorIs(t, err, basiq.ErrPollTimeout)
+				assert.GreaterOrEqual(t, took, timeout, "not before its deadline: %v", err)
+				assert.LessOrEqual(t, took, timeout+roundTrip, "at most one poll's round trip after it: %v", err)
+				assert.Contains(t, err.Error(), "after "+took.Round(time.Millisecond).String(), "the real elapsed time")
+				assert.Positive(t, srv.RequestCount("GET", "/jobs/{jobId}"), "the job was looked at")
 			})
 		})
 	}
-	synctest.Test(t, func(t *testing.T) {
-		rt := &errTransport{err: errors.New("connection reset by peer")}
-		c, err := NewClient("a2V5OnNlY3JldA==", WithHTTPClient(&http.Client{Transport: rt}), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
-		require.NoError(t, err)
-		_, err = c.Jobs.Poller("job-1", &PollOptions{Timeout: time.Minute}).Wait(t.Context())
-		assert.ErrorIs(t, err, ErrPollTimeout, "a passing network failure is polled through until the timeout")
-		assert.Greater(t, rt.calls, 5)
-	})
 }
 
-func TestJobsWaitSharesTheFailureDiagnosis(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		steps := hooliSteps()
-		steps[1].fail = "service-unavailable"
-		f := newJobFake(steps)
-		f.status = StatusMajorOutage
-		c := f.client()
-		var wg sync.WaitGroup
-		jobs := make(chan *Job, 50)
-		for range 50 {
-			wg.Go(func() {
-				_, err := c.Jobs.Wait(t.Context(), fakeJobID, &PollOptions{Operation: OpRefresh})
-				var jfe *JobFailedError
-				if assert.ErrorAs(t, err, &jfe) {
-					assert.Equal(t, ActionWaitForInstitution, jfe.Diagnosis.Action)
-					jobs <- jfe.Job
-				}
+// connectLikeTheREADME is the README's 2.1 pattern, as a user would copy it:
+// wait for verify-credentials answering MFA prompts, release the user, then
+// Wait. It returns how many prompts were answered.
+func connectLikeTheREADME(ctx context.Context, c *basiq.Client, userID, jobID, instID string, answers []string) (*basiq.Job, int, error) {
+	p := c.Jobs.Poller(jobID, &basiq.PollOptions{Operation: basiq.OpCreate, InstitutionID: instID})
+	prompts := 0
+	for {
+		_, err := p.WaitForStep(ctx, basiq.StepVerifyCredentials)
+		var mfa *basiq.MFARequiredError
+		if errors.As(err, &mfa) {
+			prompts++
+			if _, err := c.Jobs.SubmitMFA(ctx, userID, jobID, answers); err != nil {
+				return nil, prompts, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, prompts, err
+		}
+		break
+	}
+	job, err := p.Wait(ctx)
+	return job, prompts, err
+}
+
+// TestReadmePatternOnEverySandboxBank runs the README's pattern for every
+// sandbox login on every sandbox bank, MFA banks included, on API 2.1.
+func TestReadmePatternOnEverySandboxBank(t *testing.T) {
+	logins := []struct {
+		login, password string
+		answers         []string
+	}{
+		{"Wentworth-Smith", "whislter", []string{"Basiq", "AU00000"}},
+		{"Whistler", "ShowBox", []string{"Basiq", "AU00000"}},
+		{"Gilfoyle", "PiedPiper", []string{"Hooli"}},
+		{"gavinBelson", "hooli2016", []string{"Hooli"}},
+		{"jared", "django", []string{"1234"}},
+		{"richard", "tabsnotspaces", []string{"1234"}},
+	}
+	banks := []struct {
+		id      string
+		prompts int // on a connection's first job
+	}{{"AU00000", 0}, {"AU00002", 1}, {"AU00003", 1}, {"AU00004", 0}}
+	for _, bank := range banks {
+		for _, l := range logins {
+			t.Run(bank.id+"/"+l.login, func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					srv := basiqtest.NewServer(basiqtest.InMemory())
+					defer srv.Close()
+					c, err := basiq.NewClient(srv.APIKey(), basiq.WithAPIVersion(basiq.V2_1),
+						basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()))
+					require.NoError(t, err)
+					ctx := t.Context()
+					user, err := c.Users.Create(ctx, basiq.UserParams{Email: "readme@example.com"})
+					require.NoError(t, err)
+					job, err := c.Connections.Create(ctx, user.ID, basiq.Credentials{InstitutionID: bank.id, LoginID: l.login, Password: l.password})
+					require.NoError(t, err)
+
+					done, prompts, err := connectLikeTheREADME(ctx, c, user.ID, job.ID, bank.id, l.answers)
+					require.NoError(t, err)
+					assert.Equal(t, basiq.JobSucceeded, done.Status())
+					assert.Equal(t, bank.prompts, prompts)
+				})
 			})
 		}
-		wg.Wait()
-		close(jobs)
-		first := <-jobs
-		for j := range jobs {
-			assert.NotSame(t, first, j, "each waiter gets its own copy of the job")
-			assert.Equal(t, first, j)
-		}
-		assert.Equal(t, 1, f.connGets, "the connection is looked up once for all waiters")
-		assert.Equal(t, 1, f.instGets, "the institution's status is fetched once")
-	})
+	}
 }
 
-func TestJobsWaitLoopsFollowTheirWaitersChoice(t *testing.T) {
+// TestRefreshAfterTheUserClearsThePopup follows ActionResolveAtBank's advice
+// on 2.1: once the user has cleared the bank's popup, a refresh works; a
+// connection whose credentials failed cannot be refreshed until they are
+// updated.
+func TestRefreshAfterTheUserClearsThePopup(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		steps := hooliSteps()
-		steps[2].fail = "service-unavailable"
-		f := newJobFake(steps)
-		c := f.client()
-		go func() {
-			time.Sleep(3 * time.Hour) // Basiq's retry succeeds
-			f.mu.Lock()
-			f.steps[2].fail = ""
-			f.mu.Unlock()
-		}()
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			job, err := c.Jobs.Wait(t.Context(), fakeJobID, &PollOptions{Operation: OpUpdate, FollowBasiqRetries: true})
-			assert.NoError(t, err, "a follower waits through Basiq's retries")
-			assert.Equal(t, JobSucceeded, job.Status())
-		})
-		wg.Go(func() {
-			_, err := c.Jobs.Wait(t.Context(), fakeJobID, &PollOptions{Operation: OpUpdate})
-			var jfe *JobFailedError
-			assert.ErrorAs(t, err, &jfe, "a waiter that does not follow gets the failure at once")
-			assert.Less(t, time.Since(f.start), time.Minute)
-		})
-		wg.Wait()
-	})
-}
-
-func TestPollerReportsASecondMFAPrompt(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		steps := hooliSteps()
-		steps = append(steps[:1], append([]fakeStep{{name: StepMFAChallenge, dur: time.Second, mfa: true, rounds: 2}}, steps[1:]...)...)
-		f := newJobFake(steps)
-		c := f.client()
-		p := c.Jobs.Poller(fakeJobID, &PollOptions{Operation: OpCreate, InstitutionID: fakeInstID})
-		var asked []string
-		for ev, err := range p.Steps(t.Context()) {
+		srv := basiqtest.NewServer(basiqtest.InMemory(), basiqtest.WithTimeScale(0))
+		defer srv.Close()
+		c, err := basiq.NewClient(srv.APIKey(), basiq.WithAPIVersion(basiq.V2_1), basiq.WithBaseURL(srv.URL), basiq.WithHTTPClient(srv.Client()))
+		require.NoError(t, err)
+		ctx := t.Context()
+		user, err := c.Users.Create(ctx, basiq.UserParams{Email: "erlich@aviato.com"})
+		require.NoError(t, err)
+		connect := func(login, password string) (*basiq.Job, error) {
+			job, err := c.Connections.Create(ctx, user.ID, basiq.Credentials{InstitutionID: "AU00000", LoginID: login, Password: password})
 			require.NoError(t, err)
-			if prompt, ok := ev.Step.MFAPrompt(); ok {
-				asked = append(asked, prompt.Description)
-				_, err := c.Jobs.SubmitMFA(t.Context(), fakeUserID, fakeJobID, []string{"1234"})
-				require.NoError(t, err)
-			}
+			return c.Jobs.Wait(ctx, job.ID, &basiq.PollOptions{Operation: basiq.OpCreate})
 		}
-		assert.Equal(t, []string{"Enter code 1", "Enter code 2"}, asked, "each prompt reported once, the second one too")
-		assert.Equal(t, JobSucceeded, p.Job().Status())
+		job, err := connect("erlich", "aviato")
+		var failed *basiq.JobFailedError
+		require.ErrorAs(t, err, &failed)
+		require.Equal(t, basiq.ActionResolveAtBank, failed.Diagnosis.Action)
+
+		srv.SetLoginOutcome("erlich", basiqtest.Outcome{}) // the user cleared the popup
+		refresh, err := c.Connections.Refresh(ctx, user.ID, job.ConnectionID())
+		require.NoError(t, err, "a refresh is what the advice says")
+		done, err := c.Jobs.Wait(ctx, refresh.ID, &basiq.PollOptions{Operation: basiq.OpRefresh})
+		require.NoError(t, err)
+		assert.Equal(t, basiq.JobSucceeded, done.Status())
+
+		job, err = connect("bighead", "password")
+		require.ErrorAs(t, err, &failed)
+		require.Equal(t, basiq.ActionCheckCredentials, failed.Diagnosis.Action)
+		_, err = c.Connections.Refresh(ctx, user.ID, job.ConnectionID())
+		assert.ErrorIs(t, err, basiq.ErrInvalidInput, "credentials first: Connections.Update")
 	})
+}
+
+// A context whose deadline comes before the first wait on a job the client
+// started still gets a look at the job, through a Poller and through the
+// shared Jobs.Wait.
+func TestShortContextDeadlineStillLooksAtTheJob(t *testing.T) {
+	for _, d := range []time.Duration{3 * time.Second, 6 * time.Second} {
+		for _, shared := range []bool{false, true} {
+			name := d.String() + "/Poller.WaitForStep"
+			if shared {
+				name = d.String() + "/Jobs.Wait"
+			}
+			t.Run(name, func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					srv, c := fakeV21(t)
+					u, err := c.Users.Create(t.Context(), basiq.UserParams{Email: "a@example.com"})
+					require.NoError(t, err)
+					job, err := c.Connections.Create(t.Context(), u.ID, basiq.Credentials{InstitutionID: "AU00000", LoginID: "gavinBelson", Password: "hooli2016"})
+					require.NoError(t, err)
+					ctx, cancel := context.WithTimeout(t.Context(), d)
+					defer cancel()
+					start := time.Now()
+					opts := &basiq.PollOptions{InstitutionID: "AU00000", Operation: basiq.OpCreate}
+					var got *basiq.Job
+					if shared {
+						got, err = c.Jobs.Wait(ctx, job.ID, opts)
+					} else {
+						got, err = c.Jobs.Poller(job.ID, opts).WaitForStep(ctx, basiq.StepVerifyCredentials)
+					}
+					assert.LessOrEqual(t, time.Since(start), d, "within the context's deadline")
+					assert.Positive(t, srv.RequestCount("GET", "/jobs/{jobId}"), "the job was looked at")
+					if assert.Error(t, err) {
+						assert.ErrorIs(t, err, context.DeadlineExceeded)
+						assert.NotNil(t, got, "the job as last seen comes with the error: %v", err)
+					}
+				})
+			})
+		}
+	}
 }

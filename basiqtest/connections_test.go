@@ -4,10 +4,13 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/banklink-go/basiq"
 	"github.com/banklink-go/basiq/basiqtest"
 )
 
@@ -170,4 +173,28 @@ func TestConnectionVersion3FieldsAndLinks(t *testing.T) {
 		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 		assert.NotEmpty(t, r.JSON(t)["data"], link)
 	}
+}
+
+func TestSDKDuplicateCreateIsHeldSixMinutes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := basiqtest.NewServer(basiqtest.InMemory())
+		defer srv.Close()
+		c := sdkClient(t, srv)
+		creds := basiq.Credentials{InstitutionID: "AU00000", LoginID: "gavinBelson", Password: "hooli2016"}
+		first, err := c.Connections.Create(t.Context(), sdkUser(t, c), creds)
+		require.NoError(t, err)
+		second, err := c.Connections.Create(t.Context(), sdkUser(t, c), creds)
+		require.NoError(t, err)
+		assert.NotEqual(t, first.ID, second.ID)
+
+		start := time.Now()
+		_, err = c.Jobs.Wait(t.Context(), first.ID, nil)
+		require.NoError(t, err)
+		held, err := c.Jobs.Get(t.Context(), second.ID)
+		require.NoError(t, err)
+		assert.Equal(t, basiq.JobPending, held.Status(), "the duplicate is paused")
+		_, err = c.Jobs.Wait(t.Context(), second.ID, &basiq.PollOptions{Timeout: 10 * time.Minute})
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, time.Since(start), 6*time.Minute)
+	})
 }

@@ -293,3 +293,19 @@ func TestConsentPageMounted(t *testing.T) {
 	assert.Equal(t, "AU00004", st.InstitutionID)
 	b.http.CloseIdleConnections()
 }
+
+// BenchmarkConsentPage is one view of the consent page (checks, a session,
+// the HTML) over the in-memory transport.
+func BenchmarkConsentPage(b *testing.B) {
+	e := newConsentEnv(b)
+	u := e.srv.ConsentPageURL() + "?token=" + e.client + "&state=abc"
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := e.srv.Client().Get(u)
+		if err != nil || res.StatusCode != http.StatusOK {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+	}
+}

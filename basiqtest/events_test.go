@@ -19,9 +19,6 @@ import (
 
 var eventIDPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
-// stampOf is how the fake writes a time.
-func stampOf(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
-
 func TestEventsUserLifecycle(t *testing.T) {
 	e := newHookEnv(t)
 	t0 := e.clk.Now()
@@ -502,4 +499,12 @@ func TestEventTypesMatchSpec(t *testing.T) {
 	requireSameShape(t, "type", specExample(t, "core.json", "/events/types/{id}", "get", "200", "Success"), jsonOf(t, r.Body))
 	requireError(t, e.send("GET", "/events/types/connection.updated", e.tok, nil), http.StatusNotFound, "resource-not-found")
 	requireError(t, e.send("GET", "/events/types/nonsense", e.tok, nil), http.StatusBadRequest, "path-parameter-not-valid")
+}
+
+// jsonOf decodes a response body into a generic value.
+func jsonOf(t testing.TB, b []byte) any {
+	t.Helper()
+	var v any
+	require.NoError(t, json.Unmarshal(b, &v), "body: %s", b)
+	return v
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/banklink-go/basiq"
 	"github.com/banklink-go/basiq/basiqtest"
 )
 
@@ -239,3 +241,35 @@ func TestFaultStatusBeatsTruncate(t *testing.T) {
 	reqs := srv.Requests()
 	assert.Equal(t, http.StatusOK, reqs[len(reqs)-1].Status)
 }
+
+func TestSDKFaultInjection(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := basiqtest.NewServer(basiqtest.InMemory())
+		defer srv.Close()
+		c := sdkClient(t, srv)
+		user := sdkUser(t, c)
+
+		srv.InjectFault(basiqtest.Fault{Method: "GET", Path: "/users/*", Count: 2, Status: 503})
+		_, err := c.Users.Get(t.Context(), user)
+		require.NoError(t, err, "two 503s are retried away")
+		assert.Equal(t, 3, srv.RequestCount("GET", "/users/{userId}"))
+
+		srv.InjectFault(basiqtest.Fault{Method: "GET", Path: "/users/*", Count: 1, Status: 429, RetryAfter: "3"})
+		start := time.Now()
+		_, err = c.Users.Get(t.Context(), user)
+		require.NoError(t, err)
+		assert.Equal(t, 3*time.Second, time.Since(start), "Retry-After honoured")
+
+		srv.InjectFault(basiqtest.Fault{Method: "POST", Path: "/users/*/connections", Count: 1, Reset: true})
+		_, err = c.Connections.Create(t.Context(), user, basiq.Credentials{InstitutionID: "AU00000", LoginID: "gavinBelson", Password: "hooli2016"})
+		require.Error(t, err, "a reset after sending is not retried")
+		assert.Equal(t, 1, srv.RequestCount("POST", "/users/{userId}/connections"))
+
+		srv.InjectFault(basiqtest.Fault{Method: "GET", Path: "/users/*", Count: 1, Truncate: true})
+		_, err = c.Users.Get(t.Context(), user)
+		require.NoError(t, err, "a truncated GET body is asked for again")
+	})
+}
+
+// jsonBody is a request body.
+func jsonBody(s string) io.Reader { return strings.NewReader(s) }

@@ -3,6 +3,10 @@ package webhook_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +14,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -488,4 +493,146 @@ func TestReplayWithinToleranceAfterShortDedupeWindowIsDropped(t *testing.T) {
 			})
 		})
 	}
+}
+
+// BenchmarkHandlerVsStdlib is the target of DESIGN §16: webhook.Handler end
+// to end (defaults: the in-memory Deduper, a unique webhook-id per message)
+// against a receiver written by hand with the standard library (read the
+// body, compute the HMAC, compare, json.Unmarshal into a small struct,
+// answer 200), both served the same requests. They run interleaved in
+// alternating blocks, so that a busy machine slows both alike; it prints
+// each one's median ns per message and the median of the blocks' ratios
+// (target: ≤ 1.5).
+func BenchmarkHandlerVsStdlib(b *testing.B) {
+	for _, s := range benchSizes[:2] { // 1 KiB and 64 KiB
+		b.Run(s.name, func(b *testing.B) {
+			body := benchBody(s.size, s.dense)
+			key := mustKeyB(b)
+			v, err := webhook.NewVerifier(tv1.secret, fixedClock(tv1.at()))
+			if err != nil {
+				b.Fatal(err)
+			}
+			handler := webhook.Handler(v, func(context.Context, webhook.Message) error { return nil })
+			stdlib := stdlibReceiver(key)
+
+			block := max(1, (32<<10)/len(body))
+			reqs := make([]*http.Request, block)
+			next := 0
+			// prepare signs a block of requests with fresh ids (outside the
+			// timed part).
+			prepare := func() {
+				for i := range reqs {
+					id := fmt.Sprintf("msg_%010d", next)
+					next++
+					reqs[i] = &http.Request{
+						Method:        http.MethodPost,
+						Header:        headers(id, tv1.timestamp, sign(key, id, tv1.timestamp, body)),
+						Body:          io.NopCloser(bytes.NewReader(body)),
+						ContentLength: int64(len(body)),
+					}
+				}
+			}
+			run := func(h http.Handler) time.Duration {
+				prepare()
+				w := &discardWriter{}
+				t0 := time.Now()
+				for _, r := range reqs {
+					w.status = 0
+					h.ServeHTTP(w, r)
+					if w.status != http.StatusOK {
+						b.Fatalf("status %d", w.status)
+					}
+				}
+				return time.Since(t0)
+			}
+			var hNs, sNs, ratios []float64
+			odd := false
+			for b.Loop() {
+				var th, ts time.Duration
+				if odd {
+					ts = run(stdlib)
+					th = run(handler)
+				} else {
+					th = run(handler)
+					ts = run(stdlib)
+				}
+				odd = !odd
+				hNs = append(hNs, float64(th.Nanoseconds())/float64(block))
+				sNs = append(sNs, float64(ts.Nanoseconds())/float64(block))
+				ratios = append(ratios, float64(th)/float64(ts))
+			}
+			mh, ms, mr := median(hNs), median(sNs), median(ratios)
+			b.ReportMetric(mh, "handler-ns/msg")
+			b.ReportMetric(ms, "stdlib-ns/msg")
+			b.ReportMetric(mr, "ratio")
+			b.ReportMetric(0, "ns/op")
+			b.Logf("%s: Handler %.0f ns/msg, stdlib receiver %.0f ns/msg (medians of %d blocks of %d); median ratio %.2f× (target ≤ 1.5×)",
+				s.name, mh, ms, len(ratios), block, mr)
+		})
+	}
+}
+
+// stdlibReceiver is the receiver a user would write by hand with the
+// standard library: read the body, compute the HMAC, compare it with the
+// v1 signature, json.Unmarshal the payload into a small struct, answer 200.
+func stdlibReceiver(key []byte) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, "bad body", http.StatusBadRequest)
+			return
+		}
+		mac := hmac.New(sha256.New, key)
+		mac.Write([]byte(r.Header.Get("webhook-id") + "." + r.Header.Get("webhook-timestamp") + "."))
+		mac.Write(body)
+		want := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+		if !hmac.Equal([]byte(r.Header.Get("webhook-signature")), []byte(want)) {
+			http.Error(w, "bad signature", http.StatusBadRequest)
+			return
+		}
+		var event struct {
+			EventTypeID string `json:"eventTypeId"`
+			EventID     string `json:"eventId"`
+			Links       struct {
+				Event       string `json:"event"`
+				EventEntity string `json:"eventEntity"`
+			} `json:"links"`
+		}
+		if err := json.Unmarshal(body, &event); err != nil || event.EventTypeID == "" {
+			http.Error(w, "bad payload", http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// discardWriter is a ResponseWriter that keeps only the status.
+type discardWriter struct {
+	h      http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header {
+	if w.h == nil {
+		w.h = http.Header{}
+	}
+	return w.h
+}
+
+func (w *discardWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return len(p), nil
+}
+
+func (w *discardWriter) WriteHeader(status int) { w.status = status }
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

@@ -12,7 +12,14 @@ import (
 	"github.com/banklink-go/basiq"
 	"github.com/banklink-go/basiq/basiqtest"
 	"github.com/banklink-go/basiq/examples/internal/demo"
+	"go.uber.org/goleak"
 )
+
+// TestMain fails the test binary if the program leaves a goroutine behind
+// (its embedded fake server, a poll loop).
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
 
 // envWith returns an environment with only the given variables (no
 // BASIQ_API_KEY, so run uses the fake).

@@ -10,7 +10,14 @@ import (
 	"time"
 
 	"github.com/banklink-go/basiq/examples/internal/demo"
+	"go.uber.org/goleak"
 )
+
+// TestMain fails the test binary if the program leaves a goroutine behind
+// (its embedded fake server, a poll loop).
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
 
 func noKey(string) string { return "" }
 
