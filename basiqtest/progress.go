@@ -235,7 +235,7 @@ func (s *Server) succeeded(j *job, st *jobStep, at time.Time) {
 		if conn != nil && st.title == StepRetrieveTransactions {
 			conn.txAsOf = at
 			conn.txRetrievals = append(conn.txRetrievals, at) // a new generation (transactions_evolve.go)
-			conn.purged = false // the transactions are back (purge.go)
+			conn.purged = false                               // the transactions are back (purge.go)
 			s.transactionsEvent(at, conn)
 		}
 	}
