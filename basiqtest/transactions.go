@@ -275,7 +275,7 @@ func enrichFor(m merchant, x uint64) *enrichView {
 		Tags:             []string{fmt.Sprintf("card:%04d", x>>48%10000)},
 		Merchant: merchantView{
 			ID: fmt.Sprintf("ae4a051c-4791-11e8-8750-%012x", fnv64(m.name)%(1<<48)), BusinessName: m.name, ABN: m.abn,
-			Website:     "https://www." + strings.ToLower(strings.NewReplacer(" ", "", "'", "", "-", "").Replace(m.name)) + ".com.au/",
+			Website:     "https://www." + strings.ToLower(strings.Map(websiteRune, m.name)) + ".com.au/",
 			LogoMaster:  "https://enrich.example/logos/" + m.abn + "-master.png",
 			LogoThumb:   "https://enrich.example/logos/" + m.abn + "-thumb.png",
 			PhoneNumber: phoneView{Local: "(02) 9977 0707", International: "+61 2 9977 0707"},
@@ -296,6 +296,14 @@ func enrichFor(m merchant, x uint64) *enrichView {
 			},
 		},
 	}
+}
+
+// websiteRune drops the characters a merchant's name loses in its web address.
+func websiteRune(r rune) rune {
+	if r == ' ' || r == '\'' || r == '-' {
+		return -1
+	}
+	return r
 }
 
 func fnv64(s string) uint64 {

@@ -90,7 +90,7 @@ func (a *acctTxs) evolve(k int, day, prev time.Time) {
 	for range g >> 8 % 3 {
 		keep = append(keep, fresh(time.Time{}))
 	}
-	for range 1 + g>>12%5 {
+	for range 1 + g>>12%3 {
 		a.extra = append(a.extra, fresh(day))
 	}
 	if g>>16%2 == 0 {
