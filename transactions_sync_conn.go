@@ -173,19 +173,33 @@ func (r *syncRun) readOverlap(id string, accounts []string, prev *syncConnState)
 		curHeld  []Transaction
 		open     bool
 		mismatch bool
-		held     []Transaction // the transactions of days that changed
+		held     []Transaction       // the transactions of days that changed
+		early    = map[uint64]bool{} // keys already yielded as added (one new on a day)
 	)
 	closed := map[gkey]bool{}
-	closeGroup := func() {
+	closeGroup := func() error {
 		if !open {
-			return
+			return nil
 		}
 		closed[cur] = true
-		if oldGroups[cur] != curFP {
-			mismatch = true
-			held = append(held, curHeld...)
+		open = false
+		old := oldGroups[cur]
+		if old == curFP {
+			curHeld = curHeld[:0]
+			return nil
 		}
-		curHeld, open = curHeld[:0], false
+		mismatch = true
+		if i := oneAdded(old, curFP, curHeld); i >= 0 {
+			// The usual change of a day: one late posting. It is yielded
+			// now (the IBLT confirms it at the end) rather than held.
+			tx := curHeld[i]
+			early[txKey(tx.ID)] = true
+			curHeld = curHeld[:0]
+			return r.emit(TransactionChange{Kind: ChangeAdded, ID: tx.ID, Transaction: &tx})
+		}
+		held = append(held, curHeld...)
+		curHeld = curHeld[:0]
+		return nil
 	}
 	filter := &TransactionFilter{ConnectionID: id, Status: TransactionPosted, From: dayTime(from)}
 	for tx, err := range (&TransactionsService{c: s.c}).All(s.ctx, s.userID, filter) {
@@ -215,7 +229,9 @@ func (r *syncRun) readOverlap(id string, accounts []string, prev *syncConnState)
 			continue
 		}
 		if g := (gkey{acct, day}); !open || g != cur {
-			closeGroup()
+			if err := closeGroup(); err != nil {
+				return syncConnState{}, false, err
+			}
 			if closed[g] {
 				return syncConnState{}, false, nil // a day's transactions not together
 			}
@@ -228,7 +244,9 @@ func (r *syncRun) readOverlap(id string, accounts []string, prev *syncConnState)
 			return syncConnState{}, false, nil
 		}
 	}
-	closeGroup()
+	if err := closeGroup(); err != nil {
+		return syncConnState{}, false, err
+	}
 	for g, fp := range oldGroups {
 		if !closed[g] && fp.n > 0 {
 			mismatch = true // a day the cursor holds is gone
@@ -238,6 +256,15 @@ func (r *syncRun) readOverlap(id string, accounts []string, prev *syncConnState)
 		gone, come, ok := diff.decode()
 		if !ok {
 			return syncConnState{}, false, nil
+		}
+		for k := range early {
+			if _, in := come[k]; !in {
+				return syncConnState{}, false, nil
+			}
+			if _, was := gone[k]; was {
+				return syncConnState{}, false, nil // it was a change, not an addition: start again
+			}
+			delete(come, k)
 		}
 		kinds := make([]ChangeKind, len(held))
 		for i := range held {
@@ -265,4 +292,24 @@ func (r *syncRun) readOverlap(id string, accounts []string, prev *syncConnState)
 		}
 	}
 	return t.state(id, accounts), true, nil
+}
+
+// oneAdded is the index in items (a day's transactions now, whose print is
+// now) of the one transaction added to the day since old, when the day
+// changed by exactly that; -1 otherwise.
+func oneAdded(old, now groupPrint, items []Transaction) int {
+	if now.n != old.n+1 {
+		return -1
+	}
+	want := now.sum - old.sum
+	found := -1
+	for i := range items {
+		if groupTerm(txKey(items[i].ID), uint32(txContentHash(&items[i]))) == want {
+			if found >= 0 {
+				return -1
+			}
+			found = i
+		}
+	}
+	return found
 }

@@ -74,7 +74,12 @@ type groupPrint struct {
 
 func (g *groupPrint) add(key uint64, val uint32) {
 	g.n++
-	g.sum += splitmix(key ^ splitmix(uint64(val)^0x6a09e667f3bcc908))
+	g.sum += groupTerm(key, val)
+}
+
+// groupTerm is one transaction's part of its group's sum.
+func groupTerm(key uint64, val uint32) uint64 {
+	return splitmix(key ^ splitmix(uint64(val)^0x6a09e667f3bcc908))
 }
 
 type syncPending struct {
