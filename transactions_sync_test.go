@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -217,8 +219,18 @@ func (e *syncEnv) requireSameAsAll(s syncStore, what string) int {
 // The histories run on as many workers as there are CPUs.
 func TestSyncProperty(t *testing.T) {
 	histories, steps := 500, 20
-	if testing.Short() {
+	switch {
+	case testing.Short():
+		histories = 50
+	case hardRaceEnabled:
+		// The race detector makes a history about ten times slower: 100
+		// here; BASIQ_SYNC_HISTORIES=500 runs them all.
 		histories = 100
+	}
+	if v := os.Getenv("BASIQ_SYNC_HISTORIES"); v != "" {
+		n, err := strconv.Atoi(v)
+		require.NoError(t, err, "BASIQ_SYNC_HISTORIES")
+		histories = n
 	}
 	workers := max(1, min(runtime.GOMAXPROCS(0), 4))
 	var (
