@@ -120,8 +120,11 @@ const (
 // What a sync reads: the user's accounts (one request), the pending
 // transactions (the scope's, one list), and per connection the posted
 // transactions since its high-water mark (the newest post date seen)
-// minus Overlap (default 14 days): for a user with 100,000 transactions
-// and a few dozen a day, two or three pages instead of 201. A connection
+// minus Overlap (default 14 days), never the whole history: pages for the
+// pending ones and for about Overlap's worth of postings. For a user with
+// 100,000 transactions over two years (about 137 a day), a sync after a
+// refresh reads 6 pages (4 with a 7-day Overlap) where Transactions.All
+// reads 201; with a few dozen transactions a day, 2 pages. A connection
 // seen for the first time, or after a reset, is read whole, once.
 //
 // Limits, plainly:
@@ -137,16 +140,18 @@ const (
 //     for this user and scope (another user's, garbled, cut short, an
 //     older format: ID ""), when a connection was deleted or purged, or
 //     its accounts changed (ID: the connection), and when a connection's
-//     overlap changed too much to list (more than about 30 transactions
-//     added, changed or removed inside its overlap since the cursor, or a
-//     posted transaction removed): that connection is then read whole. A
+//     overlap changed too much to list (roughly, more than 40 late
+//     postings, or 20 changed posted transactions, dated inside the
+//     cursor's overlap; or a posted transaction removed): that connection
+//     is then read whole. A
 //     cursor made while the user had more than 1,000 pending transactions
 //     resets the next sync (ID "").
-//   - The cursor is opaque text, at most a few KiB (about 0.4 KiB per
-//     connection, 12 bytes per account and day of the overlap, 50 bytes
-//     per pending transaction): ids and hashes, no secret, no
-//     transaction's details. It is checksummed against the user and the
-//     scope.
+//   - The cursor is opaque text of a few KiB (about 2.2 KiB per
+//     connection, 16 bytes per account and day of the overlap, 65 bytes
+//     per pending transaction: 3.3 KiB for the user above): ids and
+//     hashes, no secret, no transaction's details. It is checksummed
+//     against the user and the scope. Store it with the copy, in the same
+//     transaction of your database, so that the two always match.
 //
 // Memory: changes stream page by page like Transactions.All; a sync
 // also holds hashes of the overlap's transactions and, while it checks a

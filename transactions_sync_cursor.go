@@ -22,13 +22,13 @@ import (
 //	  string id, uvarint accounts, u64 accounts hash,
 //	  uvarint high-water day (days since 1970-01-01; 0: none posted), uvarint window days,
 //	  uvarint n, then n day groups: uvarint account, uvarint days before the high-water day, uvarint count, u64 sum,
-//	  the overlap's IBLT: u64 bitmap of cells in use, then each: zigzag count, u64 key, u32 value, u32 check
+//	  the overlap's IBLT: a bitmap of the cells in use (12 bytes), then each: zigzag count, u64 key, u32 value, u32 check
 //	uvarint n, then n pending transactions: string id, uvarint connection index + 1 (0: none), u64 content hash
 //	8 bytes: SHA-256 of the user id, the scope and all of the above
 //
-// Sizes: about 0.4 KiB per connection for its overlap's IBLT and 12 bytes
-// per account and day of the overlap, plus about 50 bytes per pending
-// transaction; the decoder refuses anything larger than the bounds below.
+// Sizes, in base64: about 2.2 KiB per connection for its overlap's IBLT,
+// 16 bytes per account and day of the overlap, and 65 bytes per pending
+// transaction; the decoder refuses anything beyond the bounds below.
 
 const (
 	syncCursorVersion = 1
@@ -137,11 +137,12 @@ func dayTime(n int64) time.Time { return time.Unix(n*86400, 0).UTC() }
 // iblt is an invertible Bloom lookup table of (id key, content hash) pairs:
 // the overlap's posted transactions as of the cursor. Subtracting what a
 // sync reads in the same days leaves the difference, which decode lists
-// when it is small (up to about 30 transactions), whatever the overlap holds.
+// when it is small (up to about 40 pairs: a late posting is one, a changed
+// transaction two), whatever the overlap holds.
 type iblt [ibltCells]ibltCell
 
 const (
-	ibltRegion = 16
+	ibltRegion = 32
 	ibltCells  = 3 * ibltRegion
 )
 
@@ -152,16 +153,21 @@ type ibltCell struct {
 	chk uint32
 }
 
-func ibltCheck(key uint64) uint32 { return uint32(splitmix(key^0xbb67ae8584caa73b) >> 32) }
+// ibltItem is the hash a pair is placed and checked by: the pair, not its
+// key alone, so that a changed transaction (its key with another value)
+// is two items, one gone and one come, as decode lists them.
+func ibltItem(key uint64, val uint32) uint64 { return splitmix(key ^ splitmix(uint64(val)^0xbb67ae8584caa73b)) }
 
-func ibltPositions(key uint64) [3]int {
-	h := splitmix(key ^ 0x3c6ef372fe94f82b)
+func ibltCheck(key uint64, val uint32) uint32 { return uint32(ibltItem(key, val) >> 32) }
+
+func ibltPositions(key uint64, val uint32) [3]int {
+	h := splitmix(ibltItem(key, val) ^ 0x3c6ef372fe94f82b)
 	return [3]int{int(h % ibltRegion), ibltRegion + int(h>>20%ibltRegion), 2*ibltRegion + int(h>>40%ibltRegion)}
 }
 
 func (t *iblt) update(key uint64, val uint32, d int64) {
-	chk := ibltCheck(key)
-	for _, i := range ibltPositions(key) {
+	chk := ibltCheck(key, val)
+	for _, i := range ibltPositions(key, val) {
 		c := &t[i]
 		c.n += d
 		c.key ^= key
@@ -179,10 +185,10 @@ func (t iblt) decode() (gone, come map[uint64]uint32, ok bool) {
 		progress = false
 		for i := range t {
 			c := t[i]
-			if (c.n != 1 && c.n != -1) || c.chk != ibltCheck(c.key) {
+			if (c.n != 1 && c.n != -1) || c.chk != ibltCheck(c.key, c.val) {
 				continue
 			}
-			if p := ibltPositions(c.key); p[0] != i && p[1] != i && p[2] != i {
+			if p := ibltPositions(c.key, c.val); p[0] != i && p[1] != i && p[2] != i {
 				continue
 			}
 			side := gone
@@ -228,13 +234,13 @@ func encodeSyncCursor(st *syncState, userID, scope string) string {
 			b = binary.AppendUvarint(b, g.fp.n)
 			b = binary.BigEndian.AppendUint64(b, g.fp.sum)
 		}
-		var used uint64
+		var used [ibltCells / 8]byte
 		for k, cell := range c.overlapTx {
 			if cell != (ibltCell{}) {
-				used |= 1 << k
+				used[k/8] |= 1 << (k % 8)
 			}
 		}
-		b = binary.BigEndian.AppendUint64(b, used)
+		b = append(b, used[:]...)
 		for _, cell := range c.overlapTx {
 			if cell == (ibltCell{}) {
 				continue
@@ -305,9 +311,9 @@ func decodeSyncCursor(s, userID, scope string) (*syncState, error) {
 			g.fp.sum = r.u64()
 			c.groups = append(c.groups, g)
 		}
-		used := r.u64()
+		used := r.take(ibltCells / 8)
 		for k := range c.overlapTx {
-			if used&(1<<k) == 0 {
+			if used == nil || used[k/8]&(1<<(k%8)) == 0 {
 				continue
 			}
 			cell := &c.overlapTx[k]
@@ -315,9 +321,6 @@ func decodeSyncCursor(s, userID, scope string) (*syncState, error) {
 			cell.key = r.u64()
 			cell.val = r.u32()
 			cell.chk = r.u32()
-		}
-		if used>>ibltCells != 0 {
-			r.err = true
 		}
 		st.conns = append(st.conns, c)
 	}

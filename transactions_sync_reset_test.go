@@ -174,7 +174,8 @@ func TestSyncMisuse(t *testing.T) {
 	var zero basiq.Client
 	invalid(t, zero.Transactions.Sync(e.ctx, e.userID, "", nil))
 	invalid(t, (&basiq.TransactionsService{}).Sync(e.ctx, e.userID, "", nil))
-	invalid(t, e.c.Transactions.Sync(nil, e.userID, "", nil)) //nolint:staticcheck // a nil context on purpose
+	//lint:ignore SA1012 testing the nil-context guard
+	invalid(t, e.c.Transactions.Sync(nil, e.userID, "", nil))
 	invalid(t, e.c.Transactions.Sync(e.ctx, "", "", nil))
 	invalid(t, e.c.Transactions.Sync(e.ctx, "../x", "", nil))
 	invalid(t, e.c.Transactions.Sync(e.ctx, e.userID, "", &basiq.SyncOptions{Overlap: -time.Hour}))

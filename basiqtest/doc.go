@@ -142,8 +142,9 @@
 // its id (dated the refresh's day), replaced by a pending one with a new id
 // and the same details, or left; 0 to 2 new pending and 1 to 3 new posted
 // transactions appear; one refresh in two brings a late posting dated 1 to
-// 10 days before the previous retrieval's day. Posted transactions keep
-// their ids, details and dates. A purge empties the connection, and the next
+// 10 days before the previous retrieval's day; one in three corrects the
+// description of a recent posting (as when Enrich runs again). Posted
+// transactions keep their ids and dates. A purge empties the connection, and the next
 // retrieval starts a new history under the new accounts' ids.
 //
 // The list is in Basiq's order (by account, pending first, then newest post

@@ -29,6 +29,7 @@ type txRow struct {
 	class   string
 	debit   bool
 	rnd     uint64 // the transaction's own random bits
+	revised bool   // its details were corrected after it posted (transactions_evolve.go)
 }
 
 // txPlan is an account's first history: how many transactions, how many
@@ -259,6 +260,9 @@ func (s *Server) transactionView(row txRow) transactionView {
 		v.Description, cents = "INTEREST CREDIT", 100+int(x>>16%5000)
 	default:
 		v.Description = "LOAN REPAYMENT"
+	}
+	if row.revised {
+		v.Description += " (CORRECTED)"
 	}
 	v.Reference = fmt.Sprintf("%09d", x>>40%1000000000)
 	amount := fmt.Sprintf("%d.%02d", cents/100, cents%100)

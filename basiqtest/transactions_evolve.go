@@ -18,9 +18,13 @@ import (
 //   - 0 to 2 new pending transactions and 1 to 5 new posted ones, dated the
 //     refresh's day, appear;
 //   - one refresh in two brings a late posting: a new posted transaction
-//     dated 1 to 10 days before the previous retrieval's day.
+//     dated 1 to 10 days before the previous retrieval's day;
+//   - one refresh in three corrects the details of a transaction posted
+//     since the first retrieval and dated at most 10 days before the
+//     previous retrieval's day (its description gains " (CORRECTED)"), as
+//     when Basiq's Enrich runs again.
 //
-// Posted transactions keep their id, details and post date for good. A
+// Posted transactions keep their id and post date for good. A
 // purge empties the connection; the next retrieval starts a new history,
 // under the new accounts' ids. A connection refreshed once has exactly the
 // transactions it had before evolution existed.
@@ -92,6 +96,17 @@ func (a *acctTxs) evolve(k int, day, prev time.Time) {
 	}
 	for range 1 + g>>12%3 {
 		a.extra = append(a.extra, fresh(day))
+	}
+	if g>>24%3 == 0 {
+		var recent []int
+		for i, t := range a.extra {
+			if !t.revised && !t.post.Before(prev.AddDate(0, 0, -lateDays)) {
+				recent = append(recent, i)
+			}
+		}
+		if len(recent) > 0 {
+			a.extra[recent[g>>28%uint64(len(recent))]].revised = true
+		}
 	}
 	if g>>16%2 == 0 {
 		a.extra = append(a.extra, fresh(prev.AddDate(0, 0, -1-int(g>>20%lateDays))))
