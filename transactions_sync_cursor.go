@@ -156,7 +156,9 @@ type ibltCell struct {
 // ibltItem is the hash a pair is placed and checked by: the pair, not its
 // key alone, so that a changed transaction (its key with another value)
 // is two items, one gone and one come, as decode lists them.
-func ibltItem(key uint64, val uint32) uint64 { return splitmix(key ^ splitmix(uint64(val)^0xbb67ae8584caa73b)) }
+func ibltItem(key uint64, val uint32) uint64 {
+	return splitmix(key ^ splitmix(uint64(val)^0xbb67ae8584caa73b))
+}
 
 func ibltCheck(key uint64, val uint32) uint32 { return uint32(ibltItem(key, val) >> 32) }
 
