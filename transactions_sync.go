@@ -140,10 +140,10 @@ const (
 //     for this user and scope (another user's, garbled, cut short, an
 //     older format: ID ""), when a connection was deleted or purged, or
 //     its accounts changed (ID: the connection), and when a connection's
-//     overlap changed too much to list (roughly, more than 40 late
-//     postings, or 20 changed posted transactions, dated inside the
-//     cursor's overlap; or a posted transaction removed): that connection
-//     is then read whole. A
+//     overlap changed too much to list (roughly, more than 60 late
+//     postings, or 30 changed posted transactions, dated inside the
+//     cursor's overlap, and very rarely fewer; or a posted transaction
+//     removed): that connection is then read whole. A
 //     cursor made while the user had more than 1,000 pending transactions
 //     resets the next sync (ID "").
 //   - The cursor is opaque text of a few KiB (about 2.2 KiB per

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -22,7 +23,7 @@ import (
 //	  string id, uvarint accounts, u64 accounts hash,
 //	  uvarint high-water day (days since 1970-01-01; 0: none posted), uvarint window days,
 //	  uvarint n, then n day groups: uvarint account, uvarint days before the high-water day, uvarint count, u64 sum,
-//	  the overlap's IBLT: a bitmap of the cells in use (12 bytes), then each: zigzag count, u64 key, u32 value, u32 check
+//	  the overlap's IBLT (96 cells, 4 hashes): a bitmap of the cells in use (12 bytes), then each: zigzag count, u64 key, u32 value, u32 check
 //	uvarint n, then n pending transactions: string id, uvarint connection index + 1 (0: none), u64 content hash
 //	8 bytes: SHA-256 of the user id, the scope and all of the above
 //
@@ -137,13 +138,14 @@ func dayTime(n int64) time.Time { return time.Unix(n*86400, 0).UTC() }
 // iblt is an invertible Bloom lookup table of (id key, content hash) pairs:
 // the overlap's posted transactions as of the cursor. Subtracting what a
 // sync reads in the same days leaves the difference, which decode lists
-// when it is small (up to about 40 pairs: a late posting is one, a changed
+// when it is small (up to about 60 pairs: a late posting is one, a changed
 // transaction two), whatever the overlap holds.
 type iblt [ibltCells]ibltCell
 
 const (
-	ibltRegion = 32
-	ibltCells  = 3 * ibltRegion
+	ibltRegion = 24
+	ibltHashes = 4
+	ibltCells  = ibltHashes * ibltRegion
 )
 
 type ibltCell struct {
@@ -162,9 +164,13 @@ func ibltItem(key uint64, val uint32) uint64 {
 
 func ibltCheck(key uint64, val uint32) uint32 { return uint32(ibltItem(key, val) >> 32) }
 
-func ibltPositions(key uint64, val uint32) [3]int {
+func ibltPositions(key uint64, val uint32) [ibltHashes]int {
 	h := splitmix(ibltItem(key, val) ^ 0x3c6ef372fe94f82b)
-	return [3]int{int(h % ibltRegion), ibltRegion + int(h>>20%ibltRegion), 2*ibltRegion + int(h>>40%ibltRegion)}
+	var p [ibltHashes]int
+	for i := range p {
+		p[i] = i*ibltRegion + int(h>>(16*i)%ibltRegion)
+	}
+	return p
 }
 
 func (t *iblt) update(key uint64, val uint32, d int64) {
@@ -190,7 +196,7 @@ func (t iblt) decode() (gone, come map[uint64]uint32, ok bool) {
 			if (c.n != 1 && c.n != -1) || c.chk != ibltCheck(c.key, c.val) {
 				continue
 			}
-			if p := ibltPositions(c.key, c.val); p[0] != i && p[1] != i && p[2] != i {
+			if p := ibltPositions(c.key, c.val); !slices.Contains(p[:], i) {
 				continue
 			}
 			side := gone

@@ -131,6 +131,8 @@ type syncTally struct {
 	compared  int // transactions compared with Transactions.All
 	histories int
 	ops       map[string]int
+	// steps with one refresh, and the connections read again whole after them
+	refreshSteps, refreshResets int
 }
 
 // apply applies one sync's changes to s in order, checking each change's
@@ -257,6 +259,9 @@ func TestSyncProperty(t *testing.T) {
 	t.Logf("checked %d histories × %d steps: %d syncs, %d changes (%d added, %d modified, %d removed, %d resets of the scope, %d of a connection), %d transactions compared with Transactions.All; steps: %v",
 		total.histories, steps, total.syncs, total.changes, total.kinds[basiq.ChangeAdded], total.kinds[basiq.ChangeModified],
 		total.kinds[basiq.ChangeRemoved], total.resets[""], total.resets["connection"], total.compared, total.ops)
+	t.Logf("after one refresh, %d of %d syncs read a connection again whole (the IBLT could not list the difference)",
+		total.refreshResets, total.refreshSteps)
+	require.LessOrEqual(t, total.refreshResets*100, total.refreshSteps, "at most 1%")
 	require.Equal(t, histories, total.histories)
 	require.Equal(t, histories*(steps+1), total.syncs)
 	require.Positive(t, total.kinds[basiq.ChangeModified])
@@ -281,6 +286,8 @@ func (t *syncTally) merge(o *syncTally) {
 	t.changes += o.changes
 	t.compared += o.compared
 	t.histories += o.histories
+	t.refreshSteps += o.refreshSteps
+	t.refreshResets += o.refreshResets
 }
 
 // runSyncHistory runs history h (its seed) for steps steps.
@@ -348,10 +355,15 @@ func runSyncHistory(t *testing.T, h, steps int, tally *syncTally) {
 		if op == "nothing" {
 			require.Equal(t, before, tally.changes, "%s: a sync with nothing new brings nothing", what)
 		}
-		if op == "refresh" || op == "nothing" {
+		switch resets := tally.resets["connection"] - resetsBefore; op {
+		case "nothing":
+			require.Zero(t, resets, "%s: a reset with nothing new", what)
+		case "refresh":
 			// One refresh changes a few transactions of the overlap: the
-			// IBLT lists them; no connection is read again whole.
-			require.Equal(t, resetsBefore, tally.resets["connection"], "%s: a reset after one refresh", what)
+			// IBLT lists them, and only very rarely fails to (a connection
+			// is then read again whole).
+			tally.refreshSteps++
+			tally.refreshResets += resets
 		}
 		snapshots = append(snapshots, saved{store.clone(), cursor})
 	}
