@@ -154,8 +154,11 @@ const (
 //     transaction of your database, so that the two always match.
 //
 // Memory: changes stream page by page like Transactions.All; a sync
-// also holds hashes of the overlap's transactions and, while it checks a
-// day that changed, that day's transactions of one account.
+// also holds hashes of the overlap's transactions, one account's
+// transactions of the day it is reading, and until the end of a
+// connection's overlap the transactions that may have changed (a late
+// posting; all of a day's when more than one transaction changed on it,
+// at most 1,000 before the connection is read whole).
 func (s *TransactionsService) Sync(ctx context.Context, userID, cursor string, opts *SyncOptions) *TransactionSync {
 	return &TransactionSync{c: s.client(), ctx: ctx, userID: userID, cursor: cursor, opts: opts}
 }

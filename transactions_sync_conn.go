@@ -173,33 +173,30 @@ func (r *syncRun) readOverlap(id string, accounts []string, prev *syncConnState)
 		curHeld  []Transaction
 		open     bool
 		mismatch bool
-		held     []Transaction       // the transactions of days that changed
-		early    = map[uint64]bool{} // keys already yielded as added (one new on a day)
+		held     []Transaction // the transactions of days that changed
 	)
 	closed := map[gkey]bool{}
-	closeGroup := func() error {
+	closeGroup := func() {
 		if !open {
-			return nil
+			return
 		}
 		closed[cur] = true
 		open = false
 		old := oldGroups[cur]
 		if old == curFP {
 			curHeld = curHeld[:0]
-			return nil
+			return
 		}
 		mismatch = true
 		if i := oneAdded(old, curFP, curHeld); i >= 0 {
-			// The usual change of a day: one late posting. It is yielded
-			// now (the IBLT confirms it at the end) rather than held.
-			tx := curHeld[i]
-			early[txKey(tx.ID)] = true
-			curHeld = curHeld[:0]
-			return r.emit(TransactionChange{Kind: ChangeAdded, ID: tx.ID, Transaction: &tx})
+			// The usual change of a day: one more transaction (a late
+			// posting). Only it is held; the IBLT says at the end whether
+			// it is new or moved from another day.
+			held = append(held, curHeld[i])
+		} else {
+			held = append(held, curHeld...)
 		}
-		held = append(held, curHeld...)
 		curHeld = curHeld[:0]
-		return nil
 	}
 	filter := &TransactionFilter{ConnectionID: id, Status: TransactionPosted, From: dayTime(from)}
 	for tx, err := range (&TransactionsService{c: s.c}).All(s.ctx, s.userID, filter) {
@@ -229,9 +226,7 @@ func (r *syncRun) readOverlap(id string, accounts []string, prev *syncConnState)
 			continue
 		}
 		if g := (gkey{acct, day}); !open || g != cur {
-			if err := closeGroup(); err != nil {
-				return syncConnState{}, false, err
-			}
+			closeGroup()
 			if closed[g] {
 				return syncConnState{}, false, nil // a day's transactions not together
 			}
@@ -244,9 +239,7 @@ func (r *syncRun) readOverlap(id string, accounts []string, prev *syncConnState)
 			return syncConnState{}, false, nil
 		}
 	}
-	if err := closeGroup(); err != nil {
-		return syncConnState{}, false, err
-	}
+	closeGroup()
 	for g, fp := range oldGroups {
 		if !closed[g] && fp.n > 0 {
 			mismatch = true // a day the cursor holds is gone
@@ -256,15 +249,6 @@ func (r *syncRun) readOverlap(id string, accounts []string, prev *syncConnState)
 		gone, come, ok := diff.decode()
 		if !ok {
 			return syncConnState{}, false, nil
-		}
-		for k := range early {
-			if _, in := come[k]; !in {
-				return syncConnState{}, false, nil
-			}
-			if _, was := gone[k]; was {
-				return syncConnState{}, false, nil // it was a change, not an addition: start again
-			}
-			delete(come, k)
 		}
 		kinds := make([]ChangeKind, len(held))
 		for i := range held {
