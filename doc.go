@@ -51,7 +51,9 @@
 // Accounts.List and Accounts.Get read a user's accounts. Transactions.All
 // streams a user's transactions as an iter.Seq2, following Basiq's
 // links.next page by page with one page in memory, and stops fetching when
-// the loop breaks; Transactions.Get reads one. Client.Do calls an endpoint
+// the loop breaks; Transactions.Get reads one. Transactions.Sync keeps a
+// local copy in step: the changes since a cursor (added, modified, removed,
+// reset), from a few pages instead of the whole history. Client.Do calls an endpoint
 // the SDK does not wrap yet with the same tokens, retries, errors and logging,
 // and a body of any content type. Each filter type's Where takes any
 // condition Basiq documents for its list (Condition: every ne, date

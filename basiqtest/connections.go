@@ -25,6 +25,7 @@ type connection struct {
 	mfaTurns           int // jobs that took a turn of intermittent MFA
 	accounts           []account
 	txAsOf             time.Time    // when retrieve-transactions last succeeded; zero: never
+	txRetrievals       []time.Time  // every retrieve-transactions since the connection's data was made or purged (transactions_evolve.go)
 	profile            *profileView // nil until credentials are verified
 	seq                int
 

@@ -133,10 +133,19 @@
 // (negative for debits), descriptions, references, merchants with Enrich data
 // for card payments ("enrich": null otherwise), BPAY details, and ids made of
 // the account id and the index. Post dates count back from the day of the
-// last retrieval, by the fake's clock, a few a day over up to two years; the
-// first min(3, n/8) of each account are pending, with a null postDate (their
-// ids stay stable, where Basiq's change at every refresh). transactionDate is
-// a date, "" or null, as seen from Basiq.
+// connection's first retrieval, by the fake's clock, a few a day over up to
+// two years; the first min(3, n/8) of each account are pending, with a null
+// postDate. transactionDate is a date, "" or null, as seen from Basiq.
+//
+// Each later retrieval (a refresh) evolves them as Basiq's evolve,
+// deterministically from the seed: each pending transaction is posted under
+// its id (dated the refresh's day), replaced by a pending one with a new id
+// and the same details, or left; 0 to 2 new pending and 1 to 3 new posted
+// transactions appear; one refresh in two brings a late posting dated 1 to
+// 10 days before the previous retrieval's day; one in three corrects the
+// description of a recent posting (as when Enrich runs again). Posted
+// transactions keep their ids and dates. A purge empties the connection, and the next
+// retrieval starts a new history under the new accounts' ids.
 //
 // The list is in Basiq's order (by account, pending first, then newest post
 // date first), limit transactions a page (default and most 500; another

@@ -82,7 +82,7 @@ type transactionsData struct {
 // transactions were just retrieved.
 func (s *Server) transactionsEvent(at time.Time, conn *connection) {
 	link := s.userURL(conn.userID) + "/transactions?filter=connection.id.eq('" + conn.id + "')"
-	data := transactionsData{Type: "transactions", Count: strconv.Itoa(len(conn.accounts) * s.cfg.txPerAccount),
+	data := transactionsData{Type: "transactions", Count: strconv.Itoa(s.connTxCount(conn)),
 		Connection: refRes{Type: "connection", ID: conn.id, Links: selfLink{Self: s.connectionURL(conn)}},
 		Links:      selfLink{Self: link}}
 	s.emit(at, "transactions", "updated", conn.userID, link, data)

@@ -113,8 +113,9 @@ func WithRequestLogLimit(n int) Option {
 }
 
 // WithTransactionsPerAccount sets how many transactions each account has once
-// its connection's retrieve-transactions step succeeds (default 20; the
-// first min(3, n/8) of them pending). Transactions are computed when asked
+// its connection's retrieve-transactions step first succeeds (default 20; the
+// first min(3, n/8) of them pending); each refresh then adds a few (see the
+// package doc), except when n is 0. Transactions are computed when asked
 // for, never stored, so thousands cost no memory: ask for thousands to test
 // paging (500 a page). Negative values count as 0.
 func WithTransactionsPerAccount(n int) Option {
@@ -125,7 +126,8 @@ func WithTransactionsPerAccount(n int) Option {
 // With the same seed, the same login's accounts have the same transactions
 // (descriptions, amounts, classes, references, ids relative to the account)
 // on every server; post dates count back from the day the connection's
-// transactions were last retrieved, by the fake's clock.
+// transactions were first retrieved, by the fake's clock, and each later
+// retrieval evolves them the same way (see the package doc).
 func WithDataSeed(seed int64) Option {
 	return func(c *config) { c.dataSeed = seed }
 }

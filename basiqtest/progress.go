@@ -234,7 +234,8 @@ func (s *Server) succeeded(j *job, st *jobStep, at time.Time) {
 		st.result = linkResult{Type: "link", URL: userPath + "/transactions" + filter}
 		if conn != nil && st.title == StepRetrieveTransactions {
 			conn.txAsOf = at
-			conn.purged = false // the transactions are back (purge.go)
+			conn.txRetrievals = append(conn.txRetrievals, at) // a new generation (transactions_evolve.go)
+			conn.purged = false                               // the transactions are back (purge.go)
 			s.transactionsEvent(at, conn)
 		}
 	}

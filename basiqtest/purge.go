@@ -31,5 +31,6 @@ func (s *Server) purgeConnection(c *call) reply {
 	conn.accounts = nil
 	conn.purged = true
 	conn.txAsOf = time.Time{} // no transactions until retrieve-transactions runs again
+	conn.txRetrievals = nil   // and then they start again from a first retrieval
 	return emptyReply(http.StatusNoContent)
 }

@@ -13,37 +13,44 @@ import (
 
 // Transactions are not stored: each account's are a pure function of the
 // data seed (WithDataSeed), the login, the account's place in its
-// connection, the transaction's index and the day retrieve-transactions last
-// ran, so thousands cost no memory and every page is computed when asked
-// for. Index 0 is the newest: pending ones first, then posted ones, newest
-// post date first, as Basiq orders them.
+// connection, the transaction's index and the days retrieve-transactions
+// ran since the connection's data was made or purged, so thousands cost no
+// memory and every page is computed when asked for. The first retrieval
+// makes the history (txPlan: index 0 is the newest, pending ones first,
+// then posted ones, newest post date first, as Basiq orders them); each
+// later retrieval evolves it (transactions_evolve.go).
 
 // txRow is what a filter looks at, before a transaction is rendered.
 type txRow struct {
 	ref     accountRef
-	i       int
+	id      uint64 // the index in the transaction's id (transactionID)
 	pending bool
 	post    time.Time // zero when pending
 	class   string
 	debit   bool
 	rnd     uint64 // the transaction's own random bits
+	revised bool   // its details were corrected after it posted (transactions_evolve.go)
 }
 
-// txPlan is an account's transactions: how many, how many pending, and the
-// seed they come from.
+// txPlan is an account's first history: how many transactions, how many
+// pending, and the seed they come from.
 type txPlan struct {
 	n, pending, perDay int
 	key                uint64
-	anchor             time.Time // the bank's "today": the day of the last retrieval
+	anchor             time.Time // the bank's "today": the day of the first retrieval
 }
 
 func (s *Server) txPlan(r accountRef) txPlan {
 	n := s.cfg.txPerAccount
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%d|%s|%s|%d", s.cfg.dataSeed, r.conn.instID, r.conn.creds.loginID, r.ordinal)
+	first := r.conn.txAsOf
+	if len(r.conn.txRetrievals) > 0 {
+		first = r.conn.txRetrievals[0]
+	}
 	return txPlan{
 		n: n, pending: min(3, n/8), perDay: max(2, (n+historyDays-1)/historyDays),
-		key: h.Sum64(), anchor: dayOf(r.conn.txAsOf),
+		key: h.Sum64(), anchor: dayOf(first),
 	}
 }
 
@@ -59,12 +66,20 @@ func splitmix64(x uint64) uint64 {
 var txClasses = [...]string{"payment", "payment", "payment", "payment", "transfer", "transfer",
 	"direct-credit", "bank-fee", "cash-withdrawal", "refund", "interest", "loan-repayment"}
 
+// row is the first history's transaction i.
 func (p txPlan) row(r accountRef, i int) txRow {
 	x := splitmix64(p.key ^ uint64(i)*0x9e3779b97f4a7c15)
-	row := txRow{ref: r, i: i, pending: i < p.pending, rnd: x, class: txClasses[x%uint64(len(txClasses))]}
-	if !row.pending {
-		row.post = p.anchor.AddDate(0, 0, -(i-p.pending)/p.perDay)
+	var post time.Time
+	if i >= p.pending {
+		post = p.anchor.AddDate(0, 0, -(i-p.pending)/p.perDay)
 	}
+	return newTxRow(r, uint64(i), x, post)
+}
+
+// newTxRow is a transaction with its id index, random bits and post date
+// (zero: pending).
+func newTxRow(r accountRef, id, x uint64, post time.Time) txRow {
+	row := txRow{ref: r, id: id, pending: post.IsZero(), post: post, rnd: x, class: txClasses[x%uint64(len(txClasses))]}
 	switch row.class {
 	case "direct-credit", "refund", "interest":
 	case "transfer":
@@ -189,14 +204,14 @@ type txLinks struct {
 
 // transactionID is a transaction's id: its account's id with the index in
 // place of the last 12 hex digits, so that the id leads back to both.
-func transactionID(accountID string, i int) string {
+func transactionID(accountID string, i uint64) string {
 	return accountID[:24] + fmt.Sprintf("%012x", i)
 }
 
 // view renders a row.
 func (s *Server) transactionView(row txRow) transactionView {
 	r, x := row.ref, row.rnd
-	id := transactionID(r.a.id, row.i)
+	id := transactionID(r.a.id, row.id)
 	cents := 500 + int(x>>16%40000)
 	v := transactionView{
 		Type: "transaction", ID: id, Status: "posted", Currency: "AUD", Direction: "credit", Class: row.class,
@@ -246,6 +261,9 @@ func (s *Server) transactionView(row txRow) transactionView {
 	default:
 		v.Description = "LOAN REPAYMENT"
 	}
+	if row.revised {
+		v.Description += " (CORRECTED)"
+	}
 	v.Reference = fmt.Sprintf("%09d", x>>40%1000000000)
 	amount := fmt.Sprintf("%d.%02d", cents/100, cents%100)
 	if row.debit {
@@ -261,7 +279,7 @@ func enrichFor(m merchant, x uint64) *enrichView {
 		Tags:             []string{fmt.Sprintf("card:%04d", x>>48%10000)},
 		Merchant: merchantView{
 			ID: fmt.Sprintf("ae4a051c-4791-11e8-8750-%012x", fnv64(m.name)%(1<<48)), BusinessName: m.name, ABN: m.abn,
-			Website:     "https://www." + strings.ToLower(strings.NewReplacer(" ", "", "'", "", "-", "").Replace(m.name)) + ".com.au/",
+			Website:     "https://www." + strings.ToLower(strings.Map(websiteRune, m.name)) + ".com.au/",
 			LogoMaster:  "https://enrich.example/logos/" + m.abn + "-master.png",
 			LogoThumb:   "https://enrich.example/logos/" + m.abn + "-thumb.png",
 			PhoneNumber: phoneView{Local: "(02) 9977 0707", International: "+61 2 9977 0707"},
@@ -282,6 +300,14 @@ func enrichFor(m merchant, x uint64) *enrichView {
 			},
 		},
 	}
+}
+
+// websiteRune drops the characters a merchant's name loses in its web address.
+func websiteRune(r rune) rune {
+	if r == ' ' || r == '\'' || r == '-' {
+		return -1
+	}
+	return r
 }
 
 func fnv64(s string) uint64 {
@@ -404,13 +430,13 @@ scan:
 		if r.conn.txAsOf.IsZero() {
 			continue
 		}
-		p := s.txPlan(r)
+		txs := s.accountTransactions(r)
 		i := 0
 		if k == start {
 			i = cur.Index
 		}
-		for ; i < p.n; i++ {
-			row := p.row(r, i)
+		for ; i < txs.len(); i++ {
+			row := txs.at(i)
 			if !keep(row) {
 				continue
 			}
@@ -438,7 +464,7 @@ func (s *Server) getTransaction(c *call) reply {
 	if len(id) != 36 {
 		return notFound
 	}
-	i64, err := strconv.ParseUint(id[24:], 16, 31)
+	idx, err := strconv.ParseUint(id[24:], 16, 48)
 	if err != nil {
 		return notFound
 	}
@@ -446,8 +472,8 @@ func (s *Server) getTransaction(c *call) reply {
 		if r.conn.txAsOf.IsZero() || r.a.id[:24] != id[:24] {
 			continue
 		}
-		if p := s.txPlan(r); int(i64) < p.n && transactionID(r.a.id, int(i64)) == id {
-			return jsonReply(http.StatusOK, s.transactionView(p.row(r, int(i64))))
+		if row, ok := s.accountTransactions(r).find(idx); ok && transactionID(r.a.id, idx) == id {
+			return jsonReply(http.StatusOK, s.transactionView(row))
 		}
 	}
 	return notFound

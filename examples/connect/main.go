@@ -13,6 +13,7 @@
 //	go run ./examples/connect
 //	go run ./examples/connect -institution AU00002            # a bank that asks for MFA
 //	go run ./examples/connect -login bighead -password password  # a diagnosed failure
+//	go run ./examples/connect -sync                             # keep a copy of the transactions in sync across a refresh
 //
 // The demo's sandbox logins default to their documented passwords and MFA
 // answers, so -password and -mfa are only needed for other logins. Banks
@@ -98,6 +99,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	mfa := fs.String("mfa", "", "comma-separated MFA answers, if the bank asks (default: the documented sandbox answers of -login)")
 	keep := fs.Bool("keep", false, "keep the Basiq user at the end instead of deleting it")
 	transactions := fs.Int("transactions", 5, "print the first N transactions after the job (0: none)")
+	syncTx := fs.Bool("sync", false, "after connecting: sync the transactions, refresh the connection, and print the changes the refresh brought")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
 	timeScale := fs.Float64("time-scale", 0.1, "fake only: multiply the fake bank's step durations by this (1 = real speed)")
 	fs.Usage = func() {
@@ -323,6 +325,11 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	}
 	if err := demo.PrintTransactions(ctx, stdout, c, user.ID, conn.ID, *transactions); err != nil {
 		return err
+	}
+	if *syncTx {
+		if err := showSync(ctx, stdout, c, setup.Poll, user.ID, conn.ID); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintln(stdout)
 	return printHealth(ctx, stdout, c, user.ID)

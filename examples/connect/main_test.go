@@ -225,3 +225,19 @@ func TestConnectMasksTheLoginOnTheLiveAPI(t *testing.T) {
 		t.Errorf("run on the fake = %v, output %q; want the login in clear", err, out)
 	}
 }
+
+func TestConnectSync(t *testing.T) {
+	t.Parallel()
+	out := runConnect(t, "-sync", "-transactions", "0")
+	mustMatch(t, out,
+		`(?m)^Transactions sync \(Transactions\.Sync\):$`,
+		`(?m)^  60 added, 0 modified, 0 removed, 0 reset$`,
+		`(?m)^  first sync: the copy holds 60 transaction\(s\); cursor \d+ bytes$`,
+		`(?m)^  refreshed the connection \(job \S+\); the changes it brought:$`,
+		`(?m)^    added    \S+  \d{4}-\d\d-\d\d`,
+		`(?m)^    modified \S+  \d{4}-\d\d-\d\d`, // a pending transaction posted under its id
+		`(?m)^  \d+ added, \d+ modified, \d+ removed, 0 reset$`,
+		`(?m)^  the copy holds \d+ transaction\(s\); next cursor \d+ bytes$`,
+		`(?m)^  the copy matches Transactions\.All \(\d+ transaction\(s\)\): yes$`,
+	)
+}
