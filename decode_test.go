@@ -3,6 +3,7 @@ package basiq
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -753,4 +754,56 @@ func TestOneOddMemberDoesNotFailAList(t *testing.T) {
 	a.handle("GET", "/jobs/j2", 200, `[1,2]`)
 	_, err = c.Jobs.Get(t.Context(), "j2")
 	assert.Error(t, err, "a document of the wrong type as a whole is an error")
+}
+
+// FuzzAPI3Decoders decodes anything into the 3.0 types: no panic, and
+// whatever an auth link holds, its printed and marshalled forms never show
+// its URL.
+func FuzzAPI3Decoders(f *testing.F) {
+	for _, file := range []string{"reporting.json", "enrich.json", "identity.json", "core.json"} {
+		for _, ex := range specExamples(f, file) {
+			if ex.status < 300 {
+				f.Add(ex.body)
+			}
+		}
+	}
+	f.Add([]byte(`{"type":"auth_link","id":"s3cr3t","links":{"public":"https://connect.basiq.io/s3cr3t"}}`))
+	f.Add([]byte(`{"filters":[{"name":1,"value":{"a":[1]}},{"value":[1,"a"]},null],"data":{"metrics":[{"result":{"value":5}}],"transactions":7}}`))
+	f.Add([]byte(`{"data":[{"id":"A"},{"id":"B"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var r Report
+		if json.Unmarshal(data, &r) == nil {
+			for _, m := range r.Metrics {
+				got, ok := r.Metric(m.ID)
+				if !ok || got.ID != m.ID {
+					t.Fatalf("Metric(%q) does not find a metric the report has", m.ID)
+				}
+			}
+		}
+		var rt reportTypeAnswer
+		_ = json.Unmarshal(data, &rt)
+		var e Enrichment
+		_ = json.Unmarshal(data, &e)
+		var id Identity
+		_ = json.Unmarshal(data, &id)
+		var et EventTypeInfo
+		_ = json.Unmarshal(data, &et)
+		var j Job
+		if json.Unmarshal(data, &j) == nil {
+			_ = j.ReportID()
+			_ = Diagnose(&j, DiagnoseOptions{})
+		}
+		var l AuthLink
+		if json.Unmarshal(data, &l) == nil && len(l.URL) >= 8 {
+			js, err := json.Marshal(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, out := range []string{fmt.Sprintf("%v %+v %#v %s", l, l, l, &l), string(js)} {
+				if strings.Contains(out, l.URL) {
+					t.Fatalf("the auth link's URL is shown: %s", out)
+				}
+			}
+		}
+	})
 }

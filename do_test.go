@@ -278,3 +278,62 @@ func TestAccountsListFilterQuery(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalidInput)
 	assert.Equal(t, []string{"", "filter=" + url.QueryEscape("connection.id.eq('c1'),institution.id.eq('AU00000'),account.id.eq('a1')")}, queries)
 }
+
+func TestDoSendsRawAndStreamedBodies(t *testing.T) {
+	a := newCoreAPI(t)
+	calls := 0
+	a.handleFunc(http.MethodPost, "/users/u1/statements", func(req *http.Request) (*http.Response, error) {
+		calls++
+		if calls == 1 {
+			return coreJSON(http.StatusServiceUnavailable, coreEnvelope("service-unavailable", "x", "x")), nil
+		}
+		return coreJSON(http.StatusAccepted, `{"type":"job","id":"j"}`), nil
+	})
+	a.handleFunc(http.MethodGet, "/reports/r1", func(req *http.Request) (*http.Response, error) {
+		return coreJSON(http.StatusOK, "%PDF raw"), nil
+	})
+	c := newCoreClient(t, a)
+	ctx := context.Background()
+
+	// []byte: sent as is with its content type; a POST is not retried after a 5xx.
+	err := c.Do(ctx, &Request{Method: http.MethodPost, Path: "/users/u1/statements", Body: []byte("raw,bytes"), ContentType: "text/csv"}, nil)
+	assert.ErrorIs(t, err, ErrUnavailable)
+	// io.Reader: streamed, never retried.
+	var job Job
+	err = c.Do(ctx, &Request{Method: http.MethodPost, Path: "/users/u1/statements", Body: strings.NewReader("streamed"), ContentType: "application/pdf"}, &job)
+	require.NoError(t, err)
+	assert.Equal(t, "j", job.ID)
+	reqs := a.apiRequests()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, "raw,bytes", string(reqs[0].Body))
+	assert.Equal(t, []string{"text/csv"}, reqs[0].Header.Values("Content-Type"))
+	assert.Equal(t, "streamed", string(reqs[1].Body))
+	assert.Equal(t, []string{"application/pdf"}, reqs[1].Header.Values("Content-Type"))
+
+	var raw []byte
+	require.NoError(t, c.Do(ctx, &Request{Path: "/reports/r1", Accept: "application/pdf"}, &raw))
+	assert.Equal(t, "%PDF raw", string(raw))
+	assert.Equal(t, []string{"application/pdf"}, a.apiRequests()[2].Header.Values("Accept"))
+
+	for _, r := range []*Request{
+		{Method: http.MethodPost, Path: "/x", Body: []byte("a")},
+		{Method: http.MethodPost, Path: "/x", Body: strings.NewReader("a")},
+		{Path: "/x", Accept: "a\r\nX-Evil: 1"},
+		{Method: http.MethodPost, Path: "/x", Body: []byte("a"), ContentType: "text/plain\nX: y"},
+	} {
+		assert.ErrorIs(t, c.Do(ctx, r, nil), ErrInvalidInput)
+	}
+	assert.Len(t, a.apiRequests(), 3)
+}
+
+func TestStreamedBodyIsNotReplayedAfterARejectedToken(t *testing.T) {
+	a := newCoreAPI(t)
+	a.handle(http.MethodPost, "/users/u1/statements", http.StatusUnauthorized, coreEnvelope("unauthorized-access", "bad token", "x"))
+	c := newCoreClient(t, a)
+	_, err := c.Statements.Upload(context.Background(), "u1", "AU01001", "s.pdf", strings.NewReader("%PDF"))
+	require.Error(t, err)
+	assert.Len(t, a.apiRequests(), 1, "the file is not sent twice")
+	_, err = c.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 2, a.nTokens(), "the rejected token was dropped for the next call")
+}

@@ -1,6 +1,7 @@
 package basiq
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -251,4 +252,29 @@ func TestEventsAdvise(t *testing.T) {
 	}
 	_, err = c.Events.Advise(t.Context(), nil)
 	assert.ErrorIs(t, err, ErrInvalidInput)
+}
+
+func TestEventTypesFromTheAPI(t *testing.T) {
+	a := newCoreAPI(t)
+	a.handle(http.MethodGet, "/events/types", http.StatusOK, v3Example(t, "core.json", "GET /events/types 200", "Success"))
+	a.handle(http.MethodGet, "/events/types/account.updated", http.StatusOK, v3Example(t, "core.json", "GET /events/types/{id} 200", "Success"))
+	c := newCoreClient(t, a)
+	ctx := context.Background()
+	types, err := c.Events.Types(ctx)
+	require.NoError(t, err)
+	var ids []EventType
+	for _, ty := range types {
+		ids = append(ids, ty.ID)
+	}
+	assert.ElementsMatch(t, WebhookEventTypes(), ids, "the documented list is the API's")
+	one, err := c.Events.Type(ctx, EventAccountUpdated)
+	require.NoError(t, err)
+	assert.Equal(t, EventTypeInfo{ID: EventAccountUpdated, Description: "when an account is updated",
+		Self: "https://au-api.basiq.io/events/types/account.updated"}, *one)
+
+	v21 := newCoreClient(t, a, WithAPIVersion(V2_1))
+	_, err = v21.Events.Types(ctx)
+	assert.ErrorIs(t, err, ErrUnsupportedVersion)
+	_, err = v21.Events.Type(ctx, EventAccountUpdated)
+	assert.ErrorIs(t, err, ErrUnsupportedVersion)
 }

@@ -674,3 +674,116 @@ func (a *coreAPI) calls() []string {
 	}
 	return out
 }
+
+// Tests of the services over the rest of the published 3.0 API (reports,
+// statements, auth links, identities, enrich, event types), against the
+// mocked API answering with the spec files' own examples.
+
+// v3Example returns one response example of a spec file: op is "METHOD
+// path status", name the example's name ("example" for a lone one).
+func v3Example(t *testing.T, file, op, name string) string {
+	t.Helper()
+	for _, ex := range specExamples(t, file) {
+		if ex.op == op && ex.name == name {
+			return string(ex.body)
+		}
+	}
+	t.Fatalf("%s has no example %q of %s", file, name, op)
+	return ""
+}
+
+// v3ExampleCore is one of core.json's GET /jobs/{jobId} examples.
+func v3ExampleCore(t *testing.T, name string) string {
+	return v3Example(t, "core.json", "GET /jobs/{jobId} 200", name)
+}
+
+// onlyReader hides every method of a reader but Read (no WriterTo, no Len).
+type onlyReader struct{ r io.Reader }
+
+func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
+
+// reportJobs serves report jobs on the synctest clock: each in progress
+// for 20 s from the fake's creation, then as Basiq's Report-success or
+// Report-failed example has it. It records every path asked.
+type reportJobs struct {
+	start            time.Time
+	success, failure string
+	inProgress       string
+	mu               sync.Mutex
+	paths            []string
+}
+
+func (rj *reportJobs) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path == "/token" {
+		return jsonResponse(r, 200, map[string]any{"access_token": "t", "expires_in": 3600, "token_type": "Bearer"}, nil), nil
+	}
+	rj.mu.Lock()
+	rj.paths = append(rj.paths, r.URL.Path)
+	rj.mu.Unlock()
+	body := rj.inProgress
+	if time.Since(rj.start) >= 20*time.Second {
+		body = rj.success
+		if r.URL.Path == "/jobs/failing" {
+			body = rj.failure
+		}
+	}
+	if r.URL.Path != "/jobs/b1824ad0-73f1-0138-3700-0a58a9feac09" && r.URL.Path != "/jobs/failing" {
+		body = coreEnvelope("resource-not-found", "Not found", "no such job")
+		return &http.Response{StatusCode: 404, Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+	}
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+}
+
+// specFileSchema returns the JSON schema of an operation's 2xx answer in
+// one of the v3 files (for lists, of its items).
+func specFileSchema(t *testing.T, file, method, path, status string, list bool) *schema {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "basiq-spec", "v3", file))
+	require.NoError(t, err)
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	require.NoError(t, json.Unmarshal(b, &doc))
+	var op struct {
+		Responses map[string]struct {
+			Content map[string]struct {
+				Schema json.RawMessage `json:"schema"`
+			} `json:"content"`
+		} `json:"responses"`
+	}
+	require.NoError(t, json.Unmarshal(doc.Paths[path][method], &op))
+	var s schema
+	require.NoError(t, json.Unmarshal(op.Responses[status].Content["application/json"].Schema, &s))
+	if list {
+		require.NotNil(t, s.Properties["data"], "%s %s is a list", method, path)
+		return s.Properties["data"].Items
+	}
+	return &s
+}
+
+// lateReader is an HTTP transport that answers at once and reads the
+// request body afterwards, from another goroutine, as net/http may.
+type lateReader struct {
+	proceed chan struct{}
+	done    chan error
+}
+
+func (l *lateReader) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path == "/token" {
+		return coreJSON(http.StatusOK, `{"access_token":"t","expires_in":3600,"token_type":"Bearer"}`), nil
+	}
+	go func() {
+		<-l.proceed
+		_, err := r.Body.Read(make([]byte, 64))
+		l.done <- err
+	}()
+	return coreJSON(http.StatusBadRequest, coreEnvelope("parameter-not-valid", "Bad", "institutionId")), nil
+}
+
+// countingReader counts the reads of the caller's file.
+type countingReader struct{ reads atomic.Int32 }
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	c.reads.Add(1)
+	return copy(p, "data"), nil
+}

@@ -5,10 +5,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -84,4 +86,48 @@ func TestConcurrentFirstInstitutionLookupsMakeOneGET(t *testing.T) {
 		wg.Wait()
 		require.Equal(t, int64(1), gets.Load(), "round %d: %d concurrent first look-ups of one institution", round, callers)
 	}
+}
+
+func TestInstitutionFallsBackToItsConnectorOnV3(t *testing.T) {
+	a := newCoreAPI(t)
+	a.handle(http.MethodGet, "/institutions/AU00000", http.StatusNotFound,
+		coreEnvelope("resource-not-found", "Requested resource is not found", "Route not found for this API version"))
+	a.handle(http.MethodGet, "/institutions/AU00001", http.StatusNotFound,
+		coreEnvelope("resource-not-found", "Requested resource is not found", "Route not found for this API version"))
+	a.handle(http.MethodGet, "/connectors/AU00000/open-banking", http.StatusNotFound, coreEnvelope("resource-not-found", "Not found", "No connector"))
+	major := strings.Replace(connectorJSON, `"status":"operational"`, `"status":"major-outage"`, 1)
+	a.handle(http.MethodGet, "/connectors/AU00000/web", http.StatusOK, major)
+	a.handle(http.MethodGet, "/connectors/AU00001/open-banking", http.StatusOK, strings.ReplaceAll(connectorJSON, "AU00000", "AU00001"))
+	c := newCoreClient(t, a)
+	ctx := context.Background()
+	av, err := c.Institutions.Availability(ctx, "AU00000")
+	require.NoError(t, err)
+	assert.Equal(t, StatusMajorOutage, av.Advice.Status)
+	assert.False(t, av.Advice.Usable)
+	assert.Equal(t, "Hooli Bank", av.Institution.Name)
+	assert.Contains(t, av.UserMessage, "Hooli")
+	assert.Equal(t, 8154*time.Millisecond, av.Institution.AverageDuration.VerifyCredentials, "the poller's timings come with it")
+
+	// The route is known to be gone: the next institution goes to its connector directly.
+	av, err = c.Institutions.Availability(ctx, "AU00001")
+	require.NoError(t, err)
+	assert.True(t, av.Advice.Usable)
+	var paths []string
+	for _, r := range a.apiRequests() {
+		paths = append(paths, r.Path)
+	}
+	assert.Equal(t, []string{"/institutions/AU00000", "/connectors/AU00000/open-banking", "/connectors/AU00000/web",
+		"/connectors/AU00001/open-banking"}, paths)
+
+	// The live Diagnosis reads the status the same way.
+	job := &Job{ID: "j1", Steps: []Step{{Title: StepVerifyCredentials, Status: StepFailed, Result: &StepResult{Code: "service-unavailable"}}}}
+	instID := "AU00000"
+	d := c.diagnose(ctx, job, DiagnoseOptions{Operation: OpRefresh}, &instID)
+	assert.Equal(t, ActionWaitForInstitution, d.Action)
+	assert.Equal(t, StatusMajorOutage, d.InstitutionStatus)
+
+	// On 2.1 there is no fallback: the institution's own answer stands.
+	v21 := newCoreClient(t, a, WithAPIVersion(V2_1))
+	_, err = v21.Institutions.Availability(ctx, "AU00000")
+	assert.Error(t, err)
 }

@@ -14,7 +14,7 @@ import (
 // decoders agree). Seeds are the cases of hardJobSeeds plus every recorded
 // Basiq response in testdata/basiq-spec/v2.1/examples. The other fuzz targets
 // on what the network hands the SDK: FuzzErrorEnvelope (request_test.go),
-// FuzzResumeToken (poll_resume_test.go), FuzzDiagnose (diagnosis_fuzz_test.go).
+// FuzzResumeToken (poll_resume_test.go), FuzzDiagnose (diagnosis_test.go).
 // Run one at a time, e.g.:
 //
 //	go test -run '^$' -fuzz '^FuzzJobDecodeMethods$' -fuzztime 60s .

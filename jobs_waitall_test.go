@@ -144,3 +144,38 @@ func TestTimedOutOrRefusedJobIsNeverReadAsASuccess(t *testing.T) {
 		assert.False(t, JobOutcome{JobID: "x", Job: &Job{ID: "x"}}.Succeeded(), "no error, but no finished job")
 	})
 }
+
+func TestReportJobsGoThroughWaitAndWaitAll(t *testing.T) {
+	success, failure, running := v3ExampleCore(t, "Report-success"), v3ExampleCore(t, "Report-failed"), v3ExampleCore(t, "Report-in-progress")
+	synctest.Test(t, func(t *testing.T) {
+		rj := &reportJobs{start: time.Now(), success: success, failure: failure, inProgress: running}
+		c, err := NewClient(coreAPIKey, WithHTTPClient(&http.Client{Transport: rj}), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+		require.NoError(t, err)
+		c.jobs.jitter = func() float64 { return 0.5 }
+
+		job, err := c.Jobs.Wait(t.Context(), "b1824ad0-73f1-0138-3700-0a58a9feac09", nil)
+		require.NoError(t, err)
+		assert.Equal(t, JobSucceeded, job.Status())
+		assert.Equal(t, "b1824ad0-73f1-0138-3700-0a58a9feac09", job.ReportID())
+		assert.GreaterOrEqual(t, time.Since(rj.start), 20*time.Second)
+
+		out, err := c.Jobs.WaitAll(t.Context(), []string{"failing"}, nil)
+		require.NoError(t, err)
+		f, failed := out[0].Failed()
+		require.True(t, failed)
+		assert.Equal(t, StepCreateReport, f.Step.Title)
+		assert.Equal(t, ActionRetry, f.Diagnosis.Action, "a report that failed without a reason is created again")
+		assert.Contains(t, f.Diagnosis.UserMessage, "report")
+
+		_, err = c.Jobs.Wait(t.Context(), "failing", nil)
+		var jf *JobFailedError
+		require.ErrorAs(t, err, &jf)
+		assert.Equal(t, ActionRetry, jf.Diagnosis.Action)
+
+		rj.mu.Lock()
+		defer rj.mu.Unlock()
+		for _, p := range rj.paths {
+			assert.True(t, strings.HasPrefix(p, "/jobs/"), "a report job needs no institution nor connection: %s", p)
+		}
+	})
+}
