@@ -27,6 +27,7 @@ type connection struct {
 	txAsOf             time.Time    // when retrieve-transactions last succeeded; zero: never
 	profile            *profileView // nil until credentials are verified
 	seq                int
+	stmt               *statementFile // an uploaded statement's connection (statements.go); nil otherwise
 
 	consentFields // openbanking.go: method, expiry, consent, purge, CDR refreshes
 }

@@ -26,7 +26,8 @@ type txRow struct {
 	post    time.Time // zero when pending
 	class   string
 	debit   bool
-	rnd     uint64 // the transaction's own random bits
+	rnd     uint64  // the transaction's own random bits
+	csv     *stmtTx // a CSV statement's row (statement_csv.go); nil for generated ones
 }
 
 // txPlan is an account's transactions: how many, how many pending, and the
@@ -34,10 +35,15 @@ type txRow struct {
 type txPlan struct {
 	n, pending, perDay int
 	key                uint64
-	anchor             time.Time // the bank's "today": the day of the last retrieval
+	anchor             time.Time    // the bank's "today": the day of the last retrieval
+	csv                *stmtAccount // a CSV statement's account: its rows, not generated ones
 }
 
 func (s *Server) txPlan(r accountRef) txPlan {
+	if st := r.conn.stmt; st != nil && st.format == "csv" && r.ordinal < len(st.accts) {
+		a := &st.accts[r.ordinal]
+		return txPlan{n: len(a.txs), csv: a}
+	}
 	n := s.cfg.txPerAccount
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%d|%s|%s|%d", s.cfg.dataSeed, r.conn.instID, r.conn.creds.loginID, r.ordinal)
@@ -60,6 +66,10 @@ var txClasses = [...]string{"payment", "payment", "payment", "payment", "transfe
 	"direct-credit", "bank-fee", "cash-withdrawal", "refund", "interest", "loan-repayment"}
 
 func (p txPlan) row(r accountRef, i int) txRow {
+	if p.csv != nil {
+		t := &p.csv.txs[i]
+		return txRow{ref: r, i: i, post: t.date, debit: t.cents < 0, class: classify(t.description, t.cents < 0), csv: t}
+	}
 	x := splitmix64(p.key ^ uint64(i)*0x9e3779b97f4a7c15)
 	row := txRow{ref: r, i: i, pending: i < p.pending, rnd: x, class: txClasses[x%uint64(len(txClasses))]}
 	if !row.pending {
@@ -197,6 +207,19 @@ func transactionID(accountID string, i int) string {
 func (s *Server) transactionView(row txRow) transactionView {
 	r, x := row.ref, row.rnd
 	id := transactionID(r.a.id, row.i)
+	if t := row.csv; t != nil {
+		v := transactionView{
+			Type: "transaction", ID: id, Status: "posted", Description: t.description, Amount: money(t.cents),
+			Currency: "AUD", Direction: "credit", Class: row.class, Account: r.a.id, Connection: r.conn.id,
+			Institution: r.conn.instID, TransactionDate: stamp(t.date), PostDate: stamp(t.date),
+			Links: txLinks{Self: s.userURL(r.conn.userID) + "/transactions/" + id, Account: s.accountURL(r.conn, r.a),
+				Institution: s.institutionURL(r.conn.instID), Connection: s.connectionURL(r.conn)},
+		}
+		if row.debit {
+			v.Direction = "debit"
+		}
+		return v
+	}
 	cents := 500 + int(x>>16%40000)
 	v := transactionView{
 		Type: "transaction", ID: id, Status: "posted", Currency: "AUD", Direction: "credit", Class: row.class,
