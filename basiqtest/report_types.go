@@ -1,6 +1,9 @@
 package basiqtest
 
-import "net/http"
+import (
+	"net/http"
+	"slices"
+)
 
 // Report types (GET /reports/types, /reports/types/{reportTypeId}): the two
 // of REP's example, with their filters.
@@ -21,6 +24,13 @@ type reportTypeFilter struct {
 type reportType struct {
 	id, name, description string
 	filters               []reportTypeFilter
+	unlisted              []string // filters it also takes, though its listing omits them
+}
+
+// takes reports whether the type takes a filter of that name.
+func (t *reportType) takes(name string) bool {
+	return slices.Contains(t.unlisted, name) ||
+		slices.ContainsFunc(t.filters, func(d reportTypeFilter) bool { return d.name == name })
 }
 
 // reportTypeByID returns the report type with that id, or nil.
@@ -36,8 +46,8 @@ func reportTypeByID(id string) *reportType {
 		return &reportType{id: id, name: "Bank Statement",
 			description: "Generates a bank statement for a specified account and date range, providing transaction " +
 				"details, balances, and more in a standard format.",
-			filters: []reportTypeFilter{{"fromDate", "string", true}, {"toDate", "string", false},
-				{"account", "string", true}, {"user", "string", true}}}
+			filters:  []reportTypeFilter{{"fromDate", "string", true}, {"account", "string", true}, {"user", "string", true}},
+			unlisted: []string{"toDate"}} // REP's STATEMENT_01 request example sends it; its type omits it
 	}
 	return nil
 }

@@ -108,7 +108,7 @@ func (s *Server) parseReportRequest(c *call) (reportParams, reply, bool) {
 			return bad(errNotSupplied("Every filter needs a name and a value.", "filters", "filters"))
 		}
 		name := *f.Name
-		if !slices.ContainsFunc(rt.filters, func(d reportTypeFilter) bool { return d.name == name }) {
+		if !rt.takes(name) {
 			return bad(errNotValid("Filter '"+name+"' is not supported by report type "+p.typ+".", "filters/"+name, "filters"))
 		}
 		if seen[name] {
