@@ -204,6 +204,9 @@ type AccountFilter struct {
 	ConnectionID  string // connection.id
 	InstitutionID string // institution.id
 	AccountID     string // account.id
+	// Where adds statements beyond the fields (every operator, ne
+	// included), ANDed with them. Basiq documents, for this list: account.id, connection.id and institution.id, with eq and ne.
+	Where []Condition
 }
 
 // AccountsService reads a user's accounts.
@@ -233,6 +236,11 @@ func (s *AccountsService) List(ctx context.Context, userID string, filter *Accou
 	if err != nil {
 		return nil, err
 	}
+	more, err := conditions("AccountFilter", accountVocab, f.Where)
+	if err != nil {
+		return nil, err
+	}
+	statements = append(statements, more...)
 	var list listOf[Account]
 	if _, err := s.client().do(ctx, apiRequest{
 		method: http.MethodGet, route: "/users/{userId}/accounts", params: []string{userID}, query: filterQuery(statements...),

@@ -17,7 +17,11 @@ type Availability struct {
 
 // Availability fetches an institution's current status (cached for 5
 // minutes, shared with the pollers) and says whether to send a user to
-// connect to it now, and what to tell them if not.
+// connect to it now, and what to tell them if not. On API 3.0, where
+// Basiq's published API has no /institutions, an institution that route
+// does not serve (ErrUnsupportedVersion, or ErrNotFound) is read from its
+// connector instead (GET /connectors/{id}/{method}: open-banking, then
+// web); the pollers' timings and the Diagnosis read it the same way.
 func (s *InstitutionsService) Availability(ctx context.Context, institutionID string) (*Availability, error) {
 	inst, err := s.cached(ctx, institutionID)
 	if err != nil {

@@ -187,6 +187,16 @@ type Client struct {
 	Accounts *AccountsService
 	// Transactions reads a user's transactions, page by page.
 	Transactions *TransactionsService
+	// Reports creates and reads reports (affordability, statements) (API 3.0).
+	Reports *ReportsService
+	// Statements uploads bank statement files, read in by a job.
+	Statements *StatementsService
+	// AuthLinks manages users' auth links (Basiq's older hosted connect page).
+	AuthLinks *AuthLinksService
+	// Identities reads the account holders' identities (API 3.0).
+	Identities *IdentitiesService
+	// Enrich looks up transaction descriptions with Basiq Enrich.
+	Enrich *EnrichService
 
 	// The services as NewClient made them. Internal code uses these, never
 	// the exported fields above, which a caller may replace (with a stub, or nil).
@@ -279,6 +289,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	c.Consents, c.Events, c.Webhooks = c.consents, c.events, c.webhooks
 	c.accounts, c.transactions = &AccountsService{c: c}, &TransactionsService{c: c}
 	c.Accounts, c.Transactions = c.accounts, c.transactions
+	c.Reports, c.Statements, c.AuthLinks = &ReportsService{c: c}, &StatementsService{c: c}, &AuthLinksService{c: c}
+	c.Identities, c.Enrich = &IdentitiesService{c: c}, &EnrichService{c: c}
 	return c, nil
 }
 

@@ -16,6 +16,10 @@ type ConnectionsService struct {
 type ConnectionFilter struct {
 	Status        ConnectionStatus // e.g. ConnectionActive
 	InstitutionID string           // e.g. "AU00000"
+	ID            string           // id: one connection
+	// Where adds statements beyond the fields (every operator, ne
+	// included), ANDed with them. Basiq documents, for this list: id, status and institution.id, with eq, ne and in.
+	Where []Condition
 }
 
 // Create starts a connection job with the user's bank credentials
@@ -63,6 +67,7 @@ func (s *ConnectionsService) List(ctx context.Context, userID string, filter *Co
 	var statements []string
 	if filter != nil {
 		for _, f := range []struct{ prop, value string }{
+			{"id", filter.ID},
 			{"status", string(filter.Status)},
 			{"institution.id", filter.InstitutionID},
 		} {
@@ -75,6 +80,11 @@ func (s *ConnectionsService) List(ctx context.Context, userID string, filter *Co
 			}
 			statements = append(statements, expr)
 		}
+		more, err := conditions("ConnectionFilter", connectionVocab, filter.Where)
+		if err != nil {
+			return nil, err
+		}
+		statements = append(statements, more...)
 	}
 	var list listOf[Connection]
 	_, err := s.client().do(ctx, apiRequest{method: http.MethodGet, route: "/users/{userId}/connections", params: []string{userID}, query: filterQuery(statements...)}, &list)

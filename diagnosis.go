@@ -90,16 +90,23 @@ const (
 	// ActionContactSupport: nothing the user or a retry can fix. Report the
 	// user, connection and job ids (and Diagnosis.Detail) to Basiq support.
 	ActionContactSupport Action = "contact-support"
+	// ActionCheckStatement: Basiq could not read an uploaded statement
+	// (Statements.Upload), or does not support statements of that bank.
+	// Ask the user for their bank's official PDF statement (or a CSV in
+	// Basiq's format) of the institution it was uploaded for, and upload
+	// it again; Diagnosis.Detail says what was wrong.
+	ActionCheckStatement Action = "check-statement"
 )
 
 // UserMustAct reports whether only the end user can move things on: true for
 // ActionCheckCredentials, ActionUpdateCredentials, ActionDisableMFA,
-// ActionResolveAtBank, ActionReconnect and ActionAnswerMFA. Retrying
+// ActionResolveAtBank, ActionReconnect, ActionAnswerMFA and
+// ActionCheckStatement. Retrying
 // without the user's help will not fix these, and only loads the bank.
 func (a Action) UserMustAct() bool {
 	switch a {
 	case ActionCheckCredentials, ActionUpdateCredentials, ActionDisableMFA,
-		ActionResolveAtBank, ActionReconnect, ActionAnswerMFA:
+		ActionResolveAtBank, ActionReconnect, ActionAnswerMFA, ActionCheckStatement:
 		return true
 	}
 	return false
@@ -133,6 +140,8 @@ const (
 	codeInstitutionNotAvailable = "institution-not-available"
 	codeAuthorizationFailed     = "authorization-failed"
 	codeUnknownError            = "unknown-error"
+	codeStatementNotSupported   = "bank-statement-not-supported" // an uploaded statement
+	prefixStatement             = "bank-statement-"              // other statement failures
 	codeNone                    = ""
 )
 
@@ -153,6 +162,11 @@ const (
 	userMessageAnswerMFA         = "Your bank has sent a security check. Please enter the code or answers it asks for to continue."
 	userMessageMFARejected       = "Your bank didn't accept the answer to its security check, or it wasn't given in time. Please try again, and enter the code or answers it asks for when it asks."
 	userMessageContactSupport    = "We couldn't fetch your data from your bank. We're looking into it and will let you know when it's fixed."
+	userMessageCheckStatement    = "We couldn't read that statement. Please upload the official PDF statement from your bank's website, for the bank you chose."
+	userMessageReportRunning     = "We're preparing your report."
+	userMessageReportDone        = "Your report is ready."
+	userMessageReportRetry       = "We couldn't prepare your report this time. We'll try again."
+	userMessageReportSupport     = "We couldn't prepare your report. We're looking into it and will let you know when it's ready."
 )
 
 // DiagnoseOptions is what Diagnose needs to know beyond the job itself.
@@ -267,6 +281,14 @@ type Diagnosis struct {
 //   - authorization-failed: ActionReconnect.
 //   - any other code, or a failure with a detail but no code:
 //     ActionContactSupport. Unknown codes are never retried.
+//   - a statement Basiq could not read (bank-statement-not-supported, and
+//     any other bank-statement-... code): ActionCheckStatement.
+//   - a failed create-report step (a report job, Reports.Create): with no
+//     code (or unknown-error) and no detail, Basiq's generic failure,
+//     ActionRetry (create the report again), from attempt 3
+//     ActionContactSupport; with a code or a detail, ActionContactSupport.
+//     The institution's status does not matter to a report, and the user
+//     messages speak of the report.
 //   - no failed step, but a step not yet finished holds an MFA prompt:
 //     ActionAnswerMFA, with the prompt in MFA and its lifetime in RetryAfter
 //     and GiveUpAfter.
@@ -287,8 +309,13 @@ func Diagnose(job *Job, opts DiagnoseOptions) Diagnosis {
 	d.JobID, d.UserID, d.ConnectionID = job.ID, job.UserID(), job.ConnectionID()
 	attempt := max(opts.Attempt, 1)
 
+	report := job.isReport()
 	if step, ok := job.FailedStep(); ok {
 		d.Step = step.Title
+		if report {
+			d.diagnoseReport(step.Result, attempt)
+			return d
+		}
 		d.diagnoseFailure(step.Result, opts.InstitutionStatus, attempt)
 		if opts.APIVersion != V2_1 {
 			d.throughConsentUI(opts.InstitutionID)
@@ -310,13 +337,49 @@ func Diagnose(job *Job, opts DiagnoseOptions) Diagnosis {
 	}
 	if job.Status() == JobSucceeded {
 		d.UserMessage = userMessageNoneDone
+		if report {
+			d.UserMessage = userMessageReportDone
+		}
 		return d
 	}
 	if cur, ok := job.CurrentStep(); ok {
 		d.Step = cur.Title
 	}
 	d.UserMessage = userMessageNoneRunning
+	if report {
+		d.UserMessage = userMessageReportRunning
+	}
 	return d
+}
+
+// isReport reports whether j makes a report: its jobType says so, or it
+// has a create-report step.
+func (j *Job) isReport() bool {
+	if strings.EqualFold(j.JobType, "report") {
+		return true
+	}
+	_, ok := j.Step(StepCreateReport)
+	return ok
+}
+
+// diagnoseReport fills d for a report job's failed step (result r, nil
+// allowed).
+func (d *Diagnosis) diagnoseReport(r *StepResult, attempt int) {
+	var title, detail string
+	if r != nil {
+		d.Code = strings.TrimSpace(r.Code)
+		title, detail = strings.TrimSpace(r.Title), strings.TrimSpace(r.Detail)
+	}
+	d.Detail = detail
+	if d.Detail == "" {
+		d.Detail = title
+	}
+	switch code := strings.ToLower(d.Code); {
+	case (code == codeNone || code == codeUnknownError) && detail == "" && attempt < escalateAttempt:
+		d.set(ActionRetry, userMessageReportRetry)
+	default:
+		d.set(ActionContactSupport, userMessageReportSupport)
+	}
 }
 
 // diagnoseFailure fills d for a failed step with result r (nil allowed).
@@ -346,6 +409,8 @@ func (d *Diagnosis) diagnoseFailure(r *StepResult, status InstitutionStatus, att
 		d.set(ActionResolveAtBank, userMessageResolveAtBank)
 	case codeAuthorizationFailed:
 		d.set(ActionReconnect, userMessageReconnect)
+	case codeStatementNotSupported:
+		d.set(ActionCheckStatement, userMessageCheckStatement)
 	case codeServiceUnavailable, codeMaintenance, codeSystemUnavailable, codeConnectorError, codeInstitutionNotAvailable:
 		if code == codeServiceUnavailable && d.Operation == OpUpdate {
 			d.set(ActionWaitForBasiqRetry, userMessageWaitForBasiqRetry)
@@ -367,6 +432,10 @@ func (d *Diagnosis) diagnoseFailure(r *StepResult, status InstitutionStatus, att
 			d.set(ActionRetry, userMessageRetry)
 		}
 	default:
+		if strings.HasPrefix(code, prefixStatement) {
+			d.set(ActionCheckStatement, userMessageCheckStatement)
+			return
+		}
 		d.set(ActionContactSupport, userMessageContactSupport)
 	}
 }

@@ -2,6 +2,8 @@ package basiq
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -23,9 +25,27 @@ type Request struct {
 	Path string
 	// Query is the query string; it is never logged.
 	Query url.Values
-	// Body, when not nil, is sent as JSON (encoding/json; pass a
-	// json.RawMessage for JSON you have already encoded).
+	// Body, when not nil, is the request's body:
+	//   - a []byte is sent as it is, with ContentType (required); it is
+	//     retried like any body of its method;
+	//   - an io.Reader (a file, a multipart form from an io.Pipe) is sent as
+	//     it is, with ContentType (required), streamed as it is read: the
+	//     request is sent once and never retried, nor replayed after a
+	//     rejected token, whatever the answer, as the reader cannot be read
+	//     twice (read it into a []byte to have retries);
+	//   - anything else is sent as JSON (encoding/json; pass a
+	//     json.RawMessage for JSON you have already encoded).
 	Body any
+	// ContentType is the Content-Type of a []byte or io.Reader Body, such
+	// as "application/pdf" or a multipart form's (mime/multipart's
+	// Writer.FormDataContentType). With any other Body it replaces
+	// "application/json" when set.
+	ContentType string
+	// Accept, when set, replaces the Accept header ("application/json"),
+	// as an endpoint answering in another format needs (Accept:
+	// application/pdf for a report's PDF). Pass a *[]byte as out to take
+	// such an answer as it is.
+	Accept string
 	// UserID, when set, sends the request with the user's CLIENT_ACCESS
 	// token instead of the SERVER_ACCESS token, as endpoints called for a
 	// user from a front end need.
@@ -39,7 +59,8 @@ type Request struct {
 // the server cannot have acted, so a POST is never sent twice), the body
 // size limit, typed errors (*APIError matching ErrNotFound and the other
 // sentinels) and logging. A 2xx JSON body is decoded into out; out may be
-// nil, and a *json.RawMessage takes the body as it is.
+// nil, a *json.RawMessage takes a JSON body as it is and a *[]byte takes
+// any body as it is (within the response size limit).
 //
 // Logs and errors (APIError.Path) name the route with every segment that is
 // not one of Basiq's path words (users, connections, auth_link, ...)
@@ -65,7 +86,20 @@ func (c *Client) Do(ctx context.Context, r *Request, out any) error {
 	if err != nil {
 		return err
 	}
-	req := apiRequest{method: method, route: route, params: params, query: r.Query, body: r.Body, routeInErrors: true}
+	req := apiRequest{method: method, route: route, params: params, query: r.Query, routeInErrors: true,
+		contentType: r.ContentType, accept: r.Accept}
+	if err := setRequestBody(&req, r.Body); err != nil {
+		return err
+	}
+	if req.accept != "" && !validHeaderValue(req.accept) {
+		return invalidInput("Request.Accept is not a valid header value")
+	}
+	if req.contentType != "" && !validHeaderValue(req.contentType) {
+		return invalidInput("Request.ContentType is not a valid header value")
+	}
+	if b, ok := out.(*[]byte); ok {
+		out = &rawOut{b: b}
+	}
 	if r.UserID != "" {
 		if err := validateID("UserID", r.UserID); err != nil {
 			return err
@@ -141,4 +175,52 @@ var pathWords = map[string]bool{
 	"enrich": true, "insights": true, "payments": true, "payouts": true, "payrequests": true,
 	"transfers": true, "payers": true, "payees": true, "web": true, "open-banking": true, "openbanking": true,
 	"pdf": true, "csv": true,
+}
+
+// setRequestBody puts a Request's Body into r: raw bytes, a stream, or a
+// value to encode as JSON.
+func setRequestBody(r *apiRequest, body any) error {
+	switch b := body.(type) {
+	case nil:
+		return nil
+	case json.RawMessage:
+		r.body = b
+		return nil
+	case []byte:
+		if r.contentType == "" {
+			return invalidInput("Request.ContentType is required with a []byte Body")
+		}
+		if b == nil {
+			b = []byte{}
+		}
+		r.rawBody = b
+		return nil
+	case io.Reader:
+		if r.contentType == "" {
+			return invalidInput("Request.ContentType is required with an io.Reader Body")
+		}
+		r.stream = b
+		return nil
+	}
+	r.body = body
+	return nil
+}
+
+// validHeaderValue reports whether v can travel as a header value: no
+// control characters (a CR or LF would start another header).
+func validHeaderValue(v string) bool {
+	for _, c := range v {
+		if c < ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return len(v) <= 256
+}
+
+// rawOut takes a response body as it is (Client.Do's *[]byte out).
+type rawOut struct{ b *[]byte }
+
+func (o *rawOut) decodeJSON(body []byte) error {
+	*o.b = append([]byte(nil), body...)
+	return nil
 }

@@ -88,6 +88,9 @@ type EventFilter struct {
 	UserID string    // user.id.eq(...)
 	Type   EventType // event.entity.eq(...) and event.type.eq(...), e.g. EventConnectionInvalidated
 	Entity string    // event.entity.eq(...) alone, e.g. "consent"
+	// Where adds statements beyond the fields, ANDed with them. Basiq
+	// documents user.id, event.entity and event.type, with eq only.
+	Where []Condition
 }
 
 // EventsService reads the events of the last 7 days (API version 3.0).
@@ -173,6 +176,11 @@ func (s *EventsService) All(ctx context.Context, filter *EventFilter) iter.Seq2[
 	if err != nil {
 		return fail(err)
 	}
+	more, err := conditions("EventFilter", eventVocab, f.Where)
+	if err != nil {
+		return fail(err)
+	}
+	q = append(q, more...)
 	return listAll(ctx, c, apiRequest{method: http.MethodGet, route: "/events", query: filterQuery(q...)},
 		listSource[Event]{shape: eventShape, items: plainItems(validEvent)})
 }
@@ -204,4 +212,56 @@ func cutLast(s, sep string) (before, after string, found bool) {
 		return s, "", false
 	}
 	return s[:i], s[i+len(sep):], true
+}
+
+// EventTypeInfo is an event type as GET /events/types describes it: one a
+// webhook can subscribe to.
+type EventTypeInfo struct {
+	ID          EventType // "connection.created", ...
+	Description string    // "when a connection is created", ...
+	Self        string    // links.self
+}
+
+// UnmarshalJSON decodes an event type leniently.
+func (t *EventTypeInfo) UnmarshalJSON(b []byte) error {
+	var aux struct {
+		ID          lenientString `json:"id"`
+		Description lenientString `json:"description"`
+		Links       links         `json:"links"`
+	}
+	if err := json.Unmarshal(b, &aux); err != nil && !memberTypeError(err) {
+		return err
+	}
+	*t = EventTypeInfo{ID: EventType(aux.ID), Description: string(aux.Description), Self: string(aux.Links.Self)}
+	return nil
+}
+
+// Types returns the event types Basiq delivers by webhook, as the API
+// lists them now (GET /events/types): the values Webhooks.Create's
+// subscriptions take. WebhookEventTypes is the documented list without a
+// request. API version 3.0 only.
+func (s *EventsService) Types(ctx context.Context) ([]EventTypeInfo, error) {
+	c := s.client()
+	if c.APIVersion() != V3 {
+		return nil, c.errUnsupported("Events.Types")
+	}
+	var list listOf[EventTypeInfo]
+	if _, err := c.do(ctx, apiRequest{method: http.MethodGet, route: "/events/types"}, &list); err != nil {
+		return nil, err
+	}
+	return list.Data, nil
+}
+
+// Type returns one event type (GET /events/types/{id}), such as
+// EventConnectionCreated. API version 3.0 only.
+func (s *EventsService) Type(ctx context.Context, id EventType) (*EventTypeInfo, error) {
+	c := s.client()
+	if c.APIVersion() != V3 {
+		return nil, c.errUnsupported("Events.Type")
+	}
+	var t EventTypeInfo
+	if _, err := c.do(ctx, apiRequest{method: http.MethodGet, route: "/events/types/{eventTypeId}", params: []string{string(id)}}, &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
 }

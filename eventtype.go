@@ -107,7 +107,10 @@ func (t EventType) ByWebhook() bool {
 
 // WebhookEventTypes returns, in a new slice, the 15 event types Basiq
 // documents as deliverable by webhook: the values a webhook's
-// subscribedEvents may hold.
+// subscribedEvents may hold. It is the documented list, fixed at this
+// SDK's release and needing no request; Events.Types asks the API for its
+// current list (GET /events/types), which is what to offer when Basiq may
+// have added types since.
 func WebhookEventTypes() []EventType {
 	return []EventType{
 		EventConnectionCreated, EventConnectionDeleted, EventConnectionActivated, EventConnectionInvalidated,

@@ -2,6 +2,7 @@ package basiq
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -10,19 +11,121 @@ import (
 // here. Basiq's grammar: statements joined by commas and
 // ANDed, each prop.op('value'[,'value']), values single-quoted.
 
-// filterOp is one of Basiq's filter operators.
-type filterOp string
+// FilterOp is one of Basiq's filter operators, for a Condition.
+type FilterOp string
+
+// Basiq's filter operators. Which a list accepts for which property is
+// Basiq's to say; each filter type's Where documents it.
+const (
+	FilterEq   FilterOp = "eq"
+	FilterNe   FilterOp = "ne"
+	FilterGt   FilterOp = "gt"
+	FilterGteq FilterOp = "gteq"
+	FilterLt   FilterOp = "lt"
+	FilterLteq FilterOp = "lteq"
+	FilterBt   FilterOp = "bt" // between, inclusive: two values
+	FilterIn   FilterOp = "in" // one of: one or more values
+)
+
+// filterOp is FilterOp (the builder's own name for it).
+type filterOp = FilterOp
 
 const (
-	opEq   filterOp = "eq"
-	opNe   filterOp = "ne"
-	opGt   filterOp = "gt"
-	opGteq filterOp = "gteq"
-	opLt   filterOp = "lt"
-	opLteq filterOp = "lteq"
-	opBt   filterOp = "bt" // between, inclusive: two values
-	opIn   filterOp = "in" // one of: one or more values
+	opEq   = FilterEq
+	opNe   = FilterNe
+	opGt   = FilterGt
+	opGteq = FilterGteq
+	opLt   = FilterLt
+	opLteq = FilterLteq
+	opBt   = FilterBt
+	opIn   = FilterIn
 )
+
+// Condition is one statement of a server-side filter beyond what a filter
+// type's fields say: Property.Op('Values'...), such as
+// {"connector.status", FilterNe, []string{"major-outage"}}. The filter types
+// take them in their Where field, ANDed with their other fields; each list
+// accepts the properties and operators Basiq documents for it (listed on its
+// Where field) and refuses others with ErrInvalidInput, before any request.
+// Values may not be empty nor hold quotes, backslashes, commas or control
+// characters (Basiq documents no escaping). bt takes two values, in one or
+// more, the others one.
+type Condition struct {
+	Property string
+	Op       FilterOp
+	Values   []string
+}
+
+// filterVocab is what one list's filter accepts: each property and its
+// operators.
+type filterVocab map[string][]FilterOp
+
+var (
+	eqNe       = []FilterOp{FilterEq, FilterNe}
+	eqNeIn     = []FilterOp{FilterEq, FilterNe, FilterIn}
+	eqIn       = []FilterOp{FilterEq, FilterIn}
+	comparison = []FilterOp{FilterEq, FilterNe, FilterGt, FilterGteq, FilterLt, FilterLteq, FilterBt}
+)
+
+// The documented filters of each list (the spec files' filter parameters;
+// testdata/basiq-spec/v3). Read-only.
+var (
+	accountVocab = filterVocab{"account.id": eqNe, "connection.id": eqNe, "institution.id": eqNe}
+	// Transactions: the statements DATA3 lists, with the operators of
+	// Basiq's filter grammar (a date takes every comparison).
+	transactionVocab = filterVocab{
+		"account.id": eqNeIn, "connection.id": eqNeIn, "institution.id": eqNeIn,
+		"transaction.postDate": comparison, "transaction.status": eqNe,
+		"transaction.direction": eqNe, "transaction.class": eqNeIn,
+	}
+	// A report's transactions: REP's list, which adds transaction.id.
+	reportTransactionVocab = filterVocab{
+		"account.id": eqNeIn, "connection.id": eqNeIn, "institution.id": eqNeIn, "transaction.id": eqNeIn,
+		"transaction.postDate": comparison, "transaction.status": eqNe,
+		"transaction.direction": eqNe, "transaction.class": eqNeIn,
+	}
+	connectionVocab = filterVocab{"id": eqNeIn, "status": eqNeIn, "institution.id": eqNeIn}
+	// Connectors: DATA3's regular expressions, property by property.
+	connectorVocab = filterVocab{
+		"connector.id": {FilterEq}, "connector.method": {FilterEq},
+		"connector.status": eqNeIn, "connector.stage": eqNeIn, "connector.scopes": eqNeIn,
+		"connector.institution.country": eqNeIn, "connector.institution.tier": eqNeIn,
+		"connector.institution.type": eqNe, "connector.authorization.type": eqNeIn,
+		"connector.connectorEngine": eqNe,
+	}
+	institutionVocab = filterVocab{
+		"institution.country": eqNeIn, "institution.tier": eqNeIn, "institution.stage": eqNeIn,
+		"institution.authorization": eqNeIn,
+	}
+	eventVocab = filterVocab{"user.id": {FilterEq}, "event.entity": {FilterEq}, "event.type": {FilterEq}}
+	jobVocab   = filterVocab{"connection.id": eqIn}
+	// Webhook messages: WH3 names the properties, not their operators; a
+	// date takes every comparison.
+	messageVocab = filterVocab{
+		"date": comparison, "status": eqNeIn, "eventTypeId": eqNeIn, "webhookId": eqNeIn, "eventId": eqNeIn,
+	}
+)
+
+// conditions renders where's statements after checking each against vocab;
+// name is the filter type, for errors.
+func conditions(name string, vocab filterVocab, where []Condition) ([]string, error) {
+	var out []string
+	for i, c := range where {
+		ops, ok := vocab[c.Property]
+		if !ok {
+			return nil, invalidInput("%s.Where[%d]: property %q is not one Basiq documents for this list", name, i, clipLine(c.Property, 60))
+		}
+		if !slices.Contains(ops, c.Op) {
+			return nil, invalidInput("%s.Where[%d]: operator %q is not one Basiq documents for %s", name, i, clipLine(string(c.Op), 16), c.Property)
+		}
+		s, err := filterStatement(c.Property, c.Op, c.Values...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
 
 // arity is how many values op takes (0: one or more).
 func (op filterOp) arity() int {

@@ -2,7 +2,9 @@ package basiq
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,6 +17,9 @@ type institutionCache struct {
 	mu      sync.Mutex
 	entries map[string]cachedInstitution
 	flights flights[*Institution]
+	// noInstitutions is set once GET /institutions/{id} answered that the
+	// route does not exist (API 3.0): connectors are asked directly since.
+	noInstitutions atomic.Bool
 }
 
 type cachedInstitution struct {
@@ -47,7 +52,7 @@ func (s *InstitutionsService) cached(ctx context.Context, id string) (*Instituti
 		if inst, ok := ic.fresh(id); ok {
 			return inst, nil
 		}
-		inst, err := s.Get(fctx, id)
+		inst, err := s.fetch(fctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -63,6 +68,56 @@ func (s *InstitutionsService) cached(ctx context.Context, id string) (*Instituti
 		return nil, err
 	}
 	return inst.clone(), nil
+}
+
+// connectorMethods are the connector methods tried, in order, for an
+// institution on API 3.0: open banking (the Consent UI's usual way), then
+// web (a digital data connection).
+var connectorMethods = [...]string{"open-banking", "web"}
+
+// fetch gets an institution: GET /institutions/{id}, or on API 3.0, where
+// Basiq's published files have no /institutions, its connector (GET
+// /connectors/{id}/{method}) when that route is gone (ErrUnsupportedVersion)
+// or the institution is not found there.
+func (s *InstitutionsService) fetch(ctx context.Context, id string) (*Institution, error) {
+	c, ic := s.client(), &s.cache
+	if !ic.noInstitutions.Load() || c.version != V3 {
+		inst, err := s.Get(ctx, id)
+		switch {
+		case err == nil:
+			return inst, nil
+		case c.version != V3 || ctx.Err() != nil:
+			return nil, err
+		case errors.Is(err, ErrUnsupportedVersion):
+			ic.noInstitutions.Store(true)
+		case !errors.Is(err, ErrNotFound):
+			return nil, err
+		}
+	}
+	var err error
+	for _, m := range connectorMethods {
+		var cn *Connector
+		if cn, err = c.connectors.Get(ctx, id, m); err == nil {
+			return cn.institution(), nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
+// institution is the connector's institution as GET /institutions/{id}
+// would give it: the status, stage and step averages are the connector's.
+func (cn *Connector) institution() *Institution {
+	in := &Institution{
+		Type: "institution", ID: cn.ID, Name: cn.Institution.Name, ShortName: cn.Institution.ShortName,
+		InstitutionType: cn.Institution.Type, Country: cn.Institution.Country, Tier: cn.Institution.Tier,
+		Authorization: cn.Authorization.Type, Stage: cn.Stage, Status: cn.Status,
+		AverageDuration: cn.AverageDuration, Logo: cn.Institution.Logo,
+	}
+	in.Links.Self = cn.Links.Self
+	return in
 }
 
 // fresh returns the cached institution when it is younger than institutionTTL.

@@ -181,6 +181,10 @@ type InstitutionFilter struct {
 	Authorization []string            // "user", "token", ...
 	Status        []InstitutionStatus // applied client-side
 	Name          string              // case-insensitive substring of Name or ShortName, client-side
+	// Where adds server-side statements beyond the fields, ANDed with them
+	// (API 2.1's GET /institutions): institution.country, institution.tier,
+	// institution.stage and institution.authorization, with eq, ne and in.
+	Where []Condition
 }
 
 // ConnectorFilter narrows Connectors.List. All fields but Name are sent as
@@ -191,7 +195,28 @@ type ConnectorFilter struct {
 	Stage   []string
 	Tier    []string
 	Country []string
-	Name    string // case-insensitive substring of the institution's name or short name
+	// AuthorizationType is connector.authorization.type: "user",
+	// "user-mfa", "user-mfa-intermittent", "other", "token".
+	AuthorizationType []string
+	// InstitutionType is connector.institution.type: "Bank", "Bank
+	// (Foreign)", "Test Bank", "Credit Union", "Financial Services",
+	// "Superannuation". Basiq takes eq and ne only: give at most one (use
+	// Where for ne).
+	InstitutionType string
+	// ConnectorID is connector.id, an institution id such as "AU00000".
+	ConnectorID string
+	// Scopes is connector.scopes: connectors offering these CDR scopes.
+	Scopes []string
+	// Engine is connector.connectorEngine: "chrome" or "node".
+	Engine string
+	Name   string // case-insensitive substring of the institution's name or short name
+	// Where adds statements beyond the fields (every ne, say), ANDed with
+	// them. Basiq documents: connector.id and connector.method (eq);
+	// connector.status, connector.stage, connector.scopes,
+	// connector.institution.country, connector.institution.tier and
+	// connector.authorization.type (eq, ne, in); connector.institution.type
+	// and connector.connectorEngine (eq, ne).
+	Where []Condition
 }
 
 // InstitutionsService lists institutions and their status.
@@ -217,6 +242,11 @@ func (s *InstitutionsService) List(ctx context.Context, filter *InstitutionFilte
 	if err != nil {
 		return nil, err
 	}
+	more, err := conditions("InstitutionFilter", institutionVocab, f.Where)
+	if err != nil {
+		return nil, err
+	}
+	q = append(q, more...)
 	var list listOf[Institution]
 	if _, err := s.client().do(ctx, apiRequest{method: http.MethodGet, route: "/institutions", query: filterQuery(q...)}, &list); err != nil {
 		return nil, err
@@ -254,10 +284,21 @@ func (s *ConnectorsService) List(ctx context.Context, filter *ConnectorFilter) (
 	q, err := buildFilter([]filterField{
 		{"connector.method", f.Method}, {"connector.status", statuses}, {"connector.stage", f.Stage},
 		{"connector.institution.tier", f.Tier}, {"connector.institution.country", f.Country},
+		{"connector.authorization.type", f.AuthorizationType}, {"connector.scopes", f.Scopes},
 	})
 	if err != nil {
 		return nil, err
 	}
+	single, err := eqFields([2]string{"connector.id", f.ConnectorID}, [2]string{"connector.institution.type", f.InstitutionType},
+		[2]string{"connector.connectorEngine", f.Engine})
+	if err != nil {
+		return nil, err
+	}
+	more, err := conditions("ConnectorFilter", connectorVocab, f.Where)
+	if err != nil {
+		return nil, err
+	}
+	q = append(append(q, single...), more...)
 	var list listOf[Connector]
 	if _, err := s.client().do(ctx, apiRequest{method: http.MethodGet, route: "/connectors", query: filterQuery(q...)}, &list); err != nil {
 		return nil, err

@@ -24,6 +24,9 @@ func newJobsService(c *Client) *JobsService {
 // JobFilter narrows Jobs.List.
 type JobFilter struct {
 	ConnectionID string // only jobs of this connection
+	// Where adds statements beyond ConnectionID, ANDed with it. Basiq
+	// documents connection.id (eq; in as Basiq's filter grammar allows).
+	Where []Condition
 }
 
 // Get returns a job with its steps (GET /jobs/{jobId}).
@@ -40,15 +43,23 @@ func (s *JobsService) Get(ctx context.Context, jobID string) (*Job, error) {
 // (GET /users/{userId}/jobs). On API version 3.0 only jobs from the last 7
 // days are returned. filter may be nil.
 func (s *JobsService) List(ctx context.Context, userID string, filter *JobFilter) ([]Job, error) {
-	var statement string
-	if filter != nil && filter.ConnectionID != "" {
-		var err error
-		if statement, err = filterExpr("connection.id", []string{filter.ConnectionID}); err != nil {
+	var statements []string
+	if filter != nil {
+		if filter.ConnectionID != "" {
+			s, err := filterExpr("connection.id", []string{filter.ConnectionID})
+			if err != nil {
+				return nil, err
+			}
+			statements = append(statements, s)
+		}
+		more, err := conditions("JobFilter", jobVocab, filter.Where)
+		if err != nil {
 			return nil, err
 		}
+		statements = append(statements, more...)
 	}
 	var list listOf[Job]
-	_, err := s.client().do(ctx, apiRequest{method: http.MethodGet, route: "/users/{userId}/jobs", params: []string{userID}, query: filterQuery(statement)}, &list)
+	_, err := s.client().do(ctx, apiRequest{method: http.MethodGet, route: "/users/{userId}/jobs", params: []string{userID}, query: filterQuery(statements...)}, &list)
 	if err != nil {
 		return nil, err
 	}

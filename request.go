@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -32,8 +33,17 @@ type apiRequest struct {
 	params []string // values for the placeholders, in order; escaped here
 	query  url.Values
 	body   any // JSON-encoded when non-nil
-	auth   authKind
-	userID string // the user a CLIENT_ACCESS token is bound to
+	// rawBody, when non-nil, is sent as is (instead of body), with
+	// contentType; it is retried like any body of its method.
+	rawBody []byte
+	// stream, when non-nil, is sent as is (instead of body), with
+	// contentType, read once as it goes out: never retried, never replayed
+	// with a new token.
+	stream      io.Reader
+	contentType string // the Content-Type of rawBody or stream; JSON by default
+	accept      string // the Accept header; JSON by default
+	auth        authKind
+	userID      string // the user a CLIENT_ACCESS token is bound to
 	// next, when set, is where the request goes instead of route, params
 	// and query: an absolute URL from a response's links.next, already
 	// checked by checkNextLink. route and params still name the request in
@@ -173,7 +183,11 @@ func (c *Client) do(ctx context.Context, r apiRequest, out any) (int, error) {
 		return 0, err
 	}
 	var body []byte
-	if r.body != nil {
+	switch {
+	case r.rawBody != nil:
+		body = r.rawBody
+	case r.stream != nil:
+	case r.body != nil:
 		if body, err = json.Marshal(r.body); err != nil {
 			return 0, fmt.Errorf("basiq: encoding request: %w", err)
 		}
@@ -190,6 +204,7 @@ func (c *Client) do(ctx context.Context, r apiRequest, out any) (int, error) {
 		return status, apiErr
 	}
 	c.logRequest(ctx, r, status, resp.Attempts, start, "")
+	recordListTotals(ctx, r.method, resp.Body)
 	if out != nil && len(bytes.TrimSpace(resp.Body)) > 0 {
 		var err error
 		if d, ok := out.(directDecoder); ok {
@@ -234,14 +249,26 @@ func (c *Client) sendAuthorized(ctx context.Context, r apiRequest, target, path 
 			"User-Agent":    c.userAgentHeader,
 			"Authorization": {"Bearer " + tok.AccessToken},
 		}
-		if body != nil {
+		if r.accept != "" {
+			h["Accept"] = []string{r.accept}
+		}
+		if body != nil || r.stream != nil {
 			h["Content-Type"] = c.jsonHeader
+			if r.contentType != "" {
+				h["Content-Type"] = []string{r.contentType}
+			}
 		}
 		resp, err := c.http.Do(ctx, transport.Request{
-			Method: r.method, URL: target, Header: h, Body: body, OnRetry: onRetry,
+			Method: r.method, URL: target, Header: h, Body: body, Stream: r.stream, OnRetry: onRetry,
 		})
 		if err != nil {
 			return nil, c.transportError(r.method, path, resp, err)
+		}
+		// A streamed body is gone once sent: a rejected token is replaced
+		// for the next request, but this one is not replayed.
+		if replay == 0 && tokenRejected(resp) && r.stream != nil {
+			c.tokens.invalidate(r.auth, r.userID, tok.AccessToken)
+			return resp, nil
 		}
 		if replay == 0 && tokenRejected(resp) {
 			c.warn(ctx, "basiq: token rejected, re-authenticating", r,

@@ -357,27 +357,34 @@ func (w *txWire) transaction() Transaction {
 		},
 		Links: TransactionLinks{Self: w.Links.Self, Account: w.Links.Account, Institution: w.Links.Institution, Connection: w.Links.Connection},
 	}
-	if e := w.Enrich; e != nil {
-		t.Enrich = &Enrich{CleanDescription: e.CleanDescription, Tags: e.Tags}
-		if m := e.Merchant; m != nil {
-			t.Enrich.Merchant = &Merchant{ID: m.ID, BusinessName: m.BusinessName, ABN: string(m.ABN), Website: m.Website,
-				LogoMaster: m.LogoMaster, LogoThumb: m.LogoThumb,
-				PhoneNumber: PhoneNumber{Local: string(m.PhoneNumber.Local), International: string(m.PhoneNumber.International)}}
-		}
-		if l := e.Location; l != nil {
-			t.Enrich.Location = &Location{RouteNo: string(l.RouteNo), Route: l.Route, PostalCode: string(l.PostalCode),
-				Suburb: l.Suburb, State: l.State, Country: l.Country, FormattedAddress: l.FormattedAddress,
-				Geometry: Geometry{Lat: string(l.Geometry.Lat), Lng: string(l.Geometry.Lng)}}
-		}
-		if c := e.Category; c != nil {
-			a := c.ANZSIC
-			t.Enrich.Category = &Category{MatchType: c.MatchType, MatchScore: string(c.MatchScore), MCC: c.MCC.value(),
-				ANZSIC: ANZSIC{Division: a.Division.value(), Subdivision: a.Subdivision.value(), Group: a.Group.value(),
-					Class: a.Class.value(), Subclass: a.Subclass.value()}}
-		}
-	}
+	t.Enrich = w.Enrich.value()
 	t.Extra = w.extra
 	return t
+}
+
+// value converts Enrich's wire form; nil for nil.
+func (e *enrichWire) value() *Enrich {
+	if e == nil {
+		return nil
+	}
+	out := &Enrich{CleanDescription: e.CleanDescription, Tags: e.Tags}
+	if m := e.Merchant; m != nil {
+		out.Merchant = &Merchant{ID: m.ID, BusinessName: m.BusinessName, ABN: string(m.ABN), Website: m.Website,
+			LogoMaster: m.LogoMaster, LogoThumb: m.LogoThumb,
+			PhoneNumber: PhoneNumber{Local: string(m.PhoneNumber.Local), International: string(m.PhoneNumber.International)}}
+	}
+	if l := e.Location; l != nil {
+		out.Location = &Location{RouteNo: string(l.RouteNo), Route: l.Route, PostalCode: string(l.PostalCode),
+			Suburb: l.Suburb, State: l.State, Country: l.Country, FormattedAddress: l.FormattedAddress,
+			Geometry: Geometry{Lat: string(l.Geometry.Lat), Lng: string(l.Geometry.Lng)}}
+	}
+	if c := e.Category; c != nil {
+		a := c.ANZSIC
+		out.Category = &Category{MatchType: c.MatchType, MatchScore: string(c.MatchScore), MCC: c.MCC.value(),
+			ANZSIC: ANZSIC{Division: a.Division.value(), Subdivision: a.Subdivision.value(), Group: a.Group.value(),
+				Class: a.Class.value(), Subclass: a.Subclass.value()}}
+	}
+	return out
 }
 
 // date parses a date member; text that is not a date is kept in Extra.
@@ -444,18 +451,46 @@ type TransactionFilter struct {
 	From, To time.Time
 	// PageSize is how many transactions each page asks for (limit): 1 to
 	// 500, 0 for Basiq's default of 500. It changes the number of requests,
-	// not the transactions yielded.
+	// not the transactions yielded. A report's transactions
+	// (Reports.Transactions) take no page size: leave it 0 there.
 	PageSize int
+	// Where adds statements beyond the fields, ANDed with them. Basiq
+	// documents, for a user's transactions: account.id, connection.id,
+	// institution.id and transaction.class (eq, ne, in),
+	// transaction.status and transaction.direction (eq, ne), and
+	// transaction.postDate (eq, ne, gt, gteq, lt, lteq, bt); a report's
+	// transactions also take transaction.id (eq, ne, in).
+	Where []Condition
 }
 
-// query renders f as the first page's query.
+// query renders f as the first page's query of a user's transactions.
 func (f *TransactionFilter) query() (url.Values, error) {
+	q, err := f.filter(transactionVocab)
+	if err != nil {
+		return nil, err
+	}
+	size := 0
+	if f != nil {
+		size = f.PageSize
+	}
+	if size < 0 || size > maxPageSize {
+		return nil, invalidInput("TransactionFilter.PageSize %d is outside 1..%d", size, maxPageSize)
+	}
+	if size == 0 {
+		size = maxPageSize
+	}
+	if q == nil {
+		q = url.Values{}
+	}
+	q["limit"] = []string{strconv.Itoa(size)}
+	return q, nil
+}
+
+// filter renders f's filter statements, its Where checked against vocab.
+func (f *TransactionFilter) filter(vocab filterVocab) (url.Values, error) {
 	var tf TransactionFilter
 	if f != nil {
 		tf = *f
-	}
-	if tf.PageSize < 0 || tf.PageSize > maxPageSize {
-		return nil, invalidInput("TransactionFilter.PageSize %d is outside 1..%d", tf.PageSize, maxPageSize)
 	}
 	statements, err := eqFields(
 		[2]string{"account.id", tf.AccountID},
@@ -484,16 +519,11 @@ func (f *TransactionFilter) query() (url.Values, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := filterQuery(append(statements, dates)...)
-	size := tf.PageSize
-	if size == 0 {
-		size = maxPageSize
+	more, err := conditions("TransactionFilter", vocab, tf.Where)
+	if err != nil {
+		return nil, err
 	}
-	if q == nil {
-		q = url.Values{}
-	}
-	q["limit"] = []string{strconv.Itoa(size)}
-	return q, nil
+	return filterQuery(append(append(statements, dates), more...)...), nil
 }
 
 // maxPageSize is Basiq's largest (and default) page of transactions.

@@ -485,6 +485,10 @@ func TestSpecFilesAreInTheRepository(t *testing.T) {
 		"testdata/basiq-spec/v3/core.json",
 		"testdata/basiq-spec/v3/data.json",
 		"testdata/basiq-spec/v3/webhooks.json",
+		"testdata/basiq-spec/v3/reporting.json",
+		"testdata/basiq-spec/v3/enrich.json",
+		"testdata/basiq-spec/v3/identity.json",
+		"testdata/basiq-spec/v3/affordability.json",
 	} {
 		_, err := os.Stat(filepath.FromSlash(p))
 		assert.NoError(t, err, "a clean clone must have %s", p)

@@ -326,6 +326,11 @@ type WebhookMessageFilter struct {
 	EventType EventType // eventTypeId
 	EventID   string    // eventId
 	Status    string    // status
+	// Where adds statements beyond the fields, ANDed with them. Basiq
+	// documents date, status, eventTypeId, webhookId and eventId (WH3 names
+	// no operators: eq, ne and in are taken for all, and every comparison
+	// for date, such as {"date", FilterGteq, {"2024-06-01"}}).
+	Where []Condition
 	// PageSize is the number of messages a page asks for (limit); 0 for
 	// Basiq's default, 500 (also the most).
 	PageSize int
@@ -364,6 +369,11 @@ func (s *WebhooksService) Messages(ctx context.Context, webhookID string, filter
 	if err != nil {
 		return fail(err)
 	}
+	more, err := conditions("WebhookMessageFilter", messageVocab, f.Where)
+	if err != nil {
+		return fail(err)
+	}
+	st = append(st, more...)
 	q := filterQuery(st...)
 	if f.PageSize > 0 {
 		if q == nil {

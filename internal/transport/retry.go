@@ -91,8 +91,10 @@ func (st *attempt) buffer(resp *http.Response) bool {
 	return err == nil
 }
 
-// notSent reports whether err proves the request never reached the server:
+// NotSent reports whether err proves the request never reached the server:
 // the connection could not be established.
+func NotSent(err error) bool { return notSent(err) }
+
 func notSent(err error) bool {
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {

@@ -41,6 +41,11 @@ type Request struct {
 	// Header is sent as is (not copied): it must not change during Do.
 	Header http.Header
 	Body   []byte
+	// Stream, when set instead of Body, is read once, as the request goes
+	// out (not buffered): the request is sent once and never retried,
+	// whatever the answer, since the body cannot be sent again. Its length
+	// is unknown, so it goes out chunked.
+	Stream io.Reader
 	// Replayable marks a non-GET/DELETE request that may be retried after a 5xx
 	// or a network error because repeating it has no side effect (POST /token).
 	Replayable bool
@@ -160,7 +165,15 @@ func (t *Transport) Do(ctx context.Context, r Request) (*Response, error) {
 		RequestLogHook: func(retryablehttp.Logger, *http.Request, int) { st.count++ },
 	}
 	var body any
-	if r.Body != nil {
+	switch {
+	case r.Stream != nil:
+		// retryablehttp calls a ReaderFunc once to learn the length and once
+		// per attempt: the reader is wrapped so it shows neither a length nor
+		// a Close, and there is one attempt only.
+		once := struct{ io.Reader }{r.Stream}
+		body = retryablehttp.ReaderFunc(func() (io.Reader, error) { return once, nil })
+		rc.RetryMax = 0
+	case r.Body != nil:
 		body = r.Body
 	}
 	req, err := retryablehttp.NewRequestWithContext(ctx, r.Method, r.URL, body)
