@@ -351,7 +351,8 @@
 // POST /users/{userId}/statements takes multipart/form-data with
 // institutionId and statement (415 for another content type; 400
 // parameter-not-supplied for a missing field; 400 institution-not-supported
-// on the sandbox banks, AU00000 to AU00004). The upload makes a connection
+// on the sandbox banks, AU00000 and the other test banks). Like every body,
+// the fake reads at most 1 MiB of it. The upload makes a connection
 // to the institution (jobType "connection", as in CORE3's statement
 // examples) and a job with verify-credentials (reading the file),
 // retrieve-accounts and retrieve-transactions. A PDF (a file starting

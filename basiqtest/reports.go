@@ -161,12 +161,15 @@ func (s *Server) readReportFilter(p *reportParams, name string, raw json.RawMess
 		if !isList || len(list) == 0 {
 			return notValid("Filter '" + name + "' must name at least one user.")
 		}
+		p.users = nil
 		for _, id := range list {
 			if !isUUID(id) || s.st.users[id] == nil {
 				return notValid("User '" + id + "' does not exist.")
 			}
+			if !slices.Contains(p.users, id) {
+				p.users = append(p.users, id)
+			}
 		}
-		p.users = slices.Compact(slices.Clone(list))
 	case "accounts", "account":
 		if name == "account" {
 			list, isList = []string{str}, isStr && str != ""
