@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Auth links (/users/{userId}/auth_link, CORE3; basiq-api-v3.md §2): the
+// Auth links (/users/{userId}/auth_link, Basiq's Core API): the
 // legacy hosted link. A user has at most one that works, the newest: a new
 // one replaces it. A link lasts seven days on 3.0 (three on 2.x, as Basiq's
 // 2.1 reference says) by the fake's clock; GET of one that has expired or

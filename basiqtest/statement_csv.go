@@ -23,8 +23,8 @@ import (
 //	account_name    optional; must not differ between rows of one account
 //	bsb             optional
 //
-// Its failures use the codes Basiq lists for CSV uploads (basiq-api.md
-// §3.7): a header without a required column missing-required-field, a row
+// Its failures use the codes Basiq lists for CSV uploads (the job result
+// codes of its API reference): a header without a required column missing-required-field, a row
 // without a required value missing-required-field-value, a date or amount
 // that does not parse invalid-field-value, an account named two ways
 // account-data-differs, no data rows empty-file, more than maxCSVRows rows
