@@ -22,8 +22,8 @@ func (c *Client) diagnose(ctx context.Context, job *Job, opts DiagnoseOptions, i
 }
 
 // institutionStatus returns the current status of the job's institution (one
-// GET /institutions/{id}, cached for all pollers), or "" if it cannot be
-// found. When *instID is empty the institution is found from the job's
+// GET /institutions/{id}, or on API 3.0 its connector's where that route is
+// gone; cached for all pollers), or "" if it cannot be found. When *instID is empty the institution is found from the job's
 // connection (one GET) and stored back.
 func (c *Client) institutionStatus(ctx context.Context, job *Job, instID *string) InstitutionStatus {
 	if *instID == "" {

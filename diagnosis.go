@@ -96,6 +96,13 @@ const (
 	// Basiq's format) of the institution it was uploaded for, and upload
 	// it again; Diagnosis.Detail says what was wrong.
 	ActionCheckStatement Action = "check-statement"
+	// ActionCheckReportFilters: a report could not be made from what its
+	// filters name (a user or account without retrieved data, a period
+	// with none, a filter the type does not take). Fix the filters
+	// (Reports.Types lists each type's), connect or refresh the data if
+	// it is missing, and create the report again; Diagnosis.Detail says
+	// what was wrong. The application acts, not its user.
+	ActionCheckReportFilters Action = "check-report-filters"
 )
 
 // UserMustAct reports whether only the end user can move things on: true for
@@ -140,8 +147,7 @@ const (
 	codeInstitutionNotAvailable = "institution-not-available"
 	codeAuthorizationFailed     = "authorization-failed"
 	codeUnknownError            = "unknown-error"
-	codeStatementNotSupported   = "bank-statement-not-supported" // an uploaded statement
-	prefixStatement             = "bank-statement-"              // other statement failures
+	prefixStatement             = "bank-statement-" // an uploaded PDF: -invalid, -not-supported, -parsing-error, -new-product
 	codeNone                    = ""
 )
 
@@ -167,6 +173,7 @@ const (
 	userMessageReportDone        = "Your report is ready."
 	userMessageReportRetry       = "We couldn't prepare your report this time. We'll try again."
 	userMessageReportSupport     = "We couldn't prepare your report. We're looking into it and will let you know when it's ready."
+	userMessageReportFilters     = "We couldn't prepare your report from the accounts chosen. We're checking them and will let you know when it's ready."
 )
 
 // DiagnoseOptions is what Diagnose needs to know beyond the job itself.
@@ -281,12 +288,21 @@ type Diagnosis struct {
 //   - authorization-failed: ActionReconnect.
 //   - any other code, or a failure with a detail but no code:
 //     ActionContactSupport. Unknown codes are never retried.
-//   - a statement Basiq could not read (bank-statement-not-supported, and
-//     any other bank-statement-... code): ActionCheckStatement.
+//   - a statement Basiq could not read: a PDF (bank-statement-invalid,
+//     -not-supported, -parsing-error, -new-product and any other
+//     bank-statement-... code) or a CSV (missing-required-field,
+//     missing-required-field-value, invalid-field-value, invalid-csv-row,
+//     row-count-exceeded, account-data-differs, empty-file):
+//     ActionCheckStatement.
 //   - a failed create-report step (a report job, Reports.Create): with no
 //     code (or unknown-error) and no detail, Basiq's generic failure,
 //     ActionRetry (create the report again), from attempt 3
-//     ActionContactSupport; with a code or a detail, ActionContactSupport.
+//     ActionContactSupport; a code saying the request named what could not
+//     be used (parameter-not-valid, parameter-not-supplied,
+//     invalid-field-value, missing-required-field,
+//     missing-required-field-value, invalid-content)
+//     ActionCheckReportFilters; any other code or a detail,
+//     ActionContactSupport.
 //     The institution's status does not matter to a report, and the user
 //     messages speak of the report.
 //   - no failed step, but a step not yet finished holds an MFA prompt:
@@ -377,6 +393,9 @@ func (d *Diagnosis) diagnoseReport(r *StepResult, attempt int) {
 	switch code := strings.ToLower(d.Code); {
 	case (code == codeNone || code == codeUnknownError) && detail == "" && attempt < escalateAttempt:
 		d.set(ActionRetry, userMessageReportRetry)
+	case code == "parameter-not-valid" || code == "parameter-not-supplied" || code == "invalid-field-value" ||
+		code == "missing-required-field" || code == "missing-required-field-value" || code == "invalid-content":
+		d.set(ActionCheckReportFilters, userMessageReportFilters)
 	default:
 		d.set(ActionContactSupport, userMessageReportSupport)
 	}
@@ -409,7 +428,8 @@ func (d *Diagnosis) diagnoseFailure(r *StepResult, status InstitutionStatus, att
 		d.set(ActionResolveAtBank, userMessageResolveAtBank)
 	case codeAuthorizationFailed:
 		d.set(ActionReconnect, userMessageReconnect)
-	case codeStatementNotSupported:
+	case "missing-required-field", "missing-required-field-value", "invalid-field-value", "invalid-csv-row",
+		"row-count-exceeded", "account-data-differs", "empty-file": // an uploaded CSV
 		d.set(ActionCheckStatement, userMessageCheckStatement)
 	case codeServiceUnavailable, codeMaintenance, codeSystemUnavailable, codeConnectorError, codeInstitutionNotAvailable:
 		if code == codeServiceUnavailable && d.Operation == OpUpdate {

@@ -496,6 +496,8 @@ func TestDiagnosisActionUserMustAct(t *testing.T) {
 		basiq.ActionReconnect:          true,
 		basiq.ActionAnswerMFA:          true,
 		basiq.ActionContactSupport:     false,
+		basiq.ActionCheckStatement:     true,
+		basiq.ActionCheckReportFilters: false,
 		"":                             false,
 		"something-new":                false,
 	}

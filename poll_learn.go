@@ -11,7 +11,8 @@ import (
 // v3 job does not name its institution, and its connection (links.source)
 // appears only once verify-credentials has ended. So, in order:
 //
-//  1. the institution's averages, when PollOptions.InstitutionID gives it, a
+//  1. the institution's averages (on API 3.0 its connector's, where
+//     /institutions is gone: instcache.go), when PollOptions.InstitutionID gives it, a
 //     job list item carries it, or the job's connection reveals it (one GET
 //     of the connection, cached by connection id for every poller of the
 //     client);
