@@ -105,6 +105,7 @@ func TestSDKAffordabilityReport(t *testing.T) {
 		require.ErrorAs(t, err, &failed)
 		assert.Equal(t, basiq.StepCreateReport, failed.Step.Title)
 		assert.Equal(t, "invalid-field-value", failed.Diagnosis.Code)
+		assert.Equal(t, basiq.ActionCheckReportFilters, failed.Diagnosis.Action)
 		assert.Contains(t, failed.Diagnosis.Detail, "5b1e0c11-1111-4111-8111-111111111111")
 	})
 }
