@@ -182,6 +182,13 @@ func TestReportIsDeterministic(t *testing.T) {
 	assert.Equal(t, da["groups"], db["groups"])
 	assert.Equal(t, da["accounts"], db["accounts"])
 	assert.NotEmpty(t, da["groups"])
+
+	// Another server with the same data seed computes the same figures (ids
+	// differ: they are random); another seed, other figures.
+	other := newDataSetup(t)
+	assert.Equal(t, da["metrics"], other.report(t, other.createReport(t, reportBody("Same", []string{other.userID}, []string{})).ID)["data"].(map[string]any)["metrics"])
+	reseeded := newDataSetup(t, basiqtest.WithDataSeed(2))
+	assert.NotEqual(t, da["metrics"], reseeded.report(t, reseeded.createReport(t, reportBody("Same", []string{reseeded.userID}, []string{})).ID)["data"].(map[string]any)["metrics"])
 }
 
 func TestReportIncludeMetricsAndGroups(t *testing.T) {
