@@ -490,3 +490,19 @@ func TestReportInSynctest(t *testing.T) {
 		assert.Equal(t, http.StatusOK, a.send("GET", "/reports/"+id, tok, nil).Status)
 	})
 }
+
+// TestReportSchemaCheckReachesDeep shows the schema check looks inside a
+// report's groups: a count sent as text fails it.
+func TestReportSchemaCheckReachesDeep(t *testing.T) {
+	d := newDataSetup(t)
+	j := d.createReport(t, reportBody("Deep", []string{d.userID}, []string{}))
+	rep := d.report(t, j.ID)
+	schema := specSchema(t, "reporting.json", "/reports/{id}", "get", "200", "application/json")
+	doc := specDoc(t, "reporting.json")
+	require.Empty(t, schemaErrors(doc, schema, rep, "$"))
+	g := rep["data"].(map[string]any)["groups"].([]any)[0].(map[string]any)
+	g["analysis"].(map[string]any)["summary"].(map[string]any)["transactionCount"] = "3"
+	errs := schemaErrors(doc, schema, rep, "$")
+	require.Len(t, errs, 1)
+	assert.Contains(t, errs[0], "$.data.groups[0].analysis.summary.transactionCount: want integer")
+}
