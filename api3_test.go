@@ -13,6 +13,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -186,12 +190,12 @@ func TestReportsListTypesAndTransactions(t *testing.T) {
 	assert.Equal(t, "Bank Statement", one.Name, "a list answer gives the type asked for")
 
 	txs, errs := collectTx(c.Reports.Transactions(ctx, "r1", &TransactionFilter{Direction: DirectionCredit,
-		Where: []Condition{{"transaction.id", FilterIn, []string{"t1", "t2"}}}}), 0)
+		Where: []Condition{{"transaction.id", FilterNe, []string{"t3"}}}}), 0)
 	require.Empty(t, errs)
 	assert.Len(t, txs, 2)
 	last := a.apiRequests()[len(a.apiRequests())-1]
 	assert.Equal(t, "/reports/r1/transactions", last.Path)
-	assert.Equal(t, filterQuery0("transaction.direction.eq('credit'),transaction.id.in('t1','t2')"), last.RawQuery,
+	assert.Equal(t, filterQuery0("transaction.direction.eq('credit'),transaction.id.ne('t3')"), last.RawQuery,
 		"no limit: a report's transactions take none")
 
 	_, errs = collectTx(c.Reports.Transactions(ctx, "r1", &TransactionFilter{PageSize: 10}), 0)
@@ -369,7 +373,9 @@ func TestStatementsUploadStreamsAMultipartForm(t *testing.T) {
 	a := newCoreAPI(t)
 	var form *multipart.Form
 	var partType string
+	var lengths []int64
 	a.handleFunc(http.MethodPost, "/users/u1/statements", func(req *http.Request) (*http.Response, error) {
+		lengths = append(lengths, req.ContentLength)
 		ct, params, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
 		if err != nil || ct != "multipart/form-data" {
 			return coreJSON(http.StatusBadRequest, coreEnvelope("invalid-content", "not a form", ct)), nil
@@ -400,6 +406,14 @@ func TestStatementsUploadStreamsAMultipartForm(t *testing.T) {
 	assert.Equal(t, file, string(got))
 	r := a.apiRequests()[0]
 	assert.Equal(t, []string{"application/json"}, r.Header.Values("Accept"))
+	assert.Zero(t, lengths[0], "a reader of unknown length: no Content-Length (net/http sends it chunked)")
+
+	// A reader that tells its length: the request says it too.
+	_, err = c.Statements.Upload(context.Background(), "u1", "AU01001", "s.csv", strings.NewReader("date,amount\n"))
+	require.NoError(t, err)
+	require.Len(t, lengths, 2)
+	assert.Equal(t, int64(len(a.apiRequests()[1].Body)), lengths[1])
+	assert.Equal(t, "text/csv", partType)
 
 	for _, bad := range []struct{ user, inst, name string }{{"", "AU01001", "a.pdf"}, {"u1", "", "a.pdf"}, {"u1", "AU01001", ""}, {"u1", "AU01001", "a\nb.pdf"}} {
 		_, err := c.Statements.Upload(context.Background(), bad.user, bad.inst, bad.name, strings.NewReader("x"))
@@ -407,7 +421,7 @@ func TestStatementsUploadStreamsAMultipartForm(t *testing.T) {
 	}
 	_, err = c.Statements.Upload(context.Background(), "u1", "AU01001", "a.pdf", nil)
 	assert.ErrorIs(t, err, ErrInvalidInput)
-	assert.Len(t, a.apiRequests(), 1)
+	assert.Len(t, a.apiRequests(), 2)
 }
 
 // onlyReader hides every method of a reader but Read (no WriterTo, no Len).
@@ -718,4 +732,249 @@ func TestReportJobsGoThroughWaitAndWaitAll(t *testing.T) {
 			assert.True(t, strings.HasPrefix(p, "/jobs/"), "a report job needs no institution nor connection: %s", p)
 		}
 	})
+}
+
+// FuzzAPI3Decoders decodes anything into the 3.0 types: no panic, and
+// whatever an auth link holds, its printed and marshalled forms never show
+// its URL.
+func FuzzAPI3Decoders(f *testing.F) {
+	for _, file := range []string{"reporting.json", "enrich.json", "identity.json", "core.json"} {
+		for _, ex := range specExamples(f, file) {
+			if ex.status < 300 {
+				f.Add(ex.body)
+			}
+		}
+	}
+	f.Add([]byte(`{"type":"auth_link","id":"s3cr3t","links":{"public":"https://connect.basiq.io/s3cr3t"}}`))
+	f.Add([]byte(`{"filters":[{"name":1,"value":{"a":[1]}},{"value":[1,"a"]},null],"data":{"metrics":[{"result":{"value":5}}],"transactions":7}}`))
+	f.Add([]byte(`{"data":[{"id":"A"},{"id":"B"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var r Report
+		if json.Unmarshal(data, &r) == nil {
+			for _, m := range r.Metrics {
+				got, ok := r.Metric(m.ID)
+				if !ok || got.ID != m.ID {
+					t.Fatalf("Metric(%q) does not find a metric the report has", m.ID)
+				}
+			}
+		}
+		var rt reportTypeAnswer
+		_ = json.Unmarshal(data, &rt)
+		var e Enrichment
+		_ = json.Unmarshal(data, &e)
+		var id Identity
+		_ = json.Unmarshal(data, &id)
+		var et EventTypeInfo
+		_ = json.Unmarshal(data, &et)
+		var j Job
+		if json.Unmarshal(data, &j) == nil {
+			_ = j.ReportID()
+			_ = Diagnose(&j, DiagnoseOptions{})
+		}
+		var l AuthLink
+		if json.Unmarshal(data, &l) == nil && len(l.URL) >= 8 {
+			js, err := json.Marshal(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, out := range []string{fmt.Sprintf("%v %+v %#v %s", l, l, l, &l), string(js)} {
+				if strings.Contains(out, l.URL) {
+					t.Fatalf("the auth link's URL is shown: %s", out)
+				}
+			}
+		}
+	})
+}
+
+func TestAPI3ZeroValuesAndNilContext(t *testing.T) {
+	ctx := t.Context()
+	var zero Client
+	a := newCoreAPI(t)
+	live := newCoreClient(t, a)
+	var nilCtx context.Context
+	calls := func(c *Client, ctx context.Context) map[string]func() error {
+		return map[string]func() error{
+			"Reports.Create": func() error {
+				_, err := c.Reports.Create(ctx, ReportParams{Type: ReportAffordability, Title: "t"})
+				return err
+			},
+			"Reports.Get":          func() error { return ignore(c.Reports.Get(ctx, "r")) },
+			"Reports.PDF":          func() error { return ignore(c.Reports.PDF(ctx, "r")) },
+			"Reports.Delete":       func() error { return c.Reports.Delete(ctx, "r") },
+			"Reports.List":         func() error { return drain(c.Reports.List(ctx)) },
+			"Reports.Transactions": func() error { return drain(c.Reports.Transactions(ctx, "r", nil)) },
+			"Reports.Types":        func() error { return ignore(c.Reports.Types(ctx)) },
+			"Reports.Type":         func() error { return ignore(c.Reports.Type(ctx, ReportAffordability)) },
+			"Statements.Upload": func() error {
+				return ignore(c.Statements.Upload(ctx, "u", "AU01001", "s.pdf", strings.NewReader("x")))
+			},
+			"AuthLinks.Create": func() error { return ignore(c.AuthLinks.Create(ctx, "u", nil)) },
+			"AuthLinks.Get":    func() error { return ignore(c.AuthLinks.Get(ctx, "u")) },
+			"AuthLinks.Delete": func() error { return c.AuthLinks.Delete(ctx, "u") },
+			"Identities.List":  func() error { return ignore(c.Identities.List(ctx, "u")) },
+			"Identities.Get":   func() error { return ignore(c.Identities.Get(ctx, "u", "i")) },
+			"Enrich.Get": func() error {
+				return ignore(c.Enrich.Get(ctx, EnrichParams{Query: "q", Institution: "AU00000", Country: "AU"}))
+			},
+			"Events.Types": func() error { return ignore(c.Events.Types(ctx)) },
+			"Events.Type":  func() error { return ignore(c.Events.Type(ctx, EventAccountUpdated)) },
+		}
+	}
+	for setup, cs := range map[string]map[string]func() error{
+		"zero Client (nil services)": calls(&zero, ctx),
+		"nil context":                calls(live, nilCtx),
+	} {
+		for name, call := range cs {
+			var err error
+			require.NotPanics(t, func() { err = call() }, "%s: %s", setup, name)
+			assert.ErrorIs(t, err, ErrInvalidInput, "%s: %s", setup, name)
+		}
+	}
+	for name, call := range map[string]func() error{
+		"ReportsService":    func() error { return ignore((&ReportsService{}).Get(ctx, "r")) },
+		"StatementsService": func() error { return ignore((&StatementsService{}).Upload(ctx, "u", "i", "n", strings.NewReader(""))) },
+		"AuthLinksService":  func() error { return ignore((&AuthLinksService{}).Get(ctx, "u")) },
+		"IdentitiesService": func() error { return ignore((&IdentitiesService{}).List(ctx, "u")) },
+		"EnrichService": func() error {
+			return ignore((&EnrichService{}).Get(ctx, EnrichParams{Query: "q", Institution: "i", Country: "AU"}))
+		},
+	} {
+		var err error
+		require.NotPanics(t, func() { err = call() }, name)
+		assert.ErrorIs(t, err, ErrInvalidInput, "zero %s", name)
+	}
+	assert.Empty(t, a.all(), "nothing sent")
+	var r *Report
+	_, ok := r.Metric("ME001")
+	assert.False(t, ok)
+}
+
+// specFileSchema returns the JSON schema of an operation's 2xx answer in
+// one of the v3 files (for lists, of its items).
+func specFileSchema(t *testing.T, file, method, path, status string, list bool) *schema {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "basiq-spec", "v3", file))
+	require.NoError(t, err)
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	require.NoError(t, json.Unmarshal(b, &doc))
+	var op struct {
+		Responses map[string]struct {
+			Content map[string]struct {
+				Schema json.RawMessage `json:"schema"`
+			} `json:"content"`
+		} `json:"responses"`
+	}
+	require.NoError(t, json.Unmarshal(doc.Paths[path][method], &op))
+	var s schema
+	require.NoError(t, json.Unmarshal(op.Responses[status].Content["application/json"].Schema, &s))
+	if list {
+		require.NotNil(t, s.Properties["data"], "%s %s is a list", method, path)
+		return s.Properties["data"].Items
+	}
+	return &s
+}
+
+// TestAPI3TypesDecodeSpecWithoutLoss builds, from each new operation's
+// response schema, a document with every documented member (a value unique
+// to its path, then the spec's examples) and checks that every value
+// survives decoding into the SDK's type, as dataspec_test.go does for
+// accounts and transactions.
+func TestAPI3TypesDecodeSpecWithoutLoss(t *testing.T) {
+	decodeInto := func(v any) func(b []byte) (any, error) {
+		return func(b []byte) (any, error) {
+			p := reflect.New(reflect.TypeOf(v))
+			err := json.Unmarshal(b, p.Interface())
+			return p.Elem().Interface(), err
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		schema *schema
+		decode func(b []byte) (any, error)
+		// members whose loss is expected, with the reason
+		allowed map[string]string
+	}{
+		{"identity", specFileSchema(t, "identity.json", "get", "/users/{userId}/identities/{identityId}", "200", false), decodeInto(Identity{}), nil},
+		{"identity in list", specFileSchema(t, "identity.json", "get", "/users/{userId}/identities", "200", true), decodeInto(Identity{}), nil},
+		{"enrich", specFileSchema(t, "enrich.json", "get", "/enrich", "200", false), decodeInto(Enrichment{}), nil},
+		{"report", specFileSchema(t, "reporting.json", "get", "/reports/{id}", "200", false), decodeInto(Report{}), nil},
+		{"report in list", specFileSchema(t, "reporting.json", "get", "/reports", "200", true), decodeInto(Report{}), nil},
+		{"report type", specFileSchema(t, "reporting.json", "get", "/reports/types", "200", true), decodeInto(ReportType{}),
+			map[string]string{".type": "the resource type (\"reportType\"): the Go type says it"}},
+		{"report transaction", specFileSchema(t, "reporting.json", "get", "/reports/{reportId}/transactions", "200", true), decodeInto(Transaction{}), nil},
+		{"auth link", specFileSchema(t, "core.json", "get", "/users/{userId}/auth_link", "200", false), decodeInto(AuthLink{}), nil},
+		{"event type", specFileSchema(t, "core.json", "get", "/events/types/{id}", "200", false), decodeInto(EventTypeInfo{}),
+			map[string]string{".type": "the resource type (\"eventType\"): the Go type says it"}},
+	} {
+		for _, examples := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/examples=%v", tc.name, examples), func(t *testing.T) {
+				n := 0
+				doc := instance(tc.schema, "", examples, &n)
+				b, err := json.Marshal(doc)
+				require.NoError(t, err)
+				got, err := tc.decode(b)
+				require.NoError(t, err)
+				texts := map[string]bool{}
+				decodedTexts(reflect.ValueOf(got), texts)
+				want := map[string]string{}
+				leaves(doc, "", want)
+				require.NotEmpty(t, want)
+				var lost []string
+				for path, v := range want {
+					if _, ok := tc.allowed[path]; ok || texts[v] {
+						continue
+					}
+					if tm := parseTime(v); !tm.IsZero() && texts[tm.Format(time.RFC3339)] {
+						continue // the instant, in another layout (".000Z")
+					}
+					lost = append(lost, path+"="+v)
+				}
+				slices.Sort(lost)
+				assert.Empty(t, lost, "members of the spec whose values did not survive decoding")
+			})
+		}
+	}
+}
+
+// lateReader is an HTTP transport that answers at once and reads the
+// request body afterwards, from another goroutine, as net/http may.
+type lateReader struct {
+	proceed chan struct{}
+	done    chan error
+}
+
+func (l *lateReader) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path == "/token" {
+		return coreJSON(http.StatusOK, `{"access_token":"t","expires_in":3600,"token_type":"Bearer"}`), nil
+	}
+	go func() {
+		<-l.proceed
+		_, err := r.Body.Read(make([]byte, 64))
+		l.done <- err
+	}()
+	return coreJSON(http.StatusBadRequest, coreEnvelope("parameter-not-valid", "Bad", "institutionId")), nil
+}
+
+// countingReader counts the reads of the caller's file.
+type countingReader struct{ reads atomic.Int32 }
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	c.reads.Add(1)
+	return copy(p, "data"), nil
+}
+
+func TestStatementsUploadDoesNotReadTheFileAfterReturning(t *testing.T) {
+	tr := &lateReader{proceed: make(chan struct{}), done: make(chan error, 1)}
+	c, err := NewClient(coreAPIKey, WithHTTPClient(&http.Client{Transport: tr}), WithBaseURL(coreBaseURL), WithRetryPolicy(fastRetries))
+	require.NoError(t, err)
+	file := &countingReader{}
+	_, err = c.Statements.Upload(context.Background(), "u1", "AU01001", "s.pdf", file)
+	var up *UploadError
+	assert.False(t, errors.As(err, &up), "nothing was read: a plain error")
+	assert.ErrorIs(t, err, ErrInvalidInput)
+	close(tr.proceed) // the transport reads the body now, after Upload returned
+	assert.ErrorIs(t, <-tr.done, errUploadEnded)
+	assert.Zero(t, file.reads.Load(), "the caller's reader is theirs again")
 }

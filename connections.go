@@ -18,7 +18,7 @@ type ConnectionFilter struct {
 	InstitutionID string           // e.g. "AU00000"
 	ID            string           // id: one connection
 	// Where adds statements beyond the fields (every operator, ne
-	// included), ANDed with them. Basiq documents, for this list: id, status and institution.id, with eq, ne and in.
+	// included), ANDed with them. Basiq documents, for this list: id, status and institution.id, with eq and ne.
 	Where []Condition
 }
 

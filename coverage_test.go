@@ -735,3 +735,85 @@ func TestSDKMethodsOfTheCoverageTableExist(t *testing.T) {
 		}
 	}
 }
+
+// TestFilterVocabulariesAreDocumented checks filter.go's vocabularies
+// against the spec files' filter parameters: every property a list's Where
+// accepts is named in its operation's filter description, and where the
+// description gives the operators of a property (the connector and
+// institution grammars), every operator accepted is among them.
+func TestFilterVocabulariesAreDocumented(t *testing.T) {
+	ops := map[specOpKey]specOperation{}
+	for _, o := range loadSpecOperations(t) {
+		ops[opKey(o.file, o.method, o.path)] = o
+	}
+	filterText := func(key specOpKey) string {
+		o, ok := ops[key]
+		require.True(t, ok, "%s", key)
+		list, _ := o.op["parameters"].([]any)
+		for _, p := range list {
+			pm, _ := resolve(o.doc, p).(map[string]any)
+			if pm["name"] == "filter" {
+				desc, _ := pm["description"].(string)
+				return desc
+			}
+		}
+		t.Fatalf("%s documents no filter", key)
+		return ""
+	}
+	// The properties Basiq's own links use beyond the description (as
+	// dataspec_test.go allows).
+	undocumentedButUsed := map[string]string{
+		"connection.id": "Basiq's own links filter a user's transactions by connection.id (transactions.updated events)",
+	}
+	for _, tc := range []struct {
+		key   specOpKey
+		vocab filterVocab
+		ops   bool // the description gives each property's operators
+	}{
+		{"v3/data.json GET /users/{userId}/accounts", accountVocab, false},
+		{"v3/data.json GET /users/{userId}/transactions", transactionVocab, false},
+		{"v3/reporting.json GET /reports/{reportId}/transactions", reportTransactionVocab, false},
+		{"v3/data.json GET /users/{userId}/connections", connectionVocab, false},
+		{"v3/data.json GET /connectors", connectorVocab, true},
+		{"v2.1/swagger.json GET /institutions", institutionVocab, true},
+		{"v3/core.json GET /events", eventVocab, false},
+		{"v3/core.json GET /users/{userId}/jobs", jobVocab, false},
+		{"v3/webhooks.json GET /notifications/webhooks/{webhookId}/messages", messageVocab, false},
+	} {
+		text := strings.NewReplacer("(", "", ")", "", "`", "", "\\", "").Replace(filterText(tc.key))
+		for prop, accepted := range tc.vocab {
+			if !strings.Contains(text, prop) {
+				if _, ok := undocumentedButUsed[prop]; !ok || tc.key != "v3/data.json GET /users/{userId}/transactions" {
+					t.Errorf("%s: %s is not in the filter's description", tc.key, prop)
+				}
+				continue
+			}
+			if !tc.ops {
+				// Basiq's general grammar: no in outside the lists whose
+				// own grammar has it.
+				for _, op := range accepted {
+					assert.Contains(t, []FilterOp{FilterEq, FilterNe, FilterGt, FilterGteq, FilterLt, FilterLteq, FilterBt}, op,
+						"%s: %s.%s is not in Basiq's general filter grammar", tc.key, prop, op)
+				}
+				continue
+			}
+			var documented []string
+			for _, line := range strings.Split(text, "\n") {
+				// "connector.stage.eq|ne'live'|..." or "connector.stage.in..."
+				i := strings.Index(line, prop+".")
+				if i < 0 {
+					continue
+				}
+				rest := line[i+len(prop)+1:]
+				end := strings.IndexFunc(rest, func(r rune) bool { return !(r == '|' || r >= 'a' && r <= 'z') })
+				if end < 0 {
+					end = len(rest)
+				}
+				documented = append(documented, strings.Split(rest[:end], "|")...)
+			}
+			for _, op := range accepted {
+				assert.Contains(t, documented, string(op), "%s: %s.%s", tc.key, prop, op)
+			}
+		}
+	}
+}

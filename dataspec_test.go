@@ -183,7 +183,7 @@ func specSchema(t *testing.T, d specDoc, path string, list bool) *schema {
 // distinct valid one.
 var dateMembers = map[string]bool{"postDate": true, "transactionDate": true, "lastUpdated": true, "creationDate": true,
 	"from": true, "to": true, "startDate": true, "endDate": true, "paymentDueDate": true, "lodgementDate": true, "maturityDate": true,
-	"nextInstalmentDate": true}
+	"nextInstalmentDate": true, "createdDate": true, "expiresAt": true}
 
 // instance builds a document with every member of s. With examples, a
 // member takes the spec's example where it has one; otherwise each leaf gets

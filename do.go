@@ -29,10 +29,10 @@ type Request struct {
 	//   - a []byte is sent as it is, with ContentType (required); it is
 	//     retried like any body of its method;
 	//   - an io.Reader (a file, a multipart form from an io.Pipe) is sent as
-	//     it is, with ContentType (required), streamed as it is read: the
-	//     request is sent once and never retried, nor replayed after a
-	//     rejected token, whatever the answer, as the reader cannot be read
-	//     twice (read it into a []byte to have retries);
+	//     it is, with ContentType (required), streamed as it is read (not
+	//     after Do returns): the request is sent once and never retried, nor
+	//     replayed after a rejected token, whatever the answer, as the reader
+	//     cannot be read twice (read it into a []byte to have retries);
 	//   - anything else is sent as JSON (encoding/json; pass a
 	//     json.RawMessage for JSON you have already encoded).
 	Body any
@@ -107,6 +107,9 @@ func (c *Client) Do(ctx context.Context, r *Request, out any) error {
 		req.auth, req.userID = authClient, r.UserID
 	}
 	_, err = c.do(ctx, req, out)
+	if body, ok := req.stream.(*sentReader); ok {
+		body.close(ctx) // the caller's reader is theirs again
+	}
 	return err
 }
 
@@ -199,7 +202,10 @@ func setRequestBody(r *apiRequest, body any) error {
 		if r.contentType == "" {
 			return invalidInput("Request.ContentType is required with an io.Reader Body")
 		}
-		r.stream = b
+		r.stream = newSentReader(b)
+		if n := readerLen(b); n > 0 {
+			r.streamLen = n
+		}
 		return nil
 	}
 	r.body = body

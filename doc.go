@@ -47,7 +47,21 @@
 // streams a user's transactions as an iter.Seq2, following Basiq's
 // links.next page by page with one page in memory, and stops fetching when
 // the loop breaks; Transactions.Get reads one. Client.Do calls an endpoint
-// the SDK does not wrap yet with the same tokens, retries, errors and logging.
+// the SDK does not wrap yet with the same tokens, retries, errors and logging,
+// and a body of any content type. Each filter type's Where takes any
+// condition Basiq documents for its list (Condition: every ne, date
+// comparisons); WithListTotals reads a list's count and totalCount.
+//
+// # Reports, statements and the rest of the API
+//
+// Reports.Create asks for a report (ReportAffordability, Basiq's income and
+// expenses assessment, or ReportStatement) and returns its job: wait for it
+// like any job, then Reports.Get(ctx, job.ReportID()) reads its metrics, and
+// Reports.PDF its PDF. Statements.Upload streams a bank statement file into a
+// job that reads it, sent once (an *UploadError says whether Basiq may have
+// acted on a failed upload). AuthLinks, Identities, Enrich and Events.Types
+// wrap the rest of Basiq's published 3.0 API; the Diagnosis of a report or
+// statement job speaks of the report or the statement.
 //
 // # Events and webhooks
 //
@@ -67,8 +81,8 @@
 //
 // WithLogger logs one debug line per request and a warning per retry and
 // re-authentication, with stable keys (user_id, connection_id, job_id,
-// correlation_id, status, attempt). API keys, tokens, passwords and consent
-// links are never logged.
+// correlation_id, status, attempt). API keys, tokens, passwords, consent
+// links and auth links are never logged.
 //
 // # Redirects
 //

@@ -3,6 +3,7 @@ package basiq_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
@@ -119,4 +120,50 @@ func ExampleReportsService_Create() {
 	// ME002 Average monthly amount from salary                 7228.00 (money)
 	// ME012 Monthly spend on non-discretionary expenses (inc. liabilities)  -3851.00 (money)
 	// ME019 # of financial dishonours                                3 (integer)
+}
+
+// statementAPI returns a client on a stand-in for Basiq that takes a
+// statement upload and answers with a job, as Basiq does (202).
+func statementAPI() (*basiq.Client, func()) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/token" {
+			fmt.Fprint(w, `{"access_token":"t","expires_in":3600,"token_type":"Bearer"}`)
+			return
+		}
+		if err := r.ParseMultipartForm(1 << 20); err != nil || r.FormValue("institutionId") == "" {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"type":"list","data":[{"type":"error","code":"parameter-not-valid","title":"Bad form"}]}`)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+		fmt.Fprint(w, `{"type":"job","id":"61723","links":{"self":"https://au-api.basiq.io/jobs/61723"}}`)
+	}))
+	c, err := basiq.NewClient("a2V5OnNlY3JldA==", basiq.WithBaseURL(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	return c, srv.Close
+}
+
+// Upload a bank statement the user downloaded from their bank. The file is
+// streamed, and the upload is sent once: on a failure, UploadError says
+// whether Basiq may have started a job anyway.
+func ExampleStatementsService_Upload() {
+	c, stop := statementAPI()
+	defer stop()
+	ctx := context.Background()
+
+	file := strings.NewReader("%PDF-1.7 ...") // an *os.File in real life
+	job, err := c.Statements.Upload(ctx, "ea0acf2b", "AU01001", "march-2024.pdf", file)
+	var upload *basiq.UploadError
+	switch {
+	case errors.As(err, &upload) && upload.MayHaveActed:
+		log.Fatalf("look for the job before uploading again: %v", err)
+	case err != nil:
+		log.Fatal(err)
+	}
+	fmt.Println("job", job.ID, "reads the statement; wait for it with Jobs.Wait")
+	// Output:
+	// job 61723 reads the statement; wait for it with Jobs.Wait
 }

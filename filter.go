@@ -63,28 +63,30 @@ type filterVocab map[string][]FilterOp
 var (
 	eqNe       = []FilterOp{FilterEq, FilterNe}
 	eqNeIn     = []FilterOp{FilterEq, FilterNe, FilterIn}
-	eqIn       = []FilterOp{FilterEq, FilterIn}
 	comparison = []FilterOp{FilterEq, FilterNe, FilterGt, FilterGteq, FilterLt, FilterLteq, FilterBt}
 )
 
-// The documented filters of each list (the spec files' filter parameters;
-// testdata/basiq-spec/v3). Read-only.
+// The documented filters of each list: the properties the spec files'
+// filter parameters name (testdata/basiq-spec), with the operators they
+// give, or else Basiq's general grammar's: eq and ne, and every comparison
+// for a date; in only where a list's own grammar has it (institutions,
+// connectors). Read-only.
 var (
 	accountVocab = filterVocab{"account.id": eqNe, "connection.id": eqNe, "institution.id": eqNe}
-	// Transactions: the statements DATA3 lists, with the operators of
-	// Basiq's filter grammar (a date takes every comparison).
+	// Transactions: the statements DATA3 lists (and connection.id, which
+	// Basiq's own links use).
 	transactionVocab = filterVocab{
-		"account.id": eqNeIn, "connection.id": eqNeIn, "institution.id": eqNeIn,
+		"account.id": eqNe, "connection.id": eqNe, "institution.id": eqNe,
 		"transaction.postDate": comparison, "transaction.status": eqNe,
-		"transaction.direction": eqNe, "transaction.class": eqNeIn,
+		"transaction.direction": eqNe, "transaction.class": eqNe,
 	}
 	// A report's transactions: REP's list, which adds transaction.id.
 	reportTransactionVocab = filterVocab{
-		"account.id": eqNeIn, "connection.id": eqNeIn, "institution.id": eqNeIn, "transaction.id": eqNeIn,
+		"account.id": eqNe, "connection.id": eqNe, "institution.id": eqNe, "transaction.id": eqNe,
 		"transaction.postDate": comparison, "transaction.status": eqNe,
-		"transaction.direction": eqNe, "transaction.class": eqNeIn,
+		"transaction.direction": eqNe, "transaction.class": eqNe,
 	}
-	connectionVocab = filterVocab{"id": eqNeIn, "status": eqNeIn, "institution.id": eqNeIn}
+	connectionVocab = filterVocab{"id": eqNe, "status": eqNe, "institution.id": eqNe}
 	// Connectors: DATA3's regular expressions, property by property.
 	connectorVocab = filterVocab{
 		"connector.id": {FilterEq}, "connector.method": {FilterEq},
@@ -93,16 +95,16 @@ var (
 		"connector.institution.type": eqNe, "connector.authorization.type": eqNeIn,
 		"connector.connectorEngine": eqNe,
 	}
+	// Institutions: the 2.1 file's regular expressions (API 2.1).
 	institutionVocab = filterVocab{
-		"institution.country": eqNeIn, "institution.tier": eqNeIn, "institution.stage": eqNeIn,
-		"institution.authorization": eqNeIn,
+		"institution.country": eqNeIn, "institution.tier": eqNeIn, "institution.stage": eqNe,
+		"institution.authorization": eqNeIn, "institution.serviceType": eqNe, "institution.institutionType": eqNe,
 	}
 	eventVocab = filterVocab{"user.id": {FilterEq}, "event.entity": {FilterEq}, "event.type": {FilterEq}}
-	jobVocab   = filterVocab{"connection.id": eqIn}
-	// Webhook messages: WH3 names the properties, not their operators; a
-	// date takes every comparison.
+	jobVocab   = filterVocab{"connection.id": eqNe}
+	// Webhook messages: WH3 names the properties, not their operators.
 	messageVocab = filterVocab{
-		"date": comparison, "status": eqNeIn, "eventTypeId": eqNeIn, "webhookId": eqNeIn, "eventId": eqNeIn,
+		"date": comparison, "status": eqNe, "eventTypeId": eqNe, "webhookId": eqNe, "eventId": eqNe,
 	}
 )
 

@@ -182,8 +182,9 @@ type InstitutionFilter struct {
 	Status        []InstitutionStatus // applied client-side
 	Name          string              // case-insensitive substring of Name or ShortName, client-side
 	// Where adds server-side statements beyond the fields, ANDed with them
-	// (API 2.1's GET /institutions): institution.country, institution.tier,
-	// institution.stage and institution.authorization, with eq, ne and in.
+	// (API 2.1's GET /institutions): institution.country, institution.tier
+	// and institution.authorization (eq, ne, in); institution.stage,
+	// institution.serviceType and institution.institutionType (eq, ne).
 	Where []Condition
 }
 

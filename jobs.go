@@ -25,7 +25,7 @@ func newJobsService(c *Client) *JobsService {
 type JobFilter struct {
 	ConnectionID string // only jobs of this connection
 	// Where adds statements beyond ConnectionID, ANDed with it. Basiq
-	// documents connection.id (eq; in as Basiq's filter grammar allows).
+	// documents connection.id (eq, and ne as its filter grammar allows).
 	Where []Condition
 }
 

@@ -207,7 +207,7 @@ type specExample struct {
 }
 
 // specExamples returns the response examples of an OpenAPI file.
-func specExamples(t *testing.T, file string) []specExample {
+func specExamples(t testing.TB, file string) []specExample {
 	b, err := os.ReadFile(filepath.Join("testdata", "basiq-spec", "v3", file))
 	require.NoError(t, err)
 	type operation struct {

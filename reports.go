@@ -181,8 +181,9 @@ type Report struct {
 	Filters []ReportFilter
 	// Metrics are the report's metrics (data.metrics), in Basiq's order.
 	Metrics []ReportMetric
-	// TransactionsURL is data.transactions: the first page of the report's
-	// transactions (read them with Reports.Transactions).
+	// TransactionsURL is data.transactions (REP's schema puts it beside
+	// data; either is read): the first page of the report's transactions
+	// (read them with Reports.Transactions).
 	TransactionsURL string
 	// Data is the report's data object as Basiq sent it: metrics, groups
 	// (with their analysis), accounts, transactions.
@@ -227,6 +228,7 @@ func (r *Report) UnmarshalJSON(b []byte) error {
 		Expires    lenientTime                `json:"expiresAt"`
 		Filters    lenientSlice[ReportFilter] `json:"filters"`
 		Data       json.RawMessage            `json:"data"`
+		Txs        lenientString              `json:"transactions"`
 		Links      links                      `json:"links"`
 	}
 	if err := json.Unmarshal(b, &aux); err != nil && !memberTypeError(err) {
@@ -235,7 +237,7 @@ func (r *Report) UnmarshalJSON(b []byte) error {
 	*r = Report{
 		Type: string(aux.Type), ID: string(aux.ID), Title: string(aux.Title), ReportType: string(aux.ReportType),
 		CreatedBy: string(aux.CreatedBy), Created: time.Time(aux.Created), Expires: time.Time(aux.Expires),
-		Filters: aux.Filters, Data: rawOrNil(aux.Data), Self: string(aux.Links.Self),
+		Filters: aux.Filters, Data: rawOrNil(aux.Data), Self: string(aux.Links.Self), TransactionsURL: string(aux.Txs),
 	}
 	if r.Data != nil {
 		var data struct {
@@ -252,7 +254,9 @@ func (r *Report) UnmarshalJSON(b []byte) error {
 			Transactions lenientString `json:"transactions"`
 		}
 		_ = json.Unmarshal(r.Data, &data) // what does not decode stays in Data
-		r.TransactionsURL = string(data.Transactions)
+		if data.Transactions != "" {
+			r.TransactionsURL = string(data.Transactions)
+		}
 		for _, m := range data.Metrics {
 			r.Metrics = append(r.Metrics, ReportMetric{
 				ID: string(m.ID), Title: string(m.Title), Description: string(m.Description), Sections: m.Sections,
@@ -369,9 +373,10 @@ func (s *ReportsService) Get(ctx context.Context, reportID string) (*Report, err
 }
 
 // PDF returns a report as a PDF document (GET /reports/{id} with Accept:
-// application/pdf), whole, in memory. It is bounded by the client's
-// response size limit: a larger document fails with ErrResponseTooLarge
-// rather than growing without end.
+// application/pdf), whole, in memory. It is bounded like every response
+// (10 MiB): a larger document fails with ErrResponseTooLarge rather than
+// growing without end. Like any GET it is retried on a network error or a
+// 5xx.
 func (s *ReportsService) PDF(ctx context.Context, reportID string) ([]byte, error) {
 	var pdf []byte
 	if _, err := s.client().do(ctx, apiRequest{
@@ -391,7 +396,7 @@ func (s *ReportsService) Delete(ctx context.Context, reportID string) error {
 }
 
 // reportShape names a report's members (its decoder keeps them all).
-var reportShape = rawShape("type", "id", "title", "reportType", "createdDate", "createdBy", "expiresAt", "filters", "data", "links")
+var reportShape = rawShape("type", "id", "title", "reportType", "createdDate", "createdBy", "expiresAt", "filters", "data", "transactions", "links")
 
 // validReport rejects a list item that is not a report.
 func validReport(r *Report) error {

@@ -40,6 +40,7 @@ type apiRequest struct {
 	// contentType, read once as it goes out: never retried, never replayed
 	// with a new token.
 	stream      io.Reader
+	streamLen   int64  // stream's length when known (> 0): its Content-Length
 	contentType string // the Content-Type of rawBody or stream; JSON by default
 	accept      string // the Accept header; JSON by default
 	auth        authKind
@@ -259,7 +260,7 @@ func (c *Client) sendAuthorized(ctx context.Context, r apiRequest, target, path 
 			}
 		}
 		resp, err := c.http.Do(ctx, transport.Request{
-			Method: r.method, URL: target, Header: h, Body: body, Stream: r.stream, OnRetry: onRetry,
+			Method: r.method, URL: target, Header: h, Body: body, Stream: r.stream, StreamLength: r.streamLen, OnRetry: onRetry,
 		})
 		if err != nil {
 			return nil, c.transportError(r.method, path, resp, err)

@@ -1,10 +1,12 @@
 package basiq
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
@@ -67,8 +69,13 @@ const maxStatementName = 255
 // memory whole, and the request is sent once: it is never retried, nor
 // replayed with a new token, since a second copy could make a second job.
 // A failure after sending is an *UploadError saying whether Basiq may have
-// acted. r is read until it ends, the request fails or ctx is done; it is
-// not closed. Basiq's sandbox institution (AU00000) takes no uploads.
+// acted. r is read until it ends or the request fails, and not after
+// Upload returns (unless ctx ended while a Read was stalled); it is not
+// closed.
+// When r tells its length (a Len method, as *bytes.Reader and
+// *strings.Reader have, or a regular *os.File) the request carries a
+// Content-Length; otherwise it goes out chunked. Basiq's sandbox
+// institution (AU00000) takes no uploads.
 func (s *StatementsService) Upload(ctx context.Context, userID, institutionID, name string, r io.Reader) (*Job, error) {
 	c := s.client()
 	if err := c.ready(); err != nil {
@@ -93,34 +100,28 @@ func (s *StatementsService) Upload(ctx context.Context, userID, institutionID, n
 		return nil, invalidInput("statement name is longer than %d bytes", maxStatementName)
 	}
 
-	pr, pw := io.Pipe()
-	form := multipart.NewWriter(pw)
 	file := &fileReader{r: r}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		pw.CloseWithError(writeStatementForm(form, institutionID, name, file))
-	}()
-	body := &sentReader{r: pr}
-	var job Job
-	_, err := c.do(ctx, apiRequest{
-		method: http.MethodPost, route: "/users/{userId}/statements", params: []string{userID},
-		stream: body, contentType: form.FormDataContentType(),
-	}, &job)
-	// Stop the form's writer if the request ended before reading it all,
-	// and let it finish (it stops at its next write, or when r's current
-	// read returns, or when ctx is done: r is not ours to interrupt).
-	pr.CloseWithError(errUploadEnded)
-	select {
-	case <-done:
-	case <-ctx.Done():
+	head, tail, contentType, err := statementForm(institutionID, name)
+	if err != nil {
+		return nil, err
 	}
+	body := newSentReader(io.MultiReader(bytes.NewReader(head), file, bytes.NewReader(tail)))
+	var length int64
+	if n := readerLen(r); n >= 0 {
+		length = int64(len(head)) + n + int64(len(tail))
+	}
+	var job Job
+	_, err = c.do(ctx, apiRequest{
+		method: http.MethodPost, route: "/users/{userId}/statements", params: []string{userID},
+		stream: body, streamLen: length, contentType: contentType,
+	}, &job)
+	started := body.close(ctx)
 	if err != nil {
 		if readErr := file.failed(); readErr != nil {
 			// The request was cut off before the form ended: nothing to act on.
 			return nil, &UploadError{Err: fmt.Errorf("basiq: POST /users/{userId}/statements: reading the statement: %w", readErr)}
 		}
-		if !body.started.Load() {
+		if !started {
 			return nil, err
 		}
 		return nil, &UploadError{MayHaveActed: uploadMayHaveActed(err), Err: err}
@@ -130,9 +131,6 @@ func (s *StatementsService) Upload(ctx context.Context, userID, institutionID, n
 	}
 	return &job, nil
 }
-
-// errUploadEnded stops a statement form's writer once its request is over.
-var errUploadEnded = errors.New("basiq: the upload request has ended")
 
 // uploadMayHaveActed reports whether an upload that failed with err, after
 // its body started going out, may have been acted on.
@@ -144,23 +142,51 @@ func uploadMayHaveActed(err error) bool {
 	return !transport.NotSent(err)
 }
 
-// writeStatementForm writes the multipart form: institutionId, then the
-// file as statement.
-func writeStatementForm(form *multipart.Writer, institutionID, name string, r io.Reader) error {
+// statementForm renders the multipart form around the file: what goes
+// before it (the institutionId field and the statement part's header) and
+// after it (the closing boundary), and the form's content type.
+func statementForm(institutionID, name string) (head, tail []byte, contentType string, err error) {
+	var buf bytes.Buffer
+	form := multipart.NewWriter(&buf)
 	if err := form.WriteField("institutionId", institutionID); err != nil {
-		return err
+		return nil, nil, "", err
 	}
 	h := textproto.MIMEHeader{}
 	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="statement"; filename="%s"`, formQuoter.Replace(name)))
 	h.Set("Content-Type", statementContentType(name))
-	part, err := form.CreatePart(h)
-	if err != nil {
-		return err
+	if _, err := form.CreatePart(h); err != nil {
+		return nil, nil, "", err
 	}
-	if _, err := io.Copy(part, r); err != nil {
-		return err
+	head = bytes.Clone(buf.Bytes())
+	buf.Reset()
+	if err := form.Close(); err != nil {
+		return nil, nil, "", err
 	}
-	return form.Close()
+	return head, bytes.Clone(buf.Bytes()), form.FormDataContentType(), nil
+}
+
+// readerLen returns how many bytes r has left when it says so (Len, as
+// bytes.Reader, strings.Reader and bytes.Buffer have; a regular file's size
+// past its offset), or -1.
+func readerLen(r io.Reader) int64 {
+	switch v := r.(type) {
+	case interface{ Len() int }:
+		return int64(v.Len())
+	case interface {
+		Stat() (fs.FileInfo, error)
+		io.Seeker
+	}:
+		fi, err := v.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			return -1
+		}
+		off, err := v.Seek(0, io.SeekCurrent)
+		if err != nil || off > fi.Size() {
+			return -1
+		}
+		return fi.Size() - off
+	}
+	return -1
 }
 
 // formQuoter escapes a quoted form parameter.
@@ -178,19 +204,55 @@ func statementContentType(name string) string {
 	return "application/octet-stream"
 }
 
-// sentReader records whether any of the body was read for sending.
+// sentReader is an upload's body as the transport reads it: it records
+// whether any of it was read for sending, and once closed it reads no more
+// (net/http may go on reading a request body after the answer has come,
+// from another goroutine; the caller's reader is theirs again once Upload
+// returns).
 type sentReader struct {
 	r       io.Reader
+	turn    chan struct{} // held while reading r (capacity 1)
 	started atomic.Bool
+	closed  atomic.Bool
+}
+
+func newSentReader(r io.Reader) *sentReader {
+	return &sentReader{r: r, turn: make(chan struct{}, 1)}
 }
 
 func (s *sentReader) Read(p []byte) (int, error) {
+	s.turn <- struct{}{}
+	defer func() { <-s.turn }()
+	if s.closed.Load() {
+		return 0, errUploadEnded
+	}
 	n, err := s.r.Read(p)
 	if n > 0 {
 		s.started.Store(true)
 	}
 	return n, err
 }
+
+// close ends the reading, waiting for a read under way unless ctx ends
+// first (a reader stalled in Read is not waited for past the caller's
+// context), and reports whether any of the body was read.
+func (s *sentReader) close(ctx context.Context) (started bool) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	select {
+	case s.turn <- struct{}{}:
+		s.closed.Store(true)
+		<-s.turn
+	case <-ctx.Done():
+		s.closed.Store(true)
+	}
+	return s.started.Load()
+}
+
+// errUploadEnded is what the transport reads from an upload's body once
+// Upload has returned.
+var errUploadEnded = errors.New("basiq: the upload has ended")
 
 // fileReader keeps the error the caller's reader failed with, if any.
 type fileReader struct {

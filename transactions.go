@@ -456,10 +456,10 @@ type TransactionFilter struct {
 	PageSize int
 	// Where adds statements beyond the fields, ANDed with them. Basiq
 	// documents, for a user's transactions: account.id, connection.id,
-	// institution.id and transaction.class (eq, ne, in),
-	// transaction.status and transaction.direction (eq, ne), and
-	// transaction.postDate (eq, ne, gt, gteq, lt, lteq, bt); a report's
-	// transactions also take transaction.id (eq, ne, in).
+	// institution.id, transaction.class, transaction.status and
+	// transaction.direction (eq, ne), and transaction.postDate (eq, ne,
+	// gt, gteq, lt, lteq, bt); a report's transactions also take
+	// transaction.id (eq, ne).
 	Where []Condition
 }
 

@@ -328,8 +328,9 @@ type WebhookMessageFilter struct {
 	Status    string    // status
 	// Where adds statements beyond the fields, ANDed with them. Basiq
 	// documents date, status, eventTypeId, webhookId and eventId (WH3 names
-	// no operators: eq, ne and in are taken for all, and every comparison
-	// for date, such as {"date", FilterGteq, {"2024-06-01"}}).
+	// no operators: eq and ne, as Basiq's filter grammar has them, are taken
+	// for all, and every comparison for date, such as
+	// {"date", FilterGteq, {"2024-06-01"}}).
 	Where []Condition
 	// PageSize is the number of messages a page asks for (limit); 0 for
 	// Basiq's default, 500 (also the most).

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -43,9 +44,11 @@ type Request struct {
 	Body   []byte
 	// Stream, when set instead of Body, is read once, as the request goes
 	// out (not buffered): the request is sent once and never retried,
-	// whatever the answer, since the body cannot be sent again. Its length
-	// is unknown, so it goes out chunked.
+	// whatever the answer, since the body cannot be sent again.
 	Stream io.Reader
+	// StreamLength is Stream's length in bytes when known (> 0), sent as
+	// the Content-Length; otherwise the stream goes out chunked.
+	StreamLength int64
 	// Replayable marks a non-GET/DELETE request that may be retried after a 5xx
 	// or a network error because repeating it has no side effect (POST /token).
 	Replayable bool
@@ -167,11 +170,14 @@ func (t *Transport) Do(ctx context.Context, r Request) (*Response, error) {
 	var body any
 	switch {
 	case r.Stream != nil:
-		// retryablehttp calls a ReaderFunc once to learn the length and once
-		// per attempt: the reader is wrapped so it shows neither a length nor
-		// a Close, and there is one attempt only.
-		once := struct{ io.Reader }{r.Stream}
-		body = retryablehttp.ReaderFunc(func() (io.Reader, error) { return once, nil })
+		// retryablehttp calls a ReaderFunc to learn the length, once per
+		// attempt, and again when net/http asks to rewind the body (GetBody,
+		// after a reused connection failed): the stream is handed out until
+		// it has been read from, and never after, so a rewind fails the
+		// request instead of sending what is left of the stream. The wrapper
+		// shows no Close, and there is one attempt only.
+		s := &onceStream{r: r.Stream, n: r.StreamLength}
+		body = retryablehttp.ReaderFunc(s.open)
 		rc.RetryMax = 0
 	case r.Body != nil:
 		body = r.Body
@@ -300,3 +306,40 @@ func (e *requestError) Timeout() bool {
 	var t interface{ Timeout() bool }
 	return errors.As(e.err, &t) && t.Timeout()
 }
+
+// ErrStreamRewound is the error of a streamed request that net/http asked
+// to send again after part of its body was read: the rest is not sent.
+var ErrStreamRewound = errors.New("the request body is a stream already read: it cannot be sent again")
+
+// onceStream hands out a stream until it has been read from.
+type onceStream struct {
+	r    io.Reader
+	n    int64
+	read atomic.Bool
+}
+
+func (s *onceStream) open() (io.Reader, error) {
+	if s.read.Load() {
+		return nil, ErrStreamRewound
+	}
+	if s.n > 0 {
+		return sizedReader{s}, nil
+	}
+	return plainReader{s}, nil
+}
+
+func (s *onceStream) Read(p []byte) (int, error) {
+	s.read.Store(true)
+	return s.r.Read(p)
+}
+
+// plainReader shows a stream with no length.
+type plainReader struct{ s *onceStream }
+
+func (p plainReader) Read(b []byte) (int, error) { return p.s.Read(b) }
+
+// sizedReader shows a stream with its length (retryablehttp's LenReader).
+type sizedReader struct{ s *onceStream }
+
+func (p sizedReader) Read(b []byte) (int, error) { return p.s.Read(b) }
+func (p sizedReader) Len() int                   { return int(p.s.n) }
