@@ -28,6 +28,7 @@ type connection struct {
 	txRetrievals       []time.Time  // every retrieve-transactions since the connection's data was made or purged (transactions_evolve.go)
 	profile            *profileView // nil until credentials are verified
 	seq                int
+	stmt               *statementFile // an uploaded statement's connection (statements.go); nil otherwise
 
 	consentFields // openbanking.go: method, expiry, consent, purge, CDR refreshes
 }

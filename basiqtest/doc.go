@@ -5,7 +5,8 @@
 // 2.0 or 2.1: POST /token, users, connections (get, list, refresh, refresh
 // all, delete, purge; create and update credentials on 2.x), jobs (get,
 // list, MFA answers), consents (list, delete), accounts and transactions,
-// institutions and connectors, events and webhooks, with Basiq's error
+// institutions and connectors, events and webhooks, reports, statement
+// uploads, auth links, identities and Enrich, with Basiq's error
 // envelope, status codes, scopes and input validation. It also plays
 // Basiq's hosted Consent UI, where 3.0 connections are made
 // (CompleteConsent, ConsentPage), and delivers signed webhook messages
@@ -306,6 +307,95 @@
 // HandlerTransport(receiver) they reach a handler in memory, so a whole
 // flow runs inside a synctest bubble. For demos, StartWebhookDelivery
 // delivers in the background until Close.
+//
+// # Reports
+//
+// POST /reports (3.0, SERVER_ACCESS) takes Basiq's {reportType, title,
+// filters: [{name, value}]} and checks it as Basiq documents: a known
+// reportType (CON_AFFOR_01 or STATEMENT_01, as GET /reports/types lists
+// them), a title of 1 to 50 characters, only the type's filters, once each,
+// every required one, fromDate and toDate as YYYY-MM-DD (fromDate not
+// after toDate; a missing toDate is today), users (and user) naming users
+// that exist, accounts an array of ids (empty: all of the users' accounts),
+// includeMetrics and includeGroups an array of codes (ME…, INC-…/EXP-…) or
+// null. Anything else is 400 with parameter-not-supplied or
+// parameter-not-valid and source.pointer "filters/<name>". It answers 202
+// with a job (jobType "report", links.source the report from the start, as
+// in CORE3's examples) whose one step, create-report, takes 3 s times
+// WithTimeScale. The report's id is the job's. The step fails with
+// invalid-field-value when a user is gone, when accounts names an account
+// none of the users has with retrieved data, or when the users have no
+// account data yet (no bank connected, or its job not done); the detail
+// says which.
+//
+// As it succeeds, create-report copies the posted transactions of the
+// selected accounts within fromDate..toDate (each with the account's
+// balance after it): GET /reports/{reportId}/transactions serves that
+// snapshot (filters account.id, connection.id, institution.id,
+// transaction.id, .direction, .class, .status with eq and ne,
+// transaction.postDate with every date operator; limit and links.next),
+// unchanged whatever happens to the data later. CON_AFFOR_01 is computed
+// from it: every transaction falls in one group (salary, interest and other
+// credits; groceries, dining out, fuel, retail, utilities, ATM, fees, loan
+// repayments, refunds, by class and merchant), each group and each of its
+// subgroups (a merchant or a description) with REP's analysis (counts,
+// shares, range, total, min, max, averages and medians per transaction and
+// per calendar month, stable and secure months, frequency); and twenty
+// metrics (ME001, ME002, ME004, ME008 to ME016, ME018, ME025, ME028,
+// ME030, ME033, ME034, ME040, ME041) with REP's titles, as result {value,
+// format}: money as decimal strings, monthly means over the range's days /
+// 30.4375. includeMetrics and includeGroups select as Basiq documents
+// (absent or [] all, null none). STATEMENT_01 (filters fromDate, account,
+// user, toDate) has REP's STATEMENT shape. A report is the same for the
+// same data: the same seed and logins give the same figures.
+//
+// GET /reports/{reportId} answers the JSON, or with Accept:
+// application/pdf a one-page PDF of it; GET /reports lists the reports,
+// newest first, with limit and links.next; DELETE removes one. A report can
+// be read for 24 hours after its creation ("retrieved up to 24 hours after
+// creation", REP), then it is 404, like one that never was.
+//
+// # Statements, auth links, identities, Enrich
+//
+// POST /users/{userId}/statements takes multipart/form-data with
+// institutionId and statement (415 for another content type; 400
+// parameter-not-supplied for a missing field; 400 institution-not-supported
+// on the sandbox banks, AU00000 and the other test banks). Like every body,
+// the fake reads at most 1 MiB of it. The upload makes a connection
+// to the institution (jobType "connection", as in CORE3's statement
+// examples) and a job with verify-credentials (reading the file),
+// retrieve-accounts and retrieve-transactions. A PDF (a file starting
+// "%PDF-") is not parsed: it gives one transaction account with generated
+// transactions, seeded by the file. A CSV is read for real, in the fake's
+// format (Basiq gives its own to partners on request): a header naming
+// account_number, date, description and amount (required), balance,
+// account_name and bsb (optional), any order and case, then one row per
+// transaction; rows of one account_number are one account, dates are
+// YYYY-MM-DD or DD/MM/YYYY. A file it cannot read fails verify-credentials
+// with Basiq's statement codes: bank-statement-invalid (neither a PDF nor
+// such a CSV), empty-file, missing-required-field, missing-required-field-
+// value, invalid-field-value, invalid-csv-row, account-data-differs,
+// row-count-exceeded (over 5000 rows); the connection turns invalid. A
+// statement connection cannot be refreshed (400: upload a new statement).
+//
+// /users/{userId}/auth_link: POST (201, without id; the body's mobile, or
+// the user's, else 400) makes the user's newest link, which alone works;
+// GET answers it (200, with id), 404 when there never was one, 410
+// resource-no-longer-available once it expired (seven days on 3.0, three
+// on 2.x, by the fake's clock) or was deleted; DELETE (SERVER_ACCESS or the
+// user's CLIENT_ACCESS) answers 204, then 404. GET /users/{userId} carries
+// links.auth_link while a link works. links.public points at the fake,
+// which serves no page there.
+//
+// GET /users/{userId}/identities[/{identityId}] (3.0) lists one identity
+// per connection whose credentials were verified: the sandbox login's
+// profile, with an id derived from the connection's. GET /enrich (q,
+// institution and country required; mcc, accountType and amount checked)
+// matches the description against the merchants of the fake's card
+// payments by their key word ("WOOLWORTHS", "GARFISH", "JB HI FI", any
+// case): merchant, ANZSIC category, location and logos; other text gets a
+// class from its words (ATM, FEE, SALARY...) and no merchant. The
+// direction is the amount's sign (debit without one).
 //
 // # Control and inspection
 //

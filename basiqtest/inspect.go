@@ -9,7 +9,8 @@ type JobState struct {
 	UserID        string
 	ConnectionID  string
 	InstitutionID string
-	// Operation is what started the job: "create", "refresh" or "update".
+	// Operation is what started the job: "create", "refresh", "update",
+	// "statement" (an uploaded statement) or "report" (POST /reports).
 	Operation string
 	Created   time.Time
 	Updated   time.Time

@@ -16,6 +16,8 @@ const (
 	StepRetrieveAccounts = "retrieve-accounts"
 	// StepRetrieveTransactions fetches the transactions; the job's last step.
 	StepRetrieveTransactions = "retrieve-transactions"
+	// StepCreateReport is the only step of a report job (POST /reports).
+	StepCreateReport = "create-report"
 )
 
 // Step statuses.
@@ -26,11 +28,13 @@ const (
 	statusFailed     = "failed"
 )
 
-// Operations that start connection jobs.
+// Operations that start jobs.
 const (
-	opCreate  = "create"
-	opRefresh = "refresh"
-	opUpdate  = "update"
+	opCreate    = "create"
+	opRefresh   = "refresh"
+	opUpdate    = "update"
+	opStatement = "statement" // POST /users/{userId}/statements (statements.go)
+	opReport    = "report"    // POST /reports (reports.go)
 )
 
 // job is a connection job. Its steps change only in advance (progress.go),
@@ -55,6 +59,9 @@ type job struct {
 	verified                   bool      // verify-credentials succeeded
 	running                    bool      // in the running indexes (progress.go)
 	gen                        int       // bumped at every reschedule; older queue entries are stale
+
+	report *reportJob     // a report job (report_jobs.go); nil for connection jobs
+	stmt   *statementFile // a statement upload's file (statements.go); nil otherwise
 }
 
 type jobStep struct {
@@ -91,6 +98,7 @@ func (j *job) hasStep(title string) bool {
 type origin struct {
 	version   string
 	consentUI bool
+	statement bool // an uploaded statement: a file to read, no bank to ask for MFA
 }
 
 // startJob starts a job of op on conn, held for six minutes when hold is set.
@@ -112,7 +120,7 @@ func (s *Server) startJob(conn *connection, op string, now time.Time, hold bool,
 		j.stepStart = now.Add(duplicateHold)
 	}
 	titles := []string{StepVerifyCredentials}
-	if o.version != "2.0" && !conn.openBanking() && s.asksMFA(conn) {
+	if o.version != "2.0" && !conn.openBanking() && !o.statement && s.asksMFA(conn) {
 		conn.mfaEnabled = true
 		if !o.consentUI {
 			titles = append(titles, StepMFAChallenge)
@@ -177,6 +185,16 @@ func (s *Server) jobView(j *job, version string, listItem bool) jobView {
 	}
 	if version == "3.0" {
 		v.JobType = "connection"
+		if j.report != nil {
+			v.JobType = "report"
+		}
+	}
+	if j.report != nil { // CORE3's report job examples: the report's link from the start
+		for _, st := range j.steps {
+			v.Steps = append(v.Steps, stepView{Title: st.title, Status: st.status, Result: st.result})
+		}
+		v.Links.Source = s.reportURL(j.id)
+		return v
 	}
 	if listItem {
 		ref := s.institutionRef(j.instID)

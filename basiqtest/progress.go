@@ -102,6 +102,10 @@ func (s *Server) advanceJobs(now time.Time) {
 // enqueue adds a new job to the running indexes and queues its first change.
 func (s *Server) enqueue(j *job) {
 	j.running = true
+	if j.report != nil { // no connection, no login
+		s.schedule(j)
+		return
+	}
 	s.st.byConn[j.connID] = append(s.st.byConn[j.connID], j)
 	s.st.byLogin[instLogin{j.instID, j.creds.loginID}]++
 	s.schedule(j)
@@ -127,6 +131,9 @@ func (s *Server) retire(j *job) {
 		return
 	}
 	j.running = false
+	if j.report != nil {
+		return
+	}
 	if js := slices.DeleteFunc(s.st.byConn[j.connID], func(o *job) bool { return o == j }); len(js) > 0 {
 		s.st.byConn[j.connID] = js
 	} else {
@@ -176,6 +183,10 @@ func (s *Server) transition(j *job, at time.Time) {
 			j.answered, j.answer = false, nil
 		}
 	case statusInProgress:
+		if j.report != nil {
+			s.endReportStep(j, st, at)
+			return
+		}
 		if e := s.stepFailure(j, st.title); e != nil {
 			st.status, st.result = statusFailed, *e
 			s.failed(j, e.Code, at)
@@ -207,6 +218,9 @@ func (s *Server) succeeded(j *job, st *jobStep, at time.Time) {
 		if conn != nil {
 			conn.invalidBy = ""
 			p := profile{last: j.creds.loginID}
+			if j.stmt != nil {
+				p = profile{} // a statement names no holder the fake reads
+			}
 			if l := s.st.logins[j.creds.loginID]; l != nil {
 				p = l.profile
 			}
@@ -218,6 +232,9 @@ func (s *Server) succeeded(j *job, st *jobStep, at time.Time) {
 	case StepRetrieveAccounts:
 		st.result = linkResult{Type: "link", URL: userPath + "/accounts" + filter}
 		if conn != nil {
+			if conn.accounts == nil && conn.stmt != nil {
+				conn.accounts = conn.stmt.accounts(s.st.instByID[j.instID], conn.seq)
+			}
 			if conn.accounts == nil {
 				conn.accounts = newAccounts(s.st.instByID[j.instID], conn.seq)
 				if conn.profile != nil {
@@ -245,6 +262,11 @@ func (s *Server) succeeded(j *job, st *jobStep, at time.Time) {
 // user must act, and an update that hit service-unavailable is retried every
 // two hours for up to seven days.
 func (s *Server) failed(j *job, code string, at time.Time) {
+	if conn := s.st.conns[j.connID]; conn != nil && j.stmt != nil { // the file could not be read
+		conn.invalidBy = code
+		s.setConnStatus(conn, connInvalid, at)
+		return
+	}
 	switch code {
 	case "invalid-credentials", "account-not-accessible-requires-user-action", "user-action-required":
 		if conn := s.st.conns[j.connID]; conn != nil {
@@ -262,6 +284,9 @@ func (s *Server) failed(j *job, code string, at time.Time) {
 // credentials, an unanswered or wrongly answered MFA prompt, or the
 // login's forced outcome.
 func (s *Server) stepFailure(j *job, title string) *stepError {
+	if j.stmt != nil {
+		return j.stmt.failure(title)
+	}
 	switch title {
 	case StepVerifyCredentials:
 		if l := s.st.logins[j.creds.loginID]; l == nil || l.password != j.creds.password {
@@ -303,6 +328,8 @@ func (s *Server) stepDuration(instID, title string) time.Duration {
 		ms = d.RetrieveAccounts
 	case StepRetrieveTransactions:
 		ms = d.RetrieveTransactions
+	case StepCreateReport:
+		ms = reportMillis
 	}
 	return s.scaled(time.Duration(ms) * time.Millisecond)
 }

@@ -24,6 +24,10 @@ func (s *Server) refreshTarget(conn *connection, c *call) (j *job, reused bool, 
 	if j := s.runningJob(conn.id); j != nil {
 		return j, true, reply{}, true
 	}
+	if conn.stmt != nil { // nothing to log in to: a new statement is a new upload
+		return nil, false, errorReply(http.StatusBadRequest, errNotValid(
+			"A connection made from an uploaded statement cannot be refreshed; upload a newer statement.", "", "connectionId")), false
+	}
 	if conn.status == connInvalid && conn.invalidBy == "invalid-credentials" && c.version() != "3.0" {
 		o := outcomeFor(StepVerifyCredentials, "invalid-credentials", "")
 		e := newError(o.Code, o.Title, o.Detail)

@@ -24,6 +24,7 @@ type route struct {
 	segs     []string
 	scopes   scope    // zero: no bearer token (POST /token)
 	versions []string // API versions that have the route; nil: all
+	pdf      bool     // it also answers Accept: application/pdf (GET /reports/{reportId})
 	handle   func(*Server, *call) reply
 }
 
@@ -46,6 +47,7 @@ func (c *call) version() string { return c.tok.version }
 func newRoutes() []route {
 	v2 := []string{"2.0", "2.1"}
 	mfa := []string{"2.1", "3.0"}
+	v3 := []string{"3.0"}
 	rs := []route{
 		{method: "POST", pattern: "/token", handle: (*Server).postToken},
 		{method: "POST", pattern: "/users", scopes: scopeServer, handle: (*Server).createUser},
@@ -70,6 +72,20 @@ func newRoutes() []route {
 		{method: "GET", pattern: "/institutions/{institutionId}", scopes: scopeAny, handle: (*Server).getInstitution},
 		{method: "GET", pattern: "/connectors", scopes: scopeAny, handle: (*Server).listConnectors},
 		{method: "GET", pattern: "/connectors/{connectorId}/{method}", scopes: scopeAny, handle: (*Server).getConnector},
+		{method: "POST", pattern: "/users/{userId}/statements", scopes: scopeServer, handle: (*Server).createStatement},
+		{method: "POST", pattern: "/users/{userId}/auth_link", scopes: scopeServer, handle: (*Server).createAuthLink},
+		{method: "GET", pattern: "/users/{userId}/auth_link", scopes: scopeServer, handle: (*Server).getAuthLink},
+		{method: "DELETE", pattern: "/users/{userId}/auth_link", scopes: scopeAny, handle: (*Server).deleteAuthLink},
+		{method: "GET", pattern: "/users/{userId}/identities", scopes: scopeServer, versions: v3, handle: (*Server).listIdentities},
+		{method: "GET", pattern: "/users/{userId}/identities/{identityId}", scopes: scopeServer, versions: v3, handle: (*Server).getIdentity},
+		{method: "GET", pattern: "/enrich", scopes: scopeAny, handle: (*Server).getEnrich},
+		{method: "POST", pattern: "/reports", scopes: scopeServer, versions: v3, handle: (*Server).createReport},
+		{method: "GET", pattern: "/reports", scopes: scopeServer, versions: v3, handle: (*Server).listReports},
+		{method: "GET", pattern: "/reports/types", scopes: scopeServer, versions: v3, handle: (*Server).listReportTypes},
+		{method: "GET", pattern: "/reports/types/{reportTypeId}", scopes: scopeServer, versions: v3, handle: (*Server).getReportType},
+		{method: "GET", pattern: "/reports/{reportId}", scopes: scopeServer, versions: v3, pdf: true, handle: (*Server).getReport},
+		{method: "DELETE", pattern: "/reports/{reportId}", scopes: scopeServer, versions: v3, handle: (*Server).deleteReport},
+		{method: "GET", pattern: "/reports/{reportId}/transactions", scopes: scopeServer, versions: v3, handle: (*Server).listReportTransactions},
 	}
 	for i := range rs {
 		rs[i].segs = strings.Split(rs[i].pattern[1:], "/")
@@ -155,6 +171,8 @@ func checkParam(name, v string) (apiError, bool) {
 		detail, valid = "Job ID value is not valid", isUUID(v)
 	case "institutionId":
 		detail, valid = "Institution ID value is not valid", isInstitutionID(v)
+	case "reportId":
+		detail, valid = "Report ID value is not valid", isUUID(v)
 	case "connectorId":
 		detail, valid = "Connector ID value is not valid", isInstitutionID(v)
 	case "webhookId": // WH3 answers this one with path-parameter-not-valid
@@ -184,6 +202,17 @@ func acceptsJSON(accept string) bool {
 	return false
 }
 
+// acceptsPDF reports whether an Accept header asks for a PDF.
+func acceptsPDF(accept string) bool {
+	for part := range strings.SplitSeq(accept, ",") {
+		mt, _, _ := strings.Cut(part, ";")
+		if strings.EqualFold(strings.TrimSpace(mt), "application/pdf") {
+			return true
+		}
+	}
+	return false
+}
+
 // dispatch authenticates c against rt's rules and runs its handler. It holds
 // the server lock, reads the clock under it (so concurrent requests see time
 // in the order they are served) and first brings every job up to that time.
@@ -192,7 +221,7 @@ func (s *Server) dispatch(rt *route, c *call) reply {
 	defer s.mu.Unlock()
 	c.now = s.cfg.now()
 	s.advance(c.now)
-	if !acceptsJSON(c.req.Header.Get("Accept")) {
+	if accept := c.req.Header.Get("Accept"); !acceptsJSON(accept) && !(rt.pdf && acceptsPDF(accept)) {
 		return errorReply(http.StatusBadRequest, errUnsupportedAccept())
 	}
 	if rt.scopes == 0 {

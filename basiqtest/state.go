@@ -16,6 +16,9 @@ type state struct {
 	consentState // consent.go: the consent policy, consent page sessions
 	eventState   // events.go: events, consent timers, webhooks and their messages
 
+	reports   map[string]*report   // reports.go: finished reports by id
+	authLinks map[string]*authLink // authlinks.go: each user's newest auth link
+
 	// Jobs that may still change by the clock (progress.go): their next
 	// changes, earliest first, and indexes of them by connection and by
 	// institution and login.
@@ -30,15 +33,17 @@ type instLogin struct{ instID, loginID string }
 
 func newState(cfg config) *state {
 	st := &state{
-		users:    map[string]*user{},
-		conns:    map[string]*connection{},
-		jobs:     map[string]*job{},
-		tokens:   map[string]*token{},
-		instByID: map[string]*institution{},
-		logins:   map[string]*login{},
-		outcomes: map[string]Outcome{},
-		byConn:   map[string][]*job{},
-		byLogin:  map[instLogin]int{},
+		users:     map[string]*user{},
+		conns:     map[string]*connection{},
+		jobs:      map[string]*job{},
+		tokens:    map[string]*token{},
+		instByID:  map[string]*institution{},
+		logins:    map[string]*login{},
+		outcomes:  map[string]Outcome{},
+		byConn:    map[string][]*job{},
+		byLogin:   map[instLogin]int{},
+		reports:   map[string]*report{},
+		authLinks: map[string]*authLink{},
 	}
 	st.eventState = newEventState()
 	for _, inst := range catalog() {

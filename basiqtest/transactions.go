@@ -28,8 +28,9 @@ type txRow struct {
 	post    time.Time // zero when pending
 	class   string
 	debit   bool
-	rnd     uint64 // the transaction's own random bits
-	revised bool   // its details were corrected after it posted (transactions_evolve.go)
+	rnd     uint64  // the transaction's own random bits
+	revised bool    // its details were corrected after it posted (transactions_evolve.go)
+	csv     *stmtTx // a CSV statement's row (statement_csv.go); nil for generated ones
 }
 
 // txPlan is an account's first history: how many transactions, how many
@@ -37,10 +38,15 @@ type txRow struct {
 type txPlan struct {
 	n, pending, perDay int
 	key                uint64
-	anchor             time.Time // the bank's "today": the day of the first retrieval
+	anchor             time.Time    // the bank's "today": the day of the first retrieval
+	csv                *stmtAccount // a CSV statement's account: its rows, not generated ones
 }
 
 func (s *Server) txPlan(r accountRef) txPlan {
+	if st := r.conn.stmt; st != nil && st.format == "csv" && r.ordinal < len(st.accts) {
+		a := &st.accts[r.ordinal]
+		return txPlan{n: len(a.txs), csv: a}
+	}
 	n := s.cfg.txPerAccount
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%d|%s|%s|%d", s.cfg.dataSeed, r.conn.instID, r.conn.creds.loginID, r.ordinal)
@@ -68,6 +74,10 @@ var txClasses = [...]string{"payment", "payment", "payment", "payment", "transfe
 
 // row is the first history's transaction i.
 func (p txPlan) row(r accountRef, i int) txRow {
+	if p.csv != nil {
+		t := &p.csv.txs[i]
+		return txRow{ref: r, id: uint64(i), post: t.date, debit: t.cents < 0, class: classify(t.description, t.cents < 0), csv: t}
+	}
 	x := splitmix64(p.key ^ uint64(i)*0x9e3779b97f4a7c15)
 	var post time.Time
 	if i >= p.pending {
@@ -212,6 +222,19 @@ func transactionID(accountID string, i uint64) string {
 func (s *Server) transactionView(row txRow) transactionView {
 	r, x := row.ref, row.rnd
 	id := transactionID(r.a.id, row.id)
+	if t := row.csv; t != nil {
+		v := transactionView{
+			Type: "transaction", ID: id, Status: "posted", Description: t.description, Amount: money(t.cents),
+			Currency: "AUD", Direction: "credit", Class: row.class, Account: r.a.id, Connection: r.conn.id,
+			Institution: r.conn.instID, TransactionDate: stamp(t.date), PostDate: stamp(t.date),
+			Links: txLinks{Self: s.userURL(r.conn.userID) + "/transactions/" + id, Account: s.accountURL(r.conn, r.a),
+				Institution: s.institutionURL(r.conn.instID), Connection: s.connectionURL(r.conn)},
+		}
+		if row.debit {
+			v.Direction = "debit"
+		}
+		return v
+	}
 	cents := 500 + int(x>>16%40000)
 	v := transactionView{
 		Type: "transaction", ID: id, Status: "posted", Currency: "AUD", Direction: "credit", Class: row.class,

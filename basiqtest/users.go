@@ -246,7 +246,9 @@ func (s *Server) getUser(c *call) reply {
 	if !ok {
 		return rp
 	}
-	return jsonReply(http.StatusOK, s.userDetailView(u, c.version()))
+	v := s.userDetailView(u, c.version())
+	v.Links.AuthLink = s.authLinkURL(u, c.now)
+	return jsonReply(http.StatusOK, v)
 }
 
 // updateUser serves POST /users/{userId}.
@@ -284,6 +286,7 @@ func (s *Server) deleteUser(c *call) reply {
 		}
 	}
 	delete(s.st.users, u.id)
+	delete(s.st.authLinks, u.id)
 	s.userEvent(c.now, "deleted", u)
 	return emptyReply(http.StatusNoContent)
 }
