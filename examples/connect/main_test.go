@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/banklink-go/basiq/examples/internal/demo"
+	"go.uber.org/goleak"
 )
 
 // noKey is an environment without BASIQ_API_KEY, so run uses the fake.
@@ -240,4 +241,10 @@ func TestConnectSync(t *testing.T) {
 		`(?m)^  the copy holds \d+ transaction\(s\); next cursor \d+ bytes$`,
 		`(?m)^  the copy matches Transactions\.All \(\d+ transaction\(s\)\): yes$`,
 	)
+}
+
+// TestMain fails the test binary if the program leaves a goroutine behind
+// (its embedded fake server, a poll loop).
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
 }

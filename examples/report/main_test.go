@@ -15,6 +15,7 @@ import (
 	"github.com/banklink-go/basiq"
 	"github.com/banklink-go/basiq/basiqtest"
 	"github.com/banklink-go/basiq/examples/internal/demo"
+	"go.uber.org/goleak"
 )
 
 func noKey(string) string { return "" }
@@ -148,4 +149,10 @@ func TestReportLive(t *testing.T) {
 		t.Fatalf("run: %v\n%s", err, out)
 	}
 	mustMatch(t, out, `^Using the live Basiq API at http://127\.0\.0\.1:\d+ `, `(?m)^  ME010  Total credit card limit +10000\.00 AUD$`)
+}
+
+// TestMain fails the test binary if the program leaves a goroutine behind
+// (its embedded fake server, a poll loop).
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
 }
