@@ -223,14 +223,9 @@ func (e *syncEnv) requireSameAsAll(s syncStore, what string) int {
 // with the copy that went with it, as an app that lost its last write.
 // The histories run on as many workers as there are CPUs.
 func TestSyncProperty(t *testing.T) {
-	histories, steps := 500, 20
-	switch {
-	case testing.Short():
+	histories, steps := 500, 20 // under -race too: about 3 minutes on 2 cores
+	if testing.Short() {
 		histories = 50
-	case hardRaceEnabled:
-		// The race detector makes a history about ten times slower: 100
-		// here; BASIQ_SYNC_HISTORIES=500 runs them all.
-		histories = 100
 	}
 	if v := os.Getenv("BASIQ_SYNC_HISTORIES"); v != "" {
 		n, err := strconv.Atoi(v)
