@@ -150,18 +150,19 @@ type ConnectionHealth struct {
 	NeedsUserAction bool
 	// Diagnosis is set when LatestJob failed. Its Operation is inferred: the
 	// connection's first job (created with it) is a create, later ones
-	// refreshes. On API 3.0 it is also set for an invalid connection with no
+	// refreshes; its Attempt is how many of the latest jobs failed the same
+	// way, so that after an application's retries it escalates as theirs did. On API 3.0 it is also set for an invalid connection with no
 	// failed job to read (an open-banking authorisation that lapsed, a job
 	// older than Basiq's 7 days): ActionReconnect, in place through the
 	// Consent UI. Its remedy (Consent) is always on this connection, and its
 	// ProblemID is the one Jobs.Wait, Jobs.WaitAll and Events.Advise report
-	// for the same failure. When this connection never worked (invalid, never
-	// fetched anything) and the user has, since its failure, made a working
-	// connection at the same institution (a typo in the login id, put right
-	// by connecting again), RemoveConnectionID names this one: delete it (it
-	// holds no data); NeedsUserAction is then false. A connection that ever
-	// worked is never named: a second login at the same bank is not a
-	// replacement.
+	// for the same failure. When this is an invalid web connection and the
+	// user now has a working open-banking connection at the same institution
+	// (Basiq's migration from web to open banking: it allows no active web
+	// connection beside an open-banking one), RemoveConnectionID names this
+	// one: delete it; NeedsUserAction is then false. A second connection of
+	// the same kind at the same bank is never taken for a replacement (it
+	// may be a second login).
 	Diagnosis *Diagnosis
 }
 
@@ -217,19 +218,18 @@ func (s *ConnectionsService) Health(ctx context.Context, userID string, connecti
 	}
 	byConn, byInst := attributeJobs(all, jobs)
 	out := make([]ConnectionHealth, 0, len(conns))
-	everyConn, everyByConn := conns, byConn // for replaced: all of the user's connections
+	everyConn := conns // for replaced: all of the user's connections
 	for _, cn := range conns {
 		h := s.healthOf(ctx, userID, cn, byConn[cn.ID], byInst[cn.Institution.ID])
-		if h.Diagnosis != nil && !h.Refreshing && neverWorked(cn, byConn[cn.ID]) {
+		if h.Diagnosis != nil && !h.Refreshing && cn.Status == ConnectionInvalid && !isOpenBanking(cn.Method) {
 			if len(connectionIDs) > 0 && len(everyConn) == len(conns) {
 				// Given ids: the user's other connections are needed once,
-				// with their institutions (a 3.0 job names none).
+				// with their institutions and methods.
 				if everyConn, err = s.List(ctx, userID, nil); err != nil {
 					return nil, err
 				}
-				everyByConn, _ = attributeJobs(everyConn, jobs)
 			}
-			if replaced(cn, h.LatestJob, everyConn, everyByConn) {
+			if replaced(cn, everyConn) {
 				h.Diagnosis.RemoveConnectionID, h.Diagnosis.Consent = cn.ID, nil
 				h.NeedsUserAction = false
 			}
@@ -239,44 +239,21 @@ func (s *ConnectionsService) Health(ctx context.Context, userID string, connecti
 	return out, nil
 }
 
-// neverWorked reports whether a connection is invalid (or pre-init) and has
-// never fetched anything: no lastUsed, and no job of it succeeded.
-func neverWorked(cn Connection, jobs []*Job) bool {
-	if cn.Status != ConnectionInvalid && cn.Status != ConnectionPreInit || !cn.LastUsed.IsZero() {
+// replaced reports whether a failed web connection has been replaced by an
+// open-banking one at the same institution that works: Basiq lets a user
+// hold no active web connection beside an open-banking one to the same
+// institution, so the open-banking one is the web one's successor (the
+// migration Basiq documents). Nothing else counts: a second connection of
+// the same kind at the same bank may be a second login, which the API cannot
+// tell from a replacement.
+func replaced(cn Connection, all []Connection) bool {
+	if isOpenBanking(cn.Method) || cn.Status != ConnectionInvalid {
 		return false
 	}
-	return !slices.ContainsFunc(jobs, func(j *Job) bool { return j.Status() == JobSucceeded })
-}
-
-// replaced reports whether a connection that never worked has been
-// replaced: after the failure had ended, the
-// user made another connection at the same institution, whose latest job
-// succeeded. A connection made before or while the failed job ran (a second
-// login at the same bank, connected in the same visit) never replaces it.
-func replaced(cn Connection, failed *Job, all []Connection, byConn map[string][]*Job) bool {
-	since := cn.CreatedDate
-	if failed != nil {
-		since = failed.Updated
-		if since.IsZero() {
-			since = jobTime(failed)
-		}
-	}
-	for _, other := range all {
-		if other.ID == cn.ID || other.Institution.ID != cn.Institution.ID || other.Status == ConnectionInvalid ||
-			since.IsZero() || !other.CreatedDate.After(since) {
-			continue
-		}
-		var latest *Job
-		for _, j := range byConn[other.ID] {
-			if latest == nil || jobTime(j).After(jobTime(latest)) {
-				latest = j
-			}
-		}
-		if latest != nil && latest.Status() == JobSucceeded {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(all, func(other Connection) bool {
+		return other.ID != cn.ID && other.Institution.ID == cn.Institution.ID &&
+			isOpenBanking(other.Method) && other.Status == ConnectionActive
+	})
 }
 
 // connectionsOfJobs returns stand-ins for the connections the jobs name
@@ -316,7 +293,8 @@ func (s *ConnectionsService) healthOf(ctx context.Context, userID string, cn Con
 				op = OpCreate
 			}
 			instID := cn.Institution.ID
-			opts := DiagnoseOptions{Operation: op, ConnectionID: cn.ID, MFA: cn.MFAEnabled, mfaKnown: true}
+			opts := DiagnoseOptions{Operation: op, ConnectionID: cn.ID, MFA: cn.MFAEnabled, mfaKnown: true,
+				Attempt: failedInARow(cj)}
 			d := s.client().diagnose(ctx, &latest, opts, &instID)
 			h.Diagnosis = &d
 			// A remedy through the Consent UI needs the user too (a retry
@@ -343,17 +321,42 @@ func (s *ConnectionsService) healthOf(ctx context.Context, userID string, cn Con
 	return h
 }
 
+// failedInARow counts the latest jobs (newest first) that failed with the
+// same code as the latest: the attempts an application's retries have made,
+// so that Health escalates as the retries' own Diagnoses do.
+func failedInARow(newestFirst []*Job) int {
+	code := func(j *Job) (string, bool) {
+		st, ok := j.FailedStep()
+		if !ok {
+			return "", false
+		}
+		if st.Result == nil {
+			return "", true
+		}
+		return strings.ToLower(strings.TrimSpace(st.Result.Code)), true
+	}
+	first, _ := code(newestFirst[0])
+	n := 0
+	for _, j := range newestFirst {
+		if c, failed := code(j); !failed || c != first {
+			break
+		}
+		n++
+	}
+	return n
+}
+
 // invalidConnectionDiagnosis is the Diagnosis of an invalid (or pre-init)
 // connection with no failed job to read, on API 3.0: the user reconnects it
 // in place.
 func invalidConnectionDiagnosis(userID string, cn Connection) *Diagnosis {
-	code := codeConnectionInvalid
+	code, msg := codeConnectionInvalid, userMessageReconnectInvalid
 	if cn.Status == ConnectionPreInit {
-		code = codeConnectionPreInit
+		code, msg = codeConnectionPreInit, userMessageFinishConnecting
 	}
 	return &Diagnosis{
 		Code: code, Operation: OpRefresh, Action: ActionReconnect,
-		UserMessage: userMessageReconnectInvalid, UserID: userID, ConnectionID: cn.ID,
+		UserMessage: msg, UserID: userID, ConnectionID: cn.ID,
 		Consent:   &ConsentURLOptions{ConnectionID: cn.ID},
 		ProblemID: problemID(cn.ID, "", code),
 	}

@@ -201,3 +201,80 @@ func TestHealthAttributesARunningJobWithoutSource(t *testing.T) {
 		assert.Equal(t, "old", health[0].LatestJob.ID, "the last job known to be conn-1's")
 	})
 }
+
+// An invalid web connection whose bank the user now reaches through a
+// working open-banking connection (Basiq's migration: no active web
+// connection may stand beside it) is named for deletion; one beside a second
+// web connection (maybe a second login) is not.
+func TestHealthNamesOnlyAWebConnectionReplacedByOpenBanking(t *testing.T) {
+	now := time.Now().Truncate(time.Second)
+	created := now.Add(-10 * 24 * time.Hour)
+	ob := func(id string) string {
+		return strings.Replace(connJSON(id, "active", now.Add(-time.Hour), now.Add(-time.Hour)), `"type":"connection",`, `"type":"connection","method":"open-banking",`, 1)
+	}
+	for _, tc := range []struct {
+		name    string
+		other   string
+		replace bool
+	}{
+		{"an open-banking connection replaces it", ob("c-ob"), true},
+		{"a second web connection does not", connJSON("c-web2", "active", now.Add(-time.Hour), now.Add(-time.Hour)), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newCoreAPI(t)
+			a.on("GET /users/u1/connections", 200, jsonList(connJSON("c-web", "invalid", now.Add(-24*time.Hour), created), tc.other))
+			a.on("GET /users/u1/connections/c-web", 200, connJSON("c-web", "invalid", now.Add(-24*time.Hour), created))
+			a.on("GET /users/u1/jobs", 200, jsonList(
+				jobJSON("j-web", "c-web", now.Add(-2*time.Hour), failedStep("verify-credentials", "invalid-credentials"))))
+			c := newCoreClient(t, a)
+			for _, ids := range [][]string{nil, {"c-web"}} {
+				hs, err := c.Connections.Health(t.Context(), "u1", ids...)
+				require.NoError(t, err)
+				var h ConnectionHealth
+				for _, x := range hs {
+					if x.Connection.ID == "c-web" {
+						h = x
+					}
+				}
+				require.NotNil(t, h.Diagnosis, "ids %v", ids)
+				if tc.replace {
+					assert.Equal(t, "c-web", h.Diagnosis.RemoveConnectionID, "ids %v", ids)
+					assert.False(t, h.NeedsUserAction)
+					assert.Nil(t, h.Diagnosis.Consent)
+				} else {
+					assert.Empty(t, h.Diagnosis.RemoveConnectionID, "ids %v: maybe a second login", ids)
+					assert.True(t, h.NeedsUserAction)
+				}
+			}
+		})
+	}
+}
+
+// Health counts an application's failed retries: the third failure in a row
+// of the same kind escalates to support, as the retries' own Diagnoses do.
+func TestHealthCountsFailuresInARow(t *testing.T) {
+	now := time.Now().Truncate(time.Second)
+	created := now.Add(-10 * 24 * time.Hour)
+	down := func(id string, ago time.Duration) string {
+		return jobJSON(id, "c1", now.Add(-ago), step("verify-credentials", "success"), failedStep("retrieve-accounts", "service-unavailable"))
+	}
+	for _, tc := range []struct {
+		jobs []string
+		want Action
+	}{
+		{[]string{down("j1", time.Hour)}, ActionRetryLater},
+		{[]string{down("j2", time.Hour), down("j1", 2*time.Hour)}, ActionRetryLater},
+		{[]string{down("j3", time.Hour), down("j2", 2*time.Hour), down("j1", 3*time.Hour)}, ActionContactSupport},
+		{[]string{down("j3", time.Hour), down("j2", 2*time.Hour),
+			jobJSON("j1", "c1", now.Add(-3*time.Hour), failedStep("verify-credentials", "invalid-credentials"))}, ActionRetryLater},
+	} {
+		a := newCoreAPI(t)
+		a.on("GET /users/u1/connections", 200, jsonList(connJSON("c1", "active", now.Add(-24*time.Hour), created)))
+		a.on("GET /users/u1/jobs", 200, jsonList(tc.jobs...))
+		a.on("GET /institutions/AU00000", 200, `{"type":"institution","id":"AU00000","name":"Hooli","status":"operational"}`)
+		hs, err := newCoreClient(t, a).Connections.Health(t.Context(), "u1")
+		require.NoError(t, err)
+		require.NotNil(t, hs[0].Diagnosis)
+		assert.Equal(t, tc.want, hs[0].Diagnosis.Action, "%d jobs", len(tc.jobs))
+	}
+}

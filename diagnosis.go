@@ -184,6 +184,7 @@ const (
 	userMessageRetryLaterUser    = "We couldn't reach your bank just now. This usually clears up within minutes."
 	userMessagePartialOutageUser = "Your bank is having some problems at the moment. This usually clears up within the hour."
 	userMessageReconnect         = "Your bank didn't give us access to your data. Please connect your bank again and approve access when asked."
+	userMessageFinishConnecting  = "You didn't finish connecting your bank. Please connect it again and approve access at your bank when asked."
 	userMessageReconnectInvalid  = "Your bank connection has stopped working. Please reconnect your bank to keep your data up to date."
 	userMessageAnswerMFA         = "Your bank has sent a security check. Please enter the code or answers it asks for to continue."
 	userMessageMFARejectedV3     = "Your bank's security check wasn't answered, or the answer wasn't accepted. Please reconnect your bank and answer the check when your bank asks."
@@ -294,12 +295,12 @@ type Diagnosis struct {
 	Consent *ConsentURLOptions
 	// RemoveConnectionID names a failed connection that a new one has
 	// replaced: delete it (Connections.Delete) now that the new one works,
-	// so that nothing stays invalid for ever. Connections.Health sets it for
-	// a connection that never worked (invalid, never fetched anything) when,
-	// after its failure, the user made a working connection at the same
-	// institution (connecting again rather than following the remedy, say
-	// after a typo in the login id); the user then has nothing to do. A
-	// connection that ever worked is never named. "" otherwise.
+	// so that nothing stays invalid for ever. Remedies fix a connection in
+	// place, so this is rare: Connections.Health sets it for an invalid web
+	// connection when the user has a working open-banking connection at the
+	// same institution (Basiq allows no active web connection beside one);
+	// the user then has nothing to do. It never guesses from a second
+	// connection of the same kind, which may be a second login. "" otherwise.
 	RemoveConnectionID string
 	// ProblemID names the problem this diagnosis is about, the same whichever
 	// path reports it: a Jobs.Wait error, a Jobs.WaitAll outcome, an

@@ -77,15 +77,16 @@ func TestFailedCreatesRemedyFixesTheSameConnection(t *testing.T) {
 	assert.Nil(t, health[0].Diagnosis)
 }
 
-// When the user connects the bank again instead (another login), the failed
-// connection is not left asking for action for ever: Health names it for
-// deletion, and asks the user nothing.
-func TestConnectingAgainInsteadOfTheRemedyLeavesNoDeadConnection(t *testing.T) {
+// When the user connects another login at the bank where a connection
+// failed, the failed connection is not taken for a replaced one (it may be a
+// second account): Health still asks for its remedy, and names nothing for
+// deletion.
+func TestASecondLoginAtAFailedBankIsNotTakenForAReplacement(t *testing.T) {
 	clock := basiqtest.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	srv, c, userID := v3Fake(t, basiqtest.WithClock(clock.Now), basiqtest.WithTokenTTL(24*time.Hour))
 	f := failBighead(t, srv, c, userID)
 	failedConn := f.Job.ConnectionID()
-	clock.Advance(time.Minute) // the user reads the failure, and connects the bank again
+	clock.Advance(time.Hour)
 	link, err := c.Consents.Link(t.Context(), userID, &basiq.ConsentURLOptions{Action: basiq.ConsentConnect})
 	require.NoError(t, err)
 	rd := consentAs(t, srv, link.URL, basiqtest.ConsentLogin{InstitutionID: "AU00004", LoginID: "gavinBelson", Password: "hooli2016"})
@@ -93,20 +94,19 @@ func TestConnectingAgainInsteadOfTheRemedyLeavesNoDeadConnection(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, outs[0].Succeeded(), "%v", outs[0].Err)
 
-	health, err := c.Connections.Health(t.Context(), userID, failedConn)
-	require.NoError(t, err)
-	require.Len(t, health, 1)
-	assert.False(t, health[0].NeedsUserAction, "the user has a working connection at that bank now")
-	require.NotNil(t, health[0].Diagnosis)
-	assert.Equal(t, failedConn, health[0].Diagnosis.RemoveConnectionID)
-	assert.Nil(t, health[0].Diagnosis.Consent, "no remedy to send the user to")
-
-	require.NoError(t, c.Connections.Delete(t.Context(), userID, health[0].Diagnosis.RemoveConnectionID))
-	all, err := c.Connections.Health(t.Context(), userID)
-	require.NoError(t, err)
-	require.Len(t, all, 1)
-	assert.Equal(t, basiq.ConnectionActive, all[0].Connection.Status)
-	assert.False(t, all[0].NeedsUserAction)
+	for _, ids := range [][]string{nil, {failedConn}} {
+		health, err := c.Connections.Health(t.Context(), userID, ids...)
+		require.NoError(t, err)
+		for _, h := range health {
+			if h.Connection.ID != failedConn {
+				continue
+			}
+			assert.True(t, h.NeedsUserAction, "ids %v: bighead's connection still needs its remedy", ids)
+			require.NotNil(t, h.Diagnosis)
+			assert.Empty(t, h.Diagnosis.RemoveConnectionID, "ids %v", ids)
+			assert.Equal(t, &basiq.ConsentURLOptions{ConnectionID: failedConn}, h.Diagnosis.Consent)
+		}
+	}
 }
 
 // On a create, where the user is there and nobody will retry unless the

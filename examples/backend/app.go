@@ -181,7 +181,8 @@ func (a *app) fetch(ctx context.Context, userID, connID string) {
 }
 
 // act does what a failure's Diagnosis says: delete a connection a new one
-// replaced, tell the user once per problem, and retry when nobody else will
+// replaced, tell the user once per problem (and again if the advice changes,
+// as when retries escalate to support), and retry when nobody else will
 // (retry > 0: d is the failure of the app's own retry number retry).
 func (a *app) act(ctx context.Context, d basiq.Diagnosis, retry int) {
 	if d.RemoveConnectionID != "" {
@@ -191,7 +192,7 @@ func (a *app) act(ctx context.Context, d basiq.Diagnosis, retry int) {
 		return
 	}
 	a.mu.Lock()
-	_, told := a.problems[d.ProblemID]
+	told := a.problems[d.ProblemID].Action == d.Action // a new action (an escalation) is told too
 	a.problems[d.ProblemID] = d
 	a.mu.Unlock()
 	if !told {
