@@ -193,9 +193,9 @@ const (
 	userMessageCheckStatement    = "We couldn't read that statement. Please upload the official PDF statement from your bank's website, for the bank you chose."
 	userMessageReportRunning     = "We're preparing your report."
 	userMessageReportDone        = "Your report is ready."
-	userMessageReportRetry       = "We couldn't prepare your report this time. We'll try again."
+	userMessageReportRetry       = "We couldn't prepare your report this time. Please try again in a few minutes."
 	userMessageReportSupport     = "We couldn't prepare your report. We're looking into it and will let you know when it's ready."
-	userMessageReportFilters     = "We couldn't prepare your report from the accounts chosen. We're checking them and will let you know when it's ready."
+	userMessageReportFilters     = "We couldn't prepare your report from the accounts and dates chosen. Please check that your bank is connected and try again."
 )
 
 // DiagnoseOptions is what Diagnose needs to know beyond the job itself.
@@ -395,6 +395,7 @@ func Diagnose(job *Job, opts DiagnoseOptions) Diagnosis {
 		d.Step = step.Title
 		if report {
 			d.diagnoseReport(step.Result, attempt)
+			d.ProblemID = problemID("", d.JobID, d.Code)
 			return d
 		}
 		d.diagnoseFailure(step.Result, opts.InstitutionStatus, attempt)

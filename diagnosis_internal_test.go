@@ -39,6 +39,7 @@ func TestDiagnoseReportAndStatementJobs(t *testing.T) {
 		assert.Equal(t, tc.code, d.Code, tc.example)
 		assert.Contains(t, d.UserMessage, tc.userPhrase, tc.example)
 		assert.Nil(t, d.Consent, "%s: nothing to fix in the Consent UI", tc.example)
+		assert.Equal(t, tc.action != ActionNone, d.ProblemID != "", "%s: a failure is a problem, notified once", tc.example)
 	}
 	// A report whose filters named what could not be used: the application
 	// fixes them; the institution's status plays no part.
