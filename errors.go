@@ -143,7 +143,9 @@ func (e *APIError) Is(target error) bool {
 	case ErrForbidden:
 		return e.StatusCode == http.StatusForbidden && !e.tokenExpired() && !transport.IsThrottled(e.StatusCode, e.Body)
 	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound && !e.routeMissing()
+		// 410 Gone (resource-no-longer-available: an auth link that expired
+		// or was deleted) is a resource that is not there any more.
+		return e.StatusCode == http.StatusGone || e.StatusCode == http.StatusNotFound && !e.routeMissing()
 	case ErrUnsupportedVersion:
 		return e.routeMissing()
 	case ErrUnavailable:

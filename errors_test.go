@@ -242,3 +242,11 @@ func TestServerTextStaysOnOneLine(t *testing.T) {
 		assert.True(t, utf8.ValidString(s), "%q", s)
 	}
 }
+
+// An auth link that expired or was deleted answers 410 Gone: it matches
+// ErrNotFound, as AuthLinks.Get's doc says.
+func TestGoneMatchesErrNotFound(t *testing.T) {
+	e := &APIError{StatusCode: http.StatusGone}
+	assert.ErrorIs(t, e, ErrNotFound)
+	assert.NotErrorIs(t, e, ErrUnavailable)
+}
