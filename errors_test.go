@@ -46,7 +46,7 @@ func TestAPIErrorSentinels(t *testing.T) {
 		{"503", 503, coreEnvelope("service-unavailable", "Service Unavailable", "try again later"), ErrUnavailable},
 		{"504", 504, "", ErrUnavailable},
 		{"405", 405, coreEnvelope("method-not-allowed", "Method not allowed", ""), nil},
-		{"410", 410, coreEnvelope("resource-no-longer-available", "Gone", ""), nil},
+		{"410", 410, coreEnvelope("resource-no-longer-available", "Gone", ""), ErrNotFound}, // no longer there: as good as not found
 		{"415", 415, coreEnvelope("unsupported-content-type", "Unsupported", ""), nil},
 		{"501", 501, "", nil},
 	} {
