@@ -206,11 +206,11 @@ func connectBank(ctx context.Context, w io.Writer, setup *demo.Setup, o options)
 		return "", fmt.Errorf("creating user: %w", err)
 	}
 	fmt.Fprintf(w, "Created user %s\n", user.ID)
-	link, err := c.Consents.URL(ctx, user.ID, nil)
+	link, err := c.Consents.Link(ctx, user.ID, nil) // a real app keeps link.State in the session
 	if err != nil {
 		return "", fmt.Errorf("building the Consent UI link: %w", err)
 	}
-	redirect, err := setup.Fake.CompleteConsent(link, basiqtest.WithConsentLogins(
+	redirect, err := setup.Fake.CompleteConsent(link.URL, basiqtest.WithConsentLogins(
 		basiqtest.ConsentLogin{InstitutionID: o.institution, LoginID: o.login, Password: o.password}))
 	if err != nil {
 		return "", fmt.Errorf("the Consent UI refused the link: %w", err)
@@ -224,8 +224,11 @@ func connectBank(ctx context.Context, w io.Writer, setup *demo.Setup, o options)
 	if err != nil {
 		return "", fmt.Errorf("reading the redirect: %w", err)
 	}
+	if !r.StateMatches(link.State) {
+		return "", errors.New("the redirect's state is not this session's: refusing it")
+	}
 	opts := setup.Poll
-	opts.Operation = basiq.OpCreate
+	opts.Operation, opts.UserID = basiq.OpCreate, user.ID
 	outcomes, err := c.Jobs.WaitAll(ctx, r.JobIDs, &opts)
 	if err != nil {
 		return "", fmt.Errorf("waiting for the connection: %w", err)
