@@ -71,7 +71,9 @@ const maxStatementName = 255
 // A failure after sending is an *UploadError saying whether Basiq may have
 // acted. r is read until it ends or the request fails, and not after
 // Upload returns (unless ctx ended while a Read was stalled); it is not
-// closed.
+// closed. A Read that blocks can hold Upload past ctx's end until it
+// returns (the request body is being written when ctx ends): give a reader
+// that may stall a deadline of its own.
 // When r tells its length (a Len method, as *bytes.Reader and
 // *strings.Reader have, or a regular *os.File) the request carries a
 // Content-Length; otherwise it goes out chunked. Basiq's sandbox
