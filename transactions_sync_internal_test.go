@@ -28,14 +28,17 @@ func TestIBLTListsSmallDifferences(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(k), uint64(trial)))
 			var tb iblt
 			held := map[uint64]uint32{}
+			var order []uint64 // the keys in the order made: ranging over held would not be seeded
 			for range 2000 { // the overlap as the cursor holds it
 				key, val := rng.Uint64(), rng.Uint32()
 				held[key] = val
+				order = append(order, key)
 				tb.update(key, val, 1)
 			}
 			wantGone, wantCome := map[uint64]uint32{}, map[uint64]uint32{}
 			i := 0
-			for key, val := range held { // read now: all but k/2 gone, k/2 modified or new
+			for _, key := range order { // read now: all but k/2 gone, k/2 modified or new
+				val := held[key]
 				switch {
 				case i < k/2:
 					wantGone[key] = val
@@ -45,8 +48,10 @@ func TestIBLTListsSmallDifferences(t *testing.T) {
 				i++
 			}
 			var goneKeys []uint64
-			for g := range wantGone {
-				goneKeys = append(goneKeys, g)
+			for _, g := range order {
+				if _, ok := wantGone[g]; ok {
+					goneKeys = append(goneKeys, g)
+				}
 			}
 			for j := range k - k/2 {
 				key, val := rng.Uint64(), rng.Uint32()
