@@ -29,7 +29,7 @@ func TestIBLTListsSmallDifferences(t *testing.T) {
 			var tb iblt
 			held := map[uint64]uint32{}
 			var order []uint64 // the keys in the order made: ranging over held would not be seeded
-			for range 2000 { // the overlap as the cursor holds it
+			for range 2000 {   // the overlap as the cursor holds it
 				key, val := rng.Uint64(), rng.Uint32()
 				held[key] = val
 				order = append(order, key)
